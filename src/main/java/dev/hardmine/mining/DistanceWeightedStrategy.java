@@ -1,0 +1,137 @@
+package dev.hardmine.mining;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Distance-weighted sampling (Wu et al. 2017, "Sampling Matters in Deep Embedding Learning";
+ * pytorch-metric-learning DistanceWeightedMiner): for each positive pair (a, p), in insertion
+ * order, one negative drawn from N(a) with probability ∝ 1/q(d), where
+ * q(d) ∝ d^(n−2) (1 − d²/4)^((n−3)/2) is the density of distances between points uniform on the
+ * unit sphere in n = dim dimensions. Distances are clamped below at 0.5, and negatives at 1.4 or
+ * farther get weight 0 (their loss is zero at usual margins), as in the paper. The weights assume
+ * unit-norm embeddings (use {@code normalize} with euclidean distance).
+ *
+ * <p>The generator is seeded from (seed, batch id, anchor index), so a replay draws the same
+ * negatives. A positive whose anchor has no negative of non-zero weight yields no triplet.
+ * {@code maxPerAnchor} > 0 caps the triplets per anchor.
+ */
+final class DistanceWeightedStrategy implements TripletSelector {
+    static final float CUTOFF = 0.5f;
+    static final float NONZERO_LOSS_CUTOFF = 1.4f;
+
+    private final long seed;
+    private final int maxPerAnchor;
+    private final ThreadLocal<double[][]> scratch = ThreadLocal.withInitial(() -> new double[1][0]);
+    private final ThreadLocal<int[][]> slotScratch = ThreadLocal.withInitial(() -> new int[1][0]);
+
+    DistanceWeightedStrategy(long seed, int maxPerAnchor) {
+        this.seed = seed;
+        this.maxPerAnchor = maxPerAnchor;
+    }
+
+    @Override
+    public void select(AnchorScan scan, List<MinedTriplet> out) {
+        MemoryBank memory = scan.memory;
+        int n = memory.dim();
+        double[][] cumHolder = scratch.get();
+        int[][] slotHolder = slotScratch.get();
+        if (cumHolder[0].length < scan.size) {
+            cumHolder[0] = new double[scan.size];
+            slotHolder[0] = new int[scan.size];
+        }
+        double[] logW = cumHolder[0];
+        int[] slots = slotHolder[0];
+        float[] row = scan.row;
+        float bound = scan.distance.scoreBound(Math.nextDown(NONZERO_LOSS_CUTOFF));
+        int count = 0;
+        double maxLog = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < scan.size; j++) {
+            float s = row[j];
+            if (s <= bound) {
+                double d = Math.max(CUTOFF, scan.distance.toDistance(s));
+                double lw = (2.0 - n) * Math.log(d) - ((n - 3.0) / 2.0) * Math.log(1.0 - 0.25 * d * d);
+                slots[count] = j;
+                logW[count++] = lw;
+                maxLog = Math.max(maxLog, lw);
+            }
+        }
+        if (count == 0) {
+            return;
+        }
+        // Slot order depends on the memory's history; draw over the negatives in insertion order
+        // so that the same memory content gives the same draws however it was built.
+        orderByInsertion(memory, slots, logW, count);
+        double total = 0.0;
+        for (int i = 0; i < count; i++) {
+            total += Math.exp(logW[i] - maxLog);
+            logW[i] = total; // cumulative weight
+        }
+        SplittableRandom random = new SplittableRandom(mix(seed, scan));
+        int take = maxPerAnchor > 0 ? Math.min(maxPerAnchor, scan.positiveCount) : scan.positiveCount;
+        for (int k = 0; k < take; k++) {
+            double u = random.nextDouble() * total;
+            int lo = 0;
+            int hi = count - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (logW[mid] > u) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            int slot = slots[lo];
+            out.add(scan.triplet(scan.posSlot[k], scan.posDist[k], slot, scan.distance.toDistance(row[slot])));
+        }
+    }
+
+    private static long mix(long seed, AnchorScan scan) {
+        long h = seed * 0x9E3779B97F4A7C15L;
+        h ^= scan.batchId.hashCode() * 0xC2B2AE3D27D4EB4FL;
+        h ^= (long) scan.anchorId.hashCode() * 0x27D4EB2F165667C5L;
+        h ^= scan.anchorIndex * 0x165667B19E3779F9L;
+        return h;
+    }
+
+    private final ThreadLocal<long[][]> keyScratch = ThreadLocal.withInitial(() -> new long[1][0]);
+
+    /** Sorts {@code slots[0 … count)} (and their log weights) by insertion number. */
+    private void orderByInsertion(MemoryBank memory, int[] slots, double[] logW, int count) {
+        long[][] holder = keyScratch.get();
+        if (holder[0].length < count) {
+            holder[0] = new long[slots.length];
+        }
+        long[] keys = holder[0];
+        long base = memory.oldestSeq();
+        int[] order = new int[count];
+        if (memory.nextSeq() - base < Integer.MAX_VALUE) {
+            for (int i = 0; i < count; i++) {
+                keys[i] = ((memory.seq(slots[i]) - base) << 32) | i;
+            }
+            java.util.Arrays.sort(keys, 0, count);
+            for (int i = 0; i < count; i++) {
+                order[i] = (int) keys[i];
+            }
+        } else {
+            // An entry has outlived 2^31 insertions: rare enough for a boxed sort.
+            Integer[] boxed = new Integer[count];
+            for (int i = 0; i < count; i++) {
+                boxed[i] = i;
+            }
+            java.util.Arrays.sort(boxed, java.util.Comparator.comparingLong(i -> memory.seq(slots[i])));
+            for (int i = 0; i < count; i++) {
+                order[i] = boxed[i];
+            }
+        }
+        int[] sortedSlots = new int[count];
+        double[] sortedLogW = new double[count];
+        for (int i = 0; i < count; i++) {
+            int from = order[i];
+            sortedSlots[i] = slots[from];
+            sortedLogW[i] = logW[from];
+        }
+        System.arraycopy(sortedSlots, 0, slots, 0, count);
+        System.arraycopy(sortedLogW, 0, logW, 0, count);
+    }
+}

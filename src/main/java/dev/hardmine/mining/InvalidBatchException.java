@@ -1,0 +1,29 @@
+package dev.hardmine.mining;
+
+/**
+ * A batch that violates the contract (DESIGN.md, "Bad input"). {@link #reason()} is a stable,
+ * machine-readable code that the stream puts in dead-letter headers and the CLI prints.
+ */
+public final class InvalidBatchException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    /** Reason codes. */
+    public static final String EMPTY_ID = "empty-id";
+    public static final String DUPLICATE_SAMPLE_ID = "duplicate-sample-id";
+    public static final String EMBEDDING_LENGTH = "embedding-length";
+    public static final String NON_FINITE = "non-finite-embedding";
+    public static final String DIM_MISMATCH = "dim-mismatch";
+    public static final String BAD_DIM = "bad-dim";
+    public static final String BATCH_TOO_LARGE = "batch-too-large";
+
+    private final String reason;
+
+    public InvalidBatchException(String reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public String reason() {
+        return reason;
+    }
+}

@@ -1,0 +1,163 @@
+package dev.hardmine.mining;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * Mines the batches of one job against the job's rolling memory (DESIGN.md, mining semantics).
+ *
+ * <p>Per batch: the batch is enqueued first (so anchors see their own batch-mates), one matrix
+ * product scores the batch against the whole memory, then each anchor is scanned once — on
+ * several threads, each anchor's result kept in its place so the output is the same whatever the
+ * scheduling. Statistics are computed for every batch whatever the strategy.
+ *
+ * <p>The memory is created with the dimension of the first batch; a later batch of another
+ * dimension is rejected with {@link InvalidBatchException#DIM_MISMATCH}. Settings may change from
+ * batch to batch (per-job overrides); memory limits apply from the next batch.
+ *
+ * <p>Not thread-safe: one job, one caller.
+ */
+public final class JobMiner implements AutoCloseable {
+    private static final ThreadLocal<AnchorScan> SCANS = ThreadLocal.withInitial(AnchorScan::new);
+
+    private MemoryLimits limits;
+    private MemoryBank memory;
+    private final ScoreMatrix scores = new ScoreMatrix();
+    private final boolean parallel;
+
+    public JobMiner(MemoryLimits limits) {
+        this(limits, true);
+    }
+
+    /** @param parallel scan anchors on the common fork-join pool (the default) or on the caller only */
+    public JobMiner(MemoryLimits limits, boolean parallel) {
+        this.limits = limits;
+        this.parallel = parallel;
+    }
+
+    /** The job's memory, or null before the first batch. */
+    public MemoryBank memory() {
+        return memory;
+    }
+
+    /** Uses an existing memory, e.g. one rebuilt from persisted entries. */
+    public void attach(MemoryBank restored) {
+        if (memory != null && memory != restored) {
+            memory.close();
+        }
+        memory = restored;
+        memory.setLimits(limits);
+    }
+
+    public void setLimits(MemoryLimits limits) {
+        this.limits = limits;
+        if (memory != null) {
+            memory.setLimits(limits);
+        }
+    }
+
+    /** Enqueues {@code batch} into the memory, then mines it with {@code settings}. */
+    public MiningResult mine(SampleBatch batch, MiningSettings settings) {
+        long started = System.nanoTime();
+        if (memory == null) {
+            memory = new MemoryBank(batch.dim(), limits);
+        } else if (memory.dim() != batch.dim()) {
+            throw new InvalidBatchException(InvalidBatchException.DIM_MISMATCH,
+                    "batch dim " + batch.dim() + " differs from the job's dim " + memory.dim());
+        }
+        float[] ingested = settings.normalize() ? Embeddings.l2Normalized(batch.embeddings(), batch.dim())
+                : batch.embeddings();
+        List<String> evicted = memory.enqueue(batch, ingested);
+
+        int n = batch.size();
+        TripletSelector selector = TripletSelector.of(settings);
+        AnchorOutcome[] outcomes = new AnchorOutcome[n];
+        if (n > 0) {
+            FloatBuffer matrix = scores.compute(memory, ingested, n, settings.distance());
+            IntStream anchors = IntStream.range(0, n);
+            (parallel ? anchors.parallel() : anchors).forEach(i -> {
+                AnchorScan scan = SCANS.get();
+                scan.scan(memory, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
+                outcomes[i] = new AnchorOutcome(scan);
+            });
+        }
+        return summarize(outcomes, evicted, started);
+    }
+
+    private MiningResult summarize(AnchorOutcome[] outcomes, List<String> evicted, long started) {
+        List<MinedTriplet> triplets = new ArrayList<>();
+        long valid = 0;
+        long hard = 0;
+        long semiHard = 0;
+        long easy = 0;
+        double lossBatchHard = 0;
+        double lossWeighted = 0;
+        double semiHardSum = 0;
+        long pairs = 0;
+        for (AnchorOutcome o : outcomes) {
+            triplets.addAll(o.triplets);
+            semiHardSum += o.semiHardLossSum;
+            pairs += o.positivePairs;
+            if (o.valid) {
+                valid++;
+                hard += o.hard;
+                semiHard += o.semiHard;
+                easy += o.easy;
+                lossBatchHard += o.lossBatchHard;
+                lossWeighted += o.lossWeighted;
+            }
+        }
+        double sumAp = 0;
+        double sumAn = 0;
+        for (MinedTriplet t : triplets) {
+            sumAp += t.dAp();
+            sumAn += t.dAn();
+        }
+        int count = triplets.size();
+        BatchStatistics stats = new BatchStatistics(
+                outcomes.length, valid, hard, semiHard, easy,
+                valid > 0 ? lossBatchHard / valid : 0.0,
+                pairs > 0 ? semiHardSum / pairs : 0.0,
+                valid > 0 ? lossWeighted / valid : 0.0,
+                count > 0 ? sumAp / count : 0.0,
+                count > 0 ? sumAn / count : 0.0,
+                memory.size(), memory.identities(),
+                (System.nanoTime() - started) / 1e6);
+        return new MiningResult(List.copyOf(triplets), stats, evicted);
+    }
+
+    /** What one anchor contributed, copied out of the thread's reusable scan. */
+    private static final class AnchorOutcome {
+        final boolean valid;
+        final long hard;
+        final long semiHard;
+        final long easy;
+        final double lossBatchHard;
+        final double lossWeighted;
+        final double semiHardLossSum;
+        final long positivePairs;
+        final List<MinedTriplet> triplets;
+
+        AnchorOutcome(AnchorScan scan) {
+            valid = scan.valid();
+            hard = scan.hard;
+            semiHard = scan.semiHard;
+            easy = scan.easy;
+            lossBatchHard = scan.lossBatchHard;
+            lossWeighted = scan.lossWeighted;
+            semiHardLossSum = scan.semiHardLossSum;
+            positivePairs = scan.positivePairs;
+            triplets = scan.triplets.isEmpty() ? List.of() : new ArrayList<>(scan.triplets);
+        }
+    }
+
+    @Override
+    public void close() {
+        scores.close();
+        if (memory != null) {
+            memory.close();
+        }
+    }
+}

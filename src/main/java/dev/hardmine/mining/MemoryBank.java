@@ -1,0 +1,370 @@
+package dev.hardmine.mining;
+
+import dev.hardmine.mining.internals.IntList;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The rolling cross-batch memory of one job: recent samples (id, label, embedding, step) with
+ * per-identity ring buffers and the three eviction rules of DESIGN.md.
+ *
+ * <p>Layout: live entries occupy slots {@code 0 … size-1} of one c-order ND4J matrix with
+ * {@code dim + 2} columns, row {@code [x, 1, |x|²]}. With an anchor row {@code [−2a, |a|², 1]}
+ * one matrix product yields squared euclidean distances directly, and with {@code [−a/|a|, 0, 0]}
+ * negated cosine similarities up to the per-slot factor {@link #inverseNorms()}. A removed entry's
+ * slot is filled by the last one, so the live block stays contiguous and never holds holes;
+ * slot order is therefore not insertion order, which every entry carries as {@link #seq(int)}
+ * (a replaced sample gets a new one). Per label, slots are listed oldest first.
+ *
+ * <p>Not thread-safe: a job's memory belongs to one processor.
+ */
+public final class MemoryBank implements AutoCloseable {
+    private static final int INITIAL_CAPACITY = 1024;
+
+    private final int dim;
+    private final int width;
+    private MemoryLimits limits;
+
+    private INDArray matrix;
+    private FloatBuffer rows;
+    private int capacity;
+    private int size;
+
+    private long[] seqs;
+    private long[] steps;
+    private int[] labelOf;
+    private String[] ids;
+    private float[] inverseNorms;
+
+    private final Map<String, Integer> slotById = new HashMap<>();
+    private final TreeMap<Long, String> idBySeq = new TreeMap<>();
+    private final Map<String, Integer> labelIds = new HashMap<>();
+    private final List<String> labelNames = new ArrayList<>();
+    private final List<IntList> slotsByLabel = new ArrayList<>();
+    private int identities;
+
+    private long nextSeq;
+    private long newestStep = Long.MIN_VALUE;
+    private long oldestLiveStep = Long.MAX_VALUE;
+
+    public MemoryBank(int dim, MemoryLimits limits) {
+        if (dim <= 0) {
+            throw new IllegalArgumentException("dim must be > 0, got " + dim);
+        }
+        this.dim = dim;
+        this.width = dim + 2;
+        this.limits = limits;
+        allocate(limits.maxEmbeddings() > 0 ? Math.min(INITIAL_CAPACITY, limits.maxEmbeddings()) : INITIAL_CAPACITY);
+    }
+
+    public int dim() {
+        return dim;
+    }
+
+    public MemoryLimits limits() {
+        return limits;
+    }
+
+    /** New limits apply from the next {@link #enqueue}. */
+    public void setLimits(MemoryLimits limits) {
+        this.limits = limits;
+    }
+
+    /** Live entries. */
+    public int size() {
+        return size;
+    }
+
+    /** Labels with at least one live entry. */
+    public int identities() {
+        return identities;
+    }
+
+    /** The largest step ever enqueued, or {@code Long.MIN_VALUE} when nothing was. */
+    public long newestStep() {
+        return newestStep;
+    }
+
+    /** The smallest step among live entries, or {@code Long.MAX_VALUE} when empty. */
+    public long oldestStep() {
+        long oldest = Long.MAX_VALUE;
+        for (int s = 0; s < size; s++) {
+            oldest = Math.min(oldest, steps[s]);
+        }
+        return oldest;
+    }
+
+    /**
+     * Enqueues every sample of {@code batch} (whose embeddings are given already as ingested,
+     * i.e. normalised where the job normalises), replacing earlier entries with the same
+     * sample id, then applies the eviction rules: per identity, then by age, then in total.
+     *
+     * @return the sample ids that left the memory (replaced ones excluded)
+     */
+    public List<String> enqueue(SampleBatch batch, float[] ingested) {
+        if (batch.dim() != dim) {
+            throw new InvalidBatchException(InvalidBatchException.DIM_MISMATCH,
+                    "batch dim " + batch.dim() + " differs from the job's dim " + dim);
+        }
+        int n = batch.size();
+        IntList touched = new IntList(n);
+        for (int i = 0; i < n; i++) {
+            long seq = nextSeq++;
+            int label = insert(batch.sampleId(i), batch.label(i), batch.step(), seq, ingested, i * dim);
+            touched.add(label);
+        }
+        return evict(touched);
+    }
+
+    /**
+     * Restores one entry with its original insertion number, for rebuilding the memory from a
+     * persisted copy. Entries must be restored in insertion order; limits are not applied.
+     */
+    public void restore(String sampleId, String label, long step, long seq, float[] embedding) {
+        if (embedding.length != dim) {
+            throw new IllegalArgumentException("embedding of " + embedding.length + " values, expected " + dim);
+        }
+        insert(sampleId, label, step, seq, embedding, 0);
+        nextSeq = Math.max(nextSeq, seq + 1);
+    }
+
+    /** The smallest insertion number among live entries, or {@link #nextSeq()} when empty. */
+    public long oldestSeq() {
+        return idBySeq.isEmpty() ? nextSeq : idBySeq.firstKey();
+    }
+
+    /** The next insertion number; persisted alongside the entries so replacements stay newest. */
+    public long nextSeq() {
+        return nextSeq;
+    }
+
+    private int insert(String id, String label, long step, long seq, float[] source, int offset) {
+        Integer existing = slotById.get(id);
+        if (existing != null) {
+            remove(existing);
+        }
+        if (size == capacity) {
+            grow();
+        }
+        int slot = size++;
+        int base = slot * width;
+        double norm2 = 0;
+        for (int k = 0; k < dim; k++) {
+            float v = source[offset + k];
+            norm2 += (double) v * v;
+        }
+        rows.put(base, source, offset, dim);
+        rows.put(base + dim, 1f);
+        rows.put(base + dim + 1, (float) norm2);
+        inverseNorms[slot] = norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f;
+
+        int labelId = labelIds.computeIfAbsent(label, l -> {
+            labelNames.add(l);
+            slotsByLabel.add(new IntList(8));
+            return labelNames.size() - 1;
+        });
+        IntList labelSlots = slotsByLabel.get(labelId);
+        if (labelSlots.isEmpty()) {
+            identities++;
+        }
+        labelSlots.add(slot);
+        seqs[slot] = seq;
+        steps[slot] = step;
+        labelOf[slot] = labelId;
+        ids[slot] = id;
+        slotById.put(id, slot);
+        idBySeq.put(seq, id);
+        newestStep = Math.max(newestStep, step);
+        oldestLiveStep = Math.min(oldestLiveStep, step);
+        return labelId;
+    }
+
+    private List<String> evict(IntList touchedLabels) {
+        List<String> evicted = new ArrayList<>();
+        if (limits.perIdentity() > 0) {
+            for (int i = 0; i < touchedLabels.size(); i++) {
+                IntList labelSlots = slotsByLabel.get(touchedLabels.get(i));
+                while (labelSlots.size() > limits.perIdentity()) {
+                    evicted.add(ids[labelSlots.get(0)]);
+                    remove(labelSlots.get(0));
+                }
+            }
+        }
+        if (limits.maxAgeSteps() > 0 && newestStep - limits.maxAgeSteps() > oldestLiveStep) {
+            long cutoff = newestStep - limits.maxAgeSteps();
+            long oldest = Long.MAX_VALUE;
+            // Downwards: a removal moves the last slot, already visited, into the current one.
+            for (int s = size - 1; s >= 0; s--) {
+                if (steps[s] < cutoff) {
+                    evicted.add(ids[s]);
+                    remove(s);
+                } else {
+                    oldest = Math.min(oldest, steps[s]);
+                }
+            }
+            oldestLiveStep = oldest;
+        }
+        if (limits.maxEmbeddings() > 0) {
+            while (size > limits.maxEmbeddings()) {
+                String oldestId = idBySeq.firstEntry().getValue();
+                evicted.add(oldestId);
+                remove(slotById.get(oldestId));
+            }
+        }
+        return evicted;
+    }
+
+    private void remove(int slot) {
+        IntList labelSlots = slotsByLabel.get(labelOf[slot]);
+        labelSlots.removeAt(labelSlots.indexOf(slot));
+        if (labelSlots.isEmpty()) {
+            identities--;
+        }
+        slotById.remove(ids[slot]);
+        idBySeq.remove(seqs[slot]);
+        int last = size - 1;
+        if (slot != last) {
+            for (int k = 0; k < width; k++) {
+                rows.put(slot * width + k, rows.get(last * width + k));
+            }
+            inverseNorms[slot] = inverseNorms[last];
+            seqs[slot] = seqs[last];
+            steps[slot] = steps[last];
+            labelOf[slot] = labelOf[last];
+            ids[slot] = ids[last];
+            slotById.put(ids[slot], slot);
+            IntList movedLabel = slotsByLabel.get(labelOf[slot]);
+            movedLabel.array()[movedLabel.indexOf(last)] = slot;
+        }
+        ids[last] = null;
+        size--;
+        if (size == 0) {
+            oldestLiveStep = Long.MAX_VALUE;
+        }
+    }
+
+    private void allocate(int newCapacity) {
+        INDArray old = matrix;
+        INDArray fresh = Nd4j.createUninitialized(DataType.FLOAT, newCapacity, width);
+        FloatBuffer freshRows = fresh.data().asNioFloat();
+        if (old != null) {
+            FloatBuffer src = rows.duplicate();
+            src.position(0).limit(size * width);
+            freshRows.duplicate().put(src);
+            old.close();
+        }
+        matrix = fresh;
+        rows = freshRows;
+        int oldCapacity = capacity;
+        capacity = newCapacity;
+        seqs = copy(seqs, oldCapacity, newCapacity);
+        steps = copy(steps, oldCapacity, newCapacity);
+        labelOf = labelOf == null ? new int[newCapacity] : java.util.Arrays.copyOf(labelOf, newCapacity);
+        ids = ids == null ? new String[newCapacity] : java.util.Arrays.copyOf(ids, newCapacity);
+        inverseNorms = inverseNorms == null ? new float[newCapacity] : java.util.Arrays.copyOf(inverseNorms, newCapacity);
+    }
+
+    private static long[] copy(long[] a, int oldCapacity, int newCapacity) {
+        return a == null ? new long[newCapacity] : java.util.Arrays.copyOf(a, newCapacity);
+    }
+
+    private void grow() {
+        allocate(capacity * 2);
+    }
+
+    // ---- read access for the miner; slots are 0 … size-1 ----
+
+    /** The live rows as a {@code size × (dim+2)} c-order view of the memory matrix (no copy). */
+    INDArray rowsView() {
+        return Nd4j.create(matrix.data(), new long[] {size, width}, new long[] {width, 1}, 0, 'c');
+    }
+
+    int width() {
+        return width;
+    }
+
+    /** Per slot 1/|x| (0 for a zero vector), for cosine scores. */
+    float[] inverseNorms() {
+        return inverseNorms;
+    }
+
+    /** Insertion number of a slot: smaller entered the memory first. */
+    public long seq(int slot) {
+        return seqs[slot];
+    }
+
+    public long step(int slot) {
+        return steps[slot];
+    }
+
+    public String sampleId(int slot) {
+        return ids[slot];
+    }
+
+    /** Label id of a slot; see {@link #labelName(int)}. */
+    public int labelId(int slot) {
+        return labelOf[slot];
+    }
+
+    public String labelName(int labelId) {
+        return labelNames.get(labelId);
+    }
+
+    /** Label id of a label name, or -1 when the memory has never seen it. */
+    public int labelIdOf(String label) {
+        Integer id = labelIds.get(label);
+        return id == null ? -1 : id;
+    }
+
+    /** How many label ids exist (live or not); label ids are {@code 0 … labelCount-1}. */
+    int labelCount() {
+        return labelNames.size();
+    }
+
+    /** Slots of a label, oldest first; empty when the label has no live entry. */
+    IntList slotsOfLabel(int labelId) {
+        return slotsByLabel.get(labelId);
+    }
+
+    /** Slot of a sample id, or -1. */
+    public int slotOf(String sampleId) {
+        Integer s = slotById.get(sampleId);
+        return s == null ? -1 : s;
+    }
+
+    /** The stored embedding of a slot (as ingested). */
+    public float[] embedding(int slot) {
+        float[] out = new float[dim];
+        rows.get(slot * width, out, 0, dim);
+        return out;
+    }
+
+    /** Live entries in insertion order, for persistence, inspection and tests. */
+    public List<Entry> entries() {
+        List<Entry> out = new ArrayList<>(size);
+        for (String id : idBySeq.values()) {
+            int slot = slotById.get(id);
+            out.add(new Entry(id, labelNames.get(labelOf[slot]), steps[slot], seqs[slot], embedding(slot)));
+        }
+        return out;
+    }
+
+    /** One memory entry. */
+    public record Entry(String sampleId, String label, long step, long seq, float[] embedding) {
+    }
+
+    @Override
+    public void close() {
+        if (matrix != null) {
+            matrix.close();
+            matrix = null;
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.hardmine.mining;
+
+import java.util.List;
+
+/**
+ * A mining strategy: picks an anchor's triplets from its {@link AnchorScan}. Implementations are
+ * stateless apart from their settings, so one instance serves every thread.
+ */
+interface TripletSelector {
+
+    /** Whether the scan must keep every negative as a candidate, not only those within the margin. */
+    default boolean collectsAllNegatives() {
+        return false;
+    }
+
+    /** Appends the anchor's triplets to {@code out}; called only for valid anchors. */
+    void select(AnchorScan scan, List<MinedTriplet> out);
+
+    static TripletSelector of(MiningSettings settings) {
+        switch (settings.strategy()) {
+            case BATCH_HARD:
+                return new BatchHardStrategy();
+            case HARD:
+                return new TripletClassStrategy(true, false, false, settings.maxPerAnchor());
+            case SEMI_HARD:
+                return new TripletClassStrategy(false, true, false, settings.maxPerAnchor());
+            case EASY:
+                return new TripletClassStrategy(false, false, true, settings.maxPerAnchor());
+            case ALL:
+                return new TripletClassStrategy(true, true, false, settings.maxPerAnchor());
+            case N_PAIR:
+                return new NPairStrategy(settings.negativesPerAnchor());
+            case DISTANCE_WEIGHTED:
+                return new DistanceWeightedStrategy(settings.seed(), settings.maxPerAnchor());
+            default:
+                throw new IllegalArgumentException("unknown strategy " + settings.strategy());
+        }
+    }
+}
