@@ -15,6 +15,7 @@ public final class InvalidBatchException extends IllegalArgumentException {
     public static final String DIM_MISMATCH = "dim-mismatch";
     public static final String BAD_DIM = "bad-dim";
     public static final String BATCH_TOO_LARGE = "batch-too-large";
+    public static final String DIM_TOO_LARGE = "dim-too-large";
 
     private final String reason;
 

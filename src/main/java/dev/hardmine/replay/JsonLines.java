@@ -1,0 +1,210 @@
+package dev.hardmine.replay;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.hardmine.avro.BatchStats;
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.Sample;
+import dev.hardmine.avro.Triplet;
+import dev.hardmine.mining.Embeddings;
+import dev.hardmine.mining.InvalidBatchException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The JSON-lines forms of EmbeddingBatch and MinedBatch: one record per line, the schema's field
+ * names, timestamps as epoch milliseconds, {@code embedding} as an array of numbers.
+ */
+public final class JsonLines {
+    /** Accepts NaN and Infinity literals so that they are reported as non-finite values, not as syntax. */
+    public static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build();
+
+    private JsonLines() {
+    }
+
+    /** Parses one line into an EmbeddingBatch; problems raise {@link InvalidBatchException}. */
+    public static EmbeddingBatch parseEmbeddingBatch(String line) throws IOException {
+        JsonNode root = MAPPER.readTree(line);
+        if (root == null || !root.isObject()) {
+            throw new InvalidBatchException("malformed", "expected a JSON object");
+        }
+        int dim = requiredInt(root, "dim");
+        JsonNode samplesNode = root.get("samples");
+        if (samplesNode == null || !samplesNode.isArray()) {
+            throw new InvalidBatchException("malformed", "field 'samples' must be an array");
+        }
+        List<Sample> samples = new ArrayList<>(samplesNode.size());
+        for (int i = 0; i < samplesNode.size(); i++) {
+            JsonNode s = samplesNode.get(i);
+            String where = "samples[" + i + "]";
+            if (!s.isObject()) {
+                throw new InvalidBatchException("malformed", where + " must be an object");
+            }
+            JsonNode emb = s.get("embedding");
+            if (emb == null || !emb.isArray()) {
+                throw new InvalidBatchException("malformed", where + ".embedding must be an array of numbers");
+            }
+            if (dim > 0 && emb.size() != dim) {
+                throw new InvalidBatchException(InvalidBatchException.EMBEDDING_LENGTH,
+                        where + ".embedding has " + emb.size() + " values, expected dim = " + dim);
+            }
+            ByteBuffer bytes = ByteBuffer.allocate(4 * emb.size()).order(ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < emb.size(); k++) {
+                JsonNode v = emb.get(k);
+                if (!v.isNumber()) {
+                    throw new InvalidBatchException("malformed", where + ".embedding[" + k + "] is not a number");
+                }
+                float f = v.floatValue();
+                if (!Float.isFinite(f)) {
+                    throw new InvalidBatchException(InvalidBatchException.NON_FINITE,
+                            where + ".embedding[" + k + "] is " + v.asText());
+                }
+                bytes.putFloat(f);
+            }
+            bytes.flip();
+            samples.add(new Sample(requiredText(s, "sample_id", where), requiredText(s, "label", where), bytes));
+        }
+        return EmbeddingBatch.newBuilder()
+                .setJobId(requiredText(root, "job_id", null))
+                .setWorkerId(optionalText(root, "worker_id"))
+                .setBatchId(requiredText(root, "batch_id", null))
+                .setStep(requiredLong(root, "step"))
+                .setModelVersion(optionalText(root, "model_version"))
+                .setProducedAt(Instant.ofEpochMilli(root.has("produced_at") ? requiredLong(root, "produced_at") : 0L))
+                .setDim(dim)
+                .setSamples(samples)
+                .build();
+    }
+
+    private static String requiredText(JsonNode node, String field, String where) {
+        JsonNode v = node.get(field);
+        String name = where == null ? field : where + "." + field;
+        if (v == null || v.isNull()) {
+            throw new InvalidBatchException(InvalidBatchException.EMPTY_ID, "field '" + name + "' is missing");
+        }
+        if (!v.isTextual()) {
+            throw new InvalidBatchException("malformed", "field '" + name + "' must be a string");
+        }
+        if (v.asText().isEmpty()) {
+            throw new InvalidBatchException(InvalidBatchException.EMPTY_ID, "field '" + name + "' is empty");
+        }
+        return v.asText();
+    }
+
+    private static String optionalText(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return "";
+        }
+        if (!v.isTextual()) {
+            throw new InvalidBatchException("malformed", "field '" + field + "' must be a string");
+        }
+        return v.asText();
+    }
+
+    private static long requiredLong(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            throw new InvalidBatchException("malformed", "field '" + field + "' is missing");
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw new InvalidBatchException("malformed", "field '" + field + "' must be an integer");
+        }
+        return v.longValue();
+    }
+
+    private static int requiredInt(JsonNode node, String field) {
+        long v = requiredLong(node, field);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new InvalidBatchException("malformed", "field '" + field + "' is out of range");
+        }
+        return (int) v;
+    }
+
+    /** Writes one EmbeddingBatch as a JSON object (no line break). */
+    public static void writeEmbeddingBatch(JsonGenerator g, EmbeddingBatch b) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("job_id", b.getJobId());
+        g.writeStringField("worker_id", b.getWorkerId());
+        g.writeStringField("batch_id", b.getBatchId());
+        g.writeNumberField("step", b.getStep());
+        g.writeStringField("model_version", b.getModelVersion());
+        g.writeNumberField("produced_at", b.getProducedAt().toEpochMilli());
+        g.writeNumberField("dim", b.getDim());
+        g.writeArrayFieldStart("samples");
+        float[] values = new float[Math.max(0, b.getDim())];
+        for (Sample s : b.getSamples()) {
+            g.writeStartObject();
+            g.writeStringField("sample_id", s.getSampleId());
+            g.writeStringField("label", s.getLabel());
+            int n = s.getEmbedding().remaining() / 4;
+            if (values.length < n) {
+                values = new float[n];
+            }
+            Embeddings.decodeLittleEndian(s.getEmbedding(), values, 0, n);
+            g.writeArrayFieldStart("embedding");
+            for (int k = 0; k < n; k++) {
+                g.writeNumber(values[k]);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    /** Writes one MinedBatch as a JSON object (no line break). */
+    public static void writeMinedBatch(JsonGenerator g, MinedBatch m) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("job_id", m.getJobId());
+        g.writeStringField("batch_id", m.getBatchId());
+        g.writeStringField("worker_id", m.getWorkerId());
+        g.writeNumberField("step", m.getStep());
+        g.writeStringField("strategy", m.getStrategy());
+        g.writeNumberField("margin", m.getMargin());
+        g.writeStringField("distance", m.getDistance());
+        g.writeNumberField("mined_at", m.getMinedAt().toEpochMilli());
+        g.writeArrayFieldStart("triplets");
+        for (Triplet t : m.getTriplets()) {
+            g.writeStartObject();
+            g.writeStringField("anchor_id", t.getAnchorId());
+            g.writeStringField("positive_id", t.getPositiveId());
+            g.writeStringField("negative_id", t.getNegativeId());
+            g.writeStringField("anchor_label", t.getAnchorLabel());
+            g.writeStringField("negative_label", t.getNegativeLabel());
+            g.writeNumberField("d_ap", t.getDAp());
+            g.writeNumberField("d_an", t.getDAn());
+            g.writeNumberField("positive_step", t.getPositiveStep());
+            g.writeNumberField("negative_step", t.getNegativeStep());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        BatchStats s = m.getStats();
+        g.writeObjectFieldStart("stats");
+        g.writeNumberField("anchors", s.getAnchors());
+        g.writeNumberField("valid_anchors", s.getValidAnchors());
+        g.writeNumberField("hard", s.getHard());
+        g.writeNumberField("semi_hard", s.getSemiHard());
+        g.writeNumberField("easy", s.getEasy());
+        g.writeNumberField("loss_batch_hard", s.getLossBatchHard());
+        g.writeNumberField("loss_semi_hard", s.getLossSemiHard());
+        g.writeNumberField("loss_weighted", s.getLossWeighted());
+        g.writeNumberField("mean_d_ap", s.getMeanDAp());
+        g.writeNumberField("mean_d_an", s.getMeanDAn());
+        g.writeNumberField("memory_size", s.getMemorySize());
+        g.writeNumberField("memory_identities", s.getMemoryIdentities());
+        g.writeNumberField("mining_ms", s.getMiningMs());
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+}

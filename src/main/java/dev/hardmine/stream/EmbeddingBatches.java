@@ -1,0 +1,55 @@
+package dev.hardmine.stream;
+
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.Sample;
+import dev.hardmine.mining.Embeddings;
+import dev.hardmine.mining.InvalidBatchException;
+import dev.hardmine.mining.SampleBatch;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/** Turns the wire record into the miner's primitive form, checking the contract on the way. */
+public final class EmbeddingBatches {
+    private EmbeddingBatches() {
+    }
+
+    /**
+     * Decodes and validates one batch.
+     *
+     * @throws InvalidBatchException with the reason code of the first violation found
+     */
+    public static SampleBatch toSampleBatch(EmbeddingBatch batch, InputLimits limits) {
+        if (batch.getJobId() == null || batch.getJobId().isEmpty()) {
+            throw new InvalidBatchException(InvalidBatchException.EMPTY_ID, "job_id is empty");
+        }
+        int dim = batch.getDim();
+        if (dim <= 0) {
+            throw new InvalidBatchException(InvalidBatchException.BAD_DIM, "dim must be > 0, got " + dim);
+        }
+        if (dim > limits.maxDim()) {
+            throw new InvalidBatchException(InvalidBatchException.DIM_TOO_LARGE,
+                    "dim " + dim + " exceeds the limit of " + limits.maxDim());
+        }
+        List<Sample> samples = batch.getSamples();
+        int n = samples.size();
+        if (n > limits.maxBatchSize()) {
+            throw new InvalidBatchException(InvalidBatchException.BATCH_TOO_LARGE,
+                    n + " samples exceed the limit of " + limits.maxBatchSize());
+        }
+        String[] ids = new String[n];
+        String[] labels = new String[n];
+        float[] embeddings = new float[n * dim];
+        for (int i = 0; i < n; i++) {
+            Sample s = samples.get(i);
+            ids[i] = s.getSampleId();
+            labels[i] = s.getLabel();
+            ByteBuffer bytes = s.getEmbedding();
+            if (bytes.remaining() != 4 * dim) {
+                throw new InvalidBatchException(InvalidBatchException.EMBEDDING_LENGTH, "sample " + i + " ("
+                        + ids[i] + ") has " + bytes.remaining() + " embedding bytes, expected 4 x dim = " + 4 * dim);
+            }
+            Embeddings.decodeLittleEndian(bytes, embeddings, i * dim, dim);
+        }
+        return new SampleBatch(batch.getBatchId(), batch.getWorkerId(), batch.getStep(), dim, ids, labels, embeddings);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.hardmine.stream;
+
+import dev.hardmine.avro.BatchStats;
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.Triplet;
+import dev.hardmine.mining.BatchStatistics;
+import dev.hardmine.mining.MinedTriplet;
+import dev.hardmine.mining.MiningResult;
+import dev.hardmine.mining.MiningSettings;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds the MinedBatch wire record from a mining result. */
+public final class MinedBatches {
+    private MinedBatches() {
+    }
+
+    public static MinedBatch of(EmbeddingBatch source, MiningResult result, MiningSettings settings, Instant minedAt) {
+        List<Triplet> triplets = new ArrayList<>(result.triplets().size());
+        for (MinedTriplet t : result.triplets()) {
+            triplets.add(new Triplet(t.anchorId(), t.positiveId(), t.negativeId(), t.anchorLabel(),
+                    t.negativeLabel(), t.dAp(), t.dAn(), t.positiveStep(), t.negativeStep()));
+        }
+        BatchStatistics s = result.stats();
+        BatchStats stats = new BatchStats(s.anchors(), s.validAnchors(), s.hard(), s.semiHard(), s.easy(),
+                s.lossBatchHard(), s.lossSemiHard(), s.lossWeighted(), s.meanDAp(), s.meanDAn(),
+                s.memorySize(), s.memoryIdentities(), s.miningMs());
+        return MinedBatch.newBuilder()
+                .setJobId(source.getJobId())
+                .setBatchId(source.getBatchId())
+                .setWorkerId(source.getWorkerId())
+                .setStep(source.getStep())
+                .setStrategy(settings.strategy().id())
+                .setMargin(settings.margin())
+                .setDistance(settings.distance().id())
+                .setMinedAt(Instant.ofEpochMilli(minedAt.toEpochMilli()))
+                .setTriplets(triplets)
+                .setStats(stats)
+                .build();
+    }
+}
