@@ -1,5 +1,6 @@
 package dev.hardmine.mining;
 
+import dev.hardmine.mining.internals.FastExp;
 import dev.hardmine.mining.internals.IntList;
 import dev.hardmine.mining.internals.SortKeys;
 import java.nio.FloatBuffer;
@@ -11,16 +12,14 @@ import java.util.List;
  * thread, reused across anchors and batches: its arrays grow to the largest memory seen and are
  * never copied per anchor.
  *
- * <p>Invariants after {@link #scan}: {@code row} holds the anchor's scores with every same-label
- * entry (the anchor itself included) set to +∞, so that the finite entries are exactly N(a);
+ * <p>Invariants after {@link #scan}: {@code row} holds the anchor's distances to every memory
+ * slot, with every same-label entry (the anchor itself included) set to +∞, so that the finite
+ * entries are exactly N(a);
  * positives are listed in insertion order; {@code candSlot/candDist[0 … candCount)} hold every
  * negative whose distance is at most the collection bound, sorted by (distance, insertion order).
  * Every negative outside the candidates is easy for every positive of the anchor.
  */
 final class AnchorScan {
-    /** Terms of the softmax-weighted negative distance this far above the minimum weigh < e^-40. */
-    private static final float WEIGHT_CUTOFF = 40f;
-
     float[] row = new float[0];
     int size;
 
@@ -40,11 +39,12 @@ final class AnchorScan {
     int hardestPositive;    // index into posSlot, -1 when none
     int negativeCount;
 
-    // Nearest negative and the score range of the negatives.
+    // Nearest negative and the distance range of the negatives.
     int nearestSlot;
-    float nearestScore;
-    float farthestScore;
-    float nearestAboveBound; // smallest score above the collection bound, +inf when none
+    float nearestDist;
+    float farthestDist;
+    float nearestAboveBound; // smallest distance above the collection bound, +inf when none
+    double negativeWeightedMean; // Σ softmax(−d)·d over N(a)
 
     // Candidates: negatives within the collection bound, sorted by (distance, insertion order).
     int candCount;
@@ -101,7 +101,7 @@ final class AnchorScan {
         float maxPositive = posDist[hardestPositive];
         float collectBound = selector.collectsAllNegatives()
                 ? Float.MAX_VALUE
-                : distance.scoreBound(TripletClass.semiHardBound(maxPositive, margin));
+                : TripletClass.semiHardBound(maxPositive, margin);
         scanNegatives(collectBound);
         sortCandidates();
         countAndScore(maxPositive);
@@ -112,12 +112,26 @@ final class AnchorScan {
         if (row.length < size) {
             row = new float[Math.max(size, row.length * 2)];
         }
-        scores.get(anchorIndex * size, row, 0, size);
-        if (distance == Distance.COSINE) {
-            float[] inv = memory.inverseNorms();
-            for (int j = 0; j < size; j++) {
-                row[j] *= inv[j];
-            }
+        float[] r = row;
+        scores.get(anchorIndex * size, r, 0, size);
+        // Scores to distances, exactly as Distance.toDistance does, in loops the JIT vectorises.
+        switch (distance) {
+            case EUCLIDEAN:
+                for (int j = 0; j < size; j++) {
+                    r[j] = (float) Math.sqrt(Math.max(r[j], 0f));
+                }
+                break;
+            case SQUARED_EUCLIDEAN:
+                for (int j = 0; j < size; j++) {
+                    r[j] = Math.max(r[j], 0f);
+                }
+                break;
+            default:
+                float[] inv = memory.inverseNorms();
+                for (int j = 0; j < size; j++) {
+                    r[j] = Math.max(1f + r[j] * inv[j], 0f);
+                }
+                break;
         }
     }
 
@@ -135,7 +149,7 @@ final class AnchorScan {
         for (int i = 0; i < sameCount; i++) {
             int slot = same.get(i);
             if (slot != own) {
-                float d = distance.toDistance(row[slot]);
+                float d = row[slot];
                 posSlot[positiveCount] = slot;
                 posDist[positiveCount] = d;
                 // Strictly greater: on ties the earlier-inserted positive stays.
@@ -149,44 +163,60 @@ final class AnchorScan {
         negativeCount = size - sameCount;
     }
 
-    /** One pass over the row: nearest negative, score range, candidates within the bound. */
+    /**
+     * One pass over the row: nearest negative, score range, candidates within the bound, and the
+     * softmax(−d)-weighted negative distance of fast-reid's weighted loss. Its weights are kept
+     * relative to the nearest distance seen so far and rescaled when a nearer one appears, so that
+     * every weight is e^x with x ≤ 0 and the row is read once.
+     */
     private void scanNegatives(float collectBound) {
         float[] r = row;
-        float minScore = Float.POSITIVE_INFINITY;
+        float minDist = Float.POSITIVE_INFINITY;
         int minSlot = -1;
-        float maxScore = Float.NEGATIVE_INFINITY;
+        float maxDist = Float.NEGATIVE_INFINITY;
         float minAbove = Float.POSITIVE_INFINITY;
+        double weights = 0.0;    // Σ e^(minDist − d) over the negatives so far
+        double weighted = 0.0;   // Σ e^(minDist − d) · d
         int count = 0;
         int[] cs = candSlot;
         for (int j = 0; j < size; j++) {
-            float s = r[j];
-            if (s == Float.POSITIVE_INFINITY) {
+            float d = r[j];
+            if (d == Float.POSITIVE_INFINITY) {
                 continue;
             }
-            if (s < minScore) {
-                minScore = s;
+            if (d < minDist) {
+                if (minSlot >= 0) {
+                    double rescale = FastExp.expNonPositive(d - minDist);
+                    weights *= rescale;
+                    weighted *= rescale;
+                }
+                minDist = d;
                 minSlot = j;
-            } else if (s == minScore && memory.seq(j) < memory.seq(minSlot)) {
+            } else if (d == minDist && memory.seq(j) < memory.seq(minSlot)) {
                 minSlot = j;
             }
-            if (s > maxScore) {
-                maxScore = s;
+            float w = FastExp.expNonPositive(minDist - d);
+            weights += w;
+            weighted += (double) w * d;
+            if (d > maxDist) {
+                maxDist = d;
             }
-            if (s <= collectBound) {
+            if (d <= collectBound) {
                 if (count == cs.length) {
                     cs = java.util.Arrays.copyOf(cs, cs.length * 2);
                 }
                 cs[count++] = j;
-            } else if (s < minAbove) {
-                minAbove = s;
+            } else if (d < minAbove) {
+                minAbove = d;
             }
         }
         candSlot = cs;
         candCount = count;
         nearestSlot = minSlot;
-        nearestScore = minScore;
-        farthestScore = maxScore;
+        nearestDist = minDist;
+        farthestDist = maxDist;
         nearestAboveBound = minAbove;
+        negativeWeightedMean = weighted / weights;
     }
 
     private void sortCandidates() {
@@ -199,8 +229,7 @@ final class AnchorScan {
             sortScratch = new int[candSlot.length];
         }
         for (int c = 0; c < n; c++) {
-            float d = distance.toDistance(row[candSlot[c]]);
-            sortKeys[c] = SortKeys.key(d, c);
+            sortKeys[c] = SortKeys.key(row[candSlot[c]], c);
         }
         java.util.Arrays.sort(sortKeys, 0, n);
         int[] slots = sortScratch;
@@ -209,7 +238,7 @@ final class AnchorScan {
         }
         for (int c = 0; c < n; c++) {
             candSlot[c] = slots[c];
-            candDist[c] = distance.toDistance(row[slots[c]]);
+            candDist[c] = row[slots[c]];
         }
         SortKeys.orderTiesByInsertion(candSlot, candDist, n, memory);
     }
@@ -231,7 +260,7 @@ final class AnchorScan {
 
     /** Hardness counts, the three losses, by threshold search over the sorted candidates. */
     private void countAndScore(float maxPositive) {
-        float nearest = distance.toDistance(nearestScore);
+        float nearest = nearestDist;
         lossBatchHard = Math.max(0.0, (double) maxPositive - nearest + margin);
 
         for (int k = 0; k < positiveCount; k++) {
@@ -246,9 +275,9 @@ final class AnchorScan {
             if (atMostAp < candCount) {
                 dn = candDist[atMostAp];
             } else if (nearestAboveBound != Float.POSITIVE_INFINITY) {
-                dn = distance.toDistance(nearestAboveBound);
+                dn = nearestAboveBound;
             } else {
-                dn = distance.toDistance(farthestScore);
+                dn = farthestDist;
             }
             semiHardLossSum += Math.max(0.0, (double) dAp - dn + margin);
         }
@@ -264,21 +293,7 @@ final class AnchorScan {
         }
         double meanAp = apWeighted / apWeights;
 
-        float[] r = row;
-        float pruneAbove = distance.scoreBound(nearest + WEIGHT_CUTOFF);
-        double anWeights = 0.0;
-        double anWeighted = 0.0;
-        for (int j = 0; j < size; j++) {
-            float s = r[j];
-            if (s <= pruneAbove) {
-                float d = distance.toDistance(s);
-                double w = Math.exp((double) nearest - d);
-                anWeights += w;
-                anWeighted += w * d;
-            }
-        }
-        double meanAn = anWeighted / anWeights;
-        lossWeighted = Math.max(0.0, meanAp - meanAn + margin);
+        lossWeighted = Math.max(0.0, meanAp - negativeWeightedMean + margin);
     }
 
     MinedTriplet triplet(int positiveSlot, float dAp, int negativeSlot, float dAn) {

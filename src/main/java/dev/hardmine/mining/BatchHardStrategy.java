@@ -10,7 +10,6 @@ final class BatchHardStrategy implements TripletSelector {
     @Override
     public void select(AnchorScan scan, List<MinedTriplet> out) {
         int p = scan.hardestPositive;
-        out.add(scan.triplet(scan.posSlot[p], scan.posDist[p], scan.nearestSlot,
-                scan.distance.toDistance(scan.nearestScore)));
+        out.add(scan.triplet(scan.posSlot[p], scan.posDist[p], scan.nearestSlot, scan.nearestDist));
     }
 }

@@ -7,9 +7,8 @@ import java.util.Locale;
  * The distance between two embeddings, as users name it in settings ({@link #id()}).
  *
  * <p>Distances are computed from one matrix product per batch. The product yields a
- * <em>score</em> per (anchor, memory entry) pair that is a monotone non-decreasing function of
- * the distance, so that ordering, minima and threshold tests can run on raw scores and only
- * the few distances that are reported or summed are converted:
+ * <em>score</em> per (anchor, memory entry) pair, converted to the distance by
+ * {@link #toDistance(float)}, a monotone non-decreasing function:
  * <ul>
  *   <li>{@code euclidean}: score = ‖x−y‖² computed as |x|² + |y|² − 2x·y, distance = √max(score, 0)</li>
  *   <li>{@code squared-euclidean}: the same score, distance = max(score, 0)</li>
@@ -56,43 +55,5 @@ public enum Distance {
                 float d = 1f + score;
                 return d > 0f ? d : 0f;
         }
-    }
-
-    /**
-     * The largest score whose distance is at most {@code distance}: {@code toDistance(s) <= distance}
-     * holds exactly for {@code s <= scoreBound(distance)}. This makes threshold tests on scores
-     * agree bit for bit with the same tests on the converted float distances.
-     */
-    public float scoreBound(float distance) {
-        if (Float.isNaN(distance)) {
-            throw new IllegalArgumentException("NaN distance bound");
-        }
-        if (distance == Float.POSITIVE_INFINITY) {
-            return Float.POSITIVE_INFINITY;
-        }
-        float s;
-        switch (this) {
-            case EUCLIDEAN:
-                s = distance * distance;
-                break;
-            case SQUARED_EUCLIDEAN:
-                s = distance;
-                break;
-            default:
-                s = distance - 1f;
-                break;
-        }
-        if (distance < 0f) {
-            // No score maps to a negative distance; every real score is above the bound.
-            return Float.NEGATIVE_INFINITY;
-        }
-        // The guess is within a few ulps; walk to the exact boundary of the monotone map.
-        for (int i = 0; i < 64 && toDistance(s) > distance; i++) {
-            s = Math.nextDown(s);
-        }
-        for (int i = 0; i < 64 && s != Float.MAX_VALUE && toDistance(Math.nextUp(s)) <= distance; i++) {
-            s = Math.nextUp(s);
-        }
-        return s;
     }
 }

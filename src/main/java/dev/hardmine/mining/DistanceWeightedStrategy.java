@@ -43,13 +43,12 @@ final class DistanceWeightedStrategy implements TripletSelector {
         double[] logW = cumHolder[0];
         int[] slots = slotHolder[0];
         float[] row = scan.row;
-        float bound = scan.distance.scoreBound(Math.nextDown(NONZERO_LOSS_CUTOFF));
         int count = 0;
         double maxLog = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < scan.size; j++) {
-            float s = row[j];
-            if (s <= bound) {
-                double d = Math.max(CUTOFF, scan.distance.toDistance(s));
+            float dist = row[j];
+            if (dist < NONZERO_LOSS_CUTOFF) {
+                double d = Math.max(CUTOFF, dist);
                 double lw = (2.0 - n) * Math.log(d) - ((n - 3.0) / 2.0) * Math.log(1.0 - 0.25 * d * d);
                 slots[count] = j;
                 logW[count++] = lw;
@@ -82,7 +81,7 @@ final class DistanceWeightedStrategy implements TripletSelector {
                 }
             }
             int slot = slots[lo];
-            out.add(scan.triplet(scan.posSlot[k], scan.posDist[k], slot, scan.distance.toDistance(row[slot])));
+            out.add(scan.triplet(scan.posSlot[k], scan.posDist[k], slot, row[slot]));
         }
     }
 

@@ -38,8 +38,8 @@ final class NPairStrategy implements TripletSelector {
         int touched = 0;
         float[] row = scan.row;
         for (int j = 0; j < scan.size; j++) {
-            float score = row[j];
-            if (score == Float.POSITIVE_INFINITY) {
+            float d = row[j];
+            if (d == Float.POSITIVE_INFINITY) {
                 continue;
             }
             int label = memory.labelId(j);
@@ -47,7 +47,7 @@ final class NPairStrategy implements TripletSelector {
             if (b < 0) {
                 best[label] = j;
                 s.touched[touched++] = label;
-            } else if (score < row[b] || (score == row[b] && memory.seq(j) < memory.seq(b))) {
+            } else if (d < row[b] || (d == row[b] && memory.seq(j) < memory.seq(b))) {
                 best[label] = j;
             }
         }
@@ -56,17 +56,17 @@ final class NPairStrategy implements TripletSelector {
         }
         Arrays.sort(s.keys, 0, touched);
         int[] slots = new int[touched];
-        float[] scores = new float[touched];
+        float[] dists = new float[touched];
         for (int i = 0; i < touched; i++) {
             slots[i] = best[s.touched[SortKeys.index(s.keys[i])]];
-            scores[i] = row[slots[i]];
+            dists[i] = row[slots[i]];
         }
-        SortKeys.orderTiesByInsertion(slots, scores, touched, memory);
+        SortKeys.orderTiesByInsertion(slots, dists, touched, memory);
 
         int p = scan.hardestPositive;
         int take = Math.min(negativesPerAnchor, touched);
         for (int i = 0; i < take; i++) {
-            out.add(scan.triplet(scan.posSlot[p], scan.posDist[p], slots[i], scan.distance.toDistance(scores[i])));
+            out.add(scan.triplet(scan.posSlot[p], scan.posDist[p], slots[i], dists[i]));
         }
     }
 }
