@@ -140,6 +140,15 @@ public final class MemoryBank implements AutoCloseable {
         return idBySeq.isEmpty() ? nextSeq : idBySeq.firstKey();
     }
 
+    /**
+     * Restores the counters that entries alone do not carry (entries may have been evicted since):
+     * the next insertion number and the newest step ever enqueued.
+     */
+    public void restoreCounters(long nextSeq, long newestStep) {
+        this.nextSeq = Math.max(this.nextSeq, nextSeq);
+        this.newestStep = Math.max(this.newestStep, newestStep);
+    }
+
     /** The next insertion number; persisted alongside the entries so replacements stay newest. */
     public long nextSeq() {
         return nextSeq;

@@ -205,6 +205,7 @@ public final class JsonLines {
         g.writeNumberField("memory_identities", s.getMemoryIdentities());
         g.writeNumberField("mining_ms", s.getMiningMs());
         g.writeEndObject();
+        g.writeNumberField("produced_at", m.getProducedAt().toEpochMilli());
         g.writeEndObject();
     }
 }

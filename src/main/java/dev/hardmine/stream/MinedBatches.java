@@ -38,6 +38,7 @@ public final class MinedBatches {
                 .setMinedAt(Instant.ofEpochMilli(minedAt.toEpochMilli()))
                 .setTriplets(triplets)
                 .setStats(stats)
+                .setProducedAt(source.getProducedAt())
                 .build();
     }
 }

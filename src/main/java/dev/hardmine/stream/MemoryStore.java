@@ -1,0 +1,103 @@
+package dev.hardmine.stream;
+
+import dev.hardmine.mining.MemoryBank;
+import dev.hardmine.mining.MemoryLimits;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * A job's memory as it is kept in a Kafka Streams key-value store with a changelog — the source
+ * of truth that survives restarts and moves with its partition. The miner's contiguous matrix
+ * is a cache rebuilt from it.
+ *
+ * <p>Keys: {@code memoryKey + '\0' + sample_id} for entries, {@code memoryKey + '\0'} for the
+ * job's counters (an empty sample id is invalid input, so the two never collide). Entry value:
+ * insertion number, step, label, embedding; counters: dim, next insertion number, newest step.
+ * Writes per batch are proportional to the batch: its entries, the entries evicted, the counters.
+ */
+public final class MemoryStore {
+    public static final String NAME = "memory";
+
+    private final KeyValueStore<Bytes, byte[]> store;
+
+    public MemoryStore(KeyValueStore<Bytes, byte[]> store) {
+        this.store = store;
+    }
+
+    private static Bytes key(String memoryKey, String sampleId) {
+        return Bytes.wrap((memoryKey + '\0' + sampleId).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Rebuilds a job's memory, or returns null when the store holds nothing for it. */
+    public MemoryBank load(String memoryKey, MemoryLimits limits) {
+        byte[] counters = store.get(key(memoryKey, ""));
+        if (counters == null) {
+            return null;
+        }
+        ByteBuffer c = ByteBuffer.wrap(counters);
+        int dim = c.getInt();
+        long nextSeq = c.getLong();
+        long newestStep = c.getLong();
+        List<Object[]> entries = new ArrayList<>();
+        String prefix = memoryKey + '\0';
+        try (KeyValueIterator<Bytes, byte[]> it = store.prefixScan(prefix, Serdes.String().serializer())) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> kv = it.next();
+                String sampleId = new String(kv.key.get(), StandardCharsets.UTF_8).substring(prefix.length());
+                if (!sampleId.isEmpty()) {
+                    entries.add(new Object[] {sampleId, kv.value});
+                }
+            }
+        }
+        entries.sort(Comparator.comparingLong(e -> ByteBuffer.wrap((byte[]) e[1]).getLong()));
+        MemoryBank bank = new MemoryBank(dim, limits);
+        for (Object[] e : entries) {
+            ByteBuffer v = ByteBuffer.wrap((byte[]) e[1]);
+            long seq = v.getLong();
+            long step = v.getLong();
+            byte[] label = new byte[v.getInt()];
+            v.get(label);
+            float[] embedding = new float[dim];
+            v.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(embedding);
+            bank.restore((String) e[0], new String(label, StandardCharsets.UTF_8), step, seq, embedding);
+        }
+        bank.restoreCounters(nextSeq, newestStep);
+        return bank;
+    }
+
+    /** Persists what one batch changed: the batch's surviving entries, the evicted ones, the counters. */
+    public void save(String memoryKey, MemoryBank bank, List<String> batchSampleIds, List<String> evicted) {
+        for (String id : batchSampleIds) {
+            int slot = bank.slotOf(id);
+            if (slot >= 0) {
+                store.put(key(memoryKey, id), encode(bank, slot));
+            }
+        }
+        for (String id : evicted) {
+            if (bank.slotOf(id) < 0) {
+                store.delete(key(memoryKey, id));
+            }
+        }
+        ByteBuffer c = ByteBuffer.allocate(4 + 8 + 8);
+        c.putInt(bank.dim()).putLong(bank.nextSeq()).putLong(bank.newestStep());
+        store.put(key(memoryKey, ""), c.array());
+    }
+
+    private static byte[] encode(MemoryBank bank, int slot) {
+        byte[] label = bank.labelName(bank.labelId(slot)).getBytes(StandardCharsets.UTF_8);
+        float[] embedding = bank.embedding(slot);
+        ByteBuffer v = ByteBuffer.allocate(8 + 8 + 4 + label.length + 4 * embedding.length);
+        v.putLong(bank.seq(slot)).putLong(bank.step(slot)).putInt(label.length).put(label);
+        v.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(embedding);
+        return v.array();
+    }
+}

@@ -1,0 +1,152 @@
+package dev.hardmine.stream;
+
+import dev.hardmine.avro.BatchStats;
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.MiningStats;
+import dev.hardmine.avro.Triplet;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * The running aggregate of one job's mined batches in one stats window, turned into a
+ * {@link MiningStats} record. Staleness is the step difference between an anchor's batch and
+ * the positives and negatives chosen for it; latency is {@code produced_at → mined_at}.
+ */
+public final class StatsAccumulator {
+    long batches;
+    long embeddings;
+    long triplets;
+    long validAnchors;
+    long hard;
+    long semiHard;
+    long easy;
+    double sumLossBatchHard;
+    double sumLossSemiHard;
+    double sumLossWeighted;
+    double sumDAp;
+    double sumDAn;
+    long memorySize;
+    long memoryIdentities;
+    double sumStaleness;
+    long stalenessCount;
+    long stalenessMax;
+    double sumMiningMs;
+    double latencyMax;
+    LatencyHistogram latency = new LatencyHistogram();
+
+    /** Adds one mined batch. */
+    public StatsAccumulator add(MinedBatch m) {
+        BatchStats s = m.getStats();
+        batches++;
+        embeddings += s.getAnchors();
+        triplets += m.getTriplets().size();
+        validAnchors += s.getValidAnchors();
+        hard += s.getHard();
+        semiHard += s.getSemiHard();
+        easy += s.getEasy();
+        sumLossBatchHard += s.getLossBatchHard();
+        sumLossSemiHard += s.getLossSemiHard();
+        sumLossWeighted += s.getLossWeighted();
+        sumDAp += s.getMeanDAp() * m.getTriplets().size();
+        sumDAn += s.getMeanDAn() * m.getTriplets().size();
+        memorySize = s.getMemorySize();
+        memoryIdentities = s.getMemoryIdentities();
+        for (Triplet t : m.getTriplets()) {
+            long p = Math.abs(m.getStep() - t.getPositiveStep());
+            long n = Math.abs(m.getStep() - t.getNegativeStep());
+            sumStaleness += p + n;
+            stalenessCount += 2;
+            stalenessMax = Math.max(stalenessMax, Math.max(p, n));
+        }
+        sumMiningMs += s.getMiningMs();
+        double latencyMs = m.getMinedAt().toEpochMilli() - m.getProducedAt().toEpochMilli();
+        latency.record(latencyMs);
+        latencyMax = Math.max(latencyMax, latencyMs);
+        return this;
+    }
+
+    public MiningStats toMiningStats(String jobId, long windowStart, long windowEnd) {
+        return MiningStats.newBuilder()
+                .setJobId(jobId)
+                .setWindowStart(Instant.ofEpochMilli(windowStart))
+                .setWindowEnd(Instant.ofEpochMilli(windowEnd))
+                .setBatches(batches)
+                .setEmbeddings(embeddings)
+                .setTriplets(triplets)
+                .setValidAnchors(validAnchors)
+                .setHard(hard)
+                .setSemiHard(semiHard)
+                .setEasy(easy)
+                .setMeanLossBatchHard(mean(sumLossBatchHard, batches))
+                .setMeanLossSemiHard(mean(sumLossSemiHard, batches))
+                .setMeanLossWeighted(mean(sumLossWeighted, batches))
+                .setMeanDAp(mean(sumDAp, triplets))
+                .setMeanDAn(mean(sumDAn, triplets))
+                .setMemorySize(memorySize)
+                .setMemoryIdentities(memoryIdentities)
+                .setStalenessMean(mean(sumStaleness, stalenessCount))
+                .setStalenessMax(stalenessMax)
+                .setLatencyP50Ms(latency.percentile(0.50))
+                .setLatencyP99Ms(latency.percentile(0.99))
+                .setLatencyMaxMs(latencyMax)
+                .setMiningMsMean(mean(sumMiningMs, batches))
+                .build();
+    }
+
+    private static double mean(double sum, long n) {
+        return n == 0 ? 0.0 : sum / n;
+    }
+
+    /** A compact binary serde for the window store and its changelog. */
+    public static Serde<StatsAccumulator> serde() {
+        Serializer<StatsAccumulator> ser = (topic, a) -> {
+            if (a == null) {
+                return null;
+            }
+            ByteBuffer out = ByteBuffer.allocate(8 * 20 + a.latency.serializedSize());
+            out.putLong(a.batches).putLong(a.embeddings).putLong(a.triplets).putLong(a.validAnchors)
+                    .putLong(a.hard).putLong(a.semiHard).putLong(a.easy)
+                    .putDouble(a.sumLossBatchHard).putDouble(a.sumLossSemiHard).putDouble(a.sumLossWeighted)
+                    .putDouble(a.sumDAp).putDouble(a.sumDAn).putLong(a.memorySize).putLong(a.memoryIdentities)
+                    .putDouble(a.sumStaleness).putLong(a.stalenessCount).putLong(a.stalenessMax)
+                    .putDouble(a.sumMiningMs).putDouble(a.latencyMax);
+            a.latency.writeTo(out);
+            byte[] bytes = new byte[out.position()];
+            out.flip().get(bytes);
+            return bytes;
+        };
+        Deserializer<StatsAccumulator> de = (topic, bytes) -> {
+            if (bytes == null) {
+                return null;
+            }
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            StatsAccumulator a = new StatsAccumulator();
+            a.batches = in.getLong();
+            a.embeddings = in.getLong();
+            a.triplets = in.getLong();
+            a.validAnchors = in.getLong();
+            a.hard = in.getLong();
+            a.semiHard = in.getLong();
+            a.easy = in.getLong();
+            a.sumLossBatchHard = in.getDouble();
+            a.sumLossSemiHard = in.getDouble();
+            a.sumLossWeighted = in.getDouble();
+            a.sumDAp = in.getDouble();
+            a.sumDAn = in.getDouble();
+            a.memorySize = in.getLong();
+            a.memoryIdentities = in.getLong();
+            a.sumStaleness = in.getDouble();
+            a.stalenessCount = in.getLong();
+            a.stalenessMax = in.getLong();
+            a.sumMiningMs = in.getDouble();
+            a.latencyMax = in.getDouble();
+            a.latency = LatencyHistogram.readFrom(in);
+            return a;
+        };
+        return Serdes.serdeFrom(ser, de);
+    }
+}

@@ -1,0 +1,33 @@
+package dev.hardmine.stream;
+
+import java.util.List;
+
+/**
+ * The names of hardmine's topics, in one place. Keys are plain UTF-8 strings; values Avro in the
+ * Confluent wire format.
+ *
+ * @param embeddings EmbeddingBatch in, key job_id
+ * @param mined      MinedBatch out, key {@code job_id/worker_id} (see {@link #minedKey})
+ * @param stats      MiningStats out, key job_id
+ * @param dlq        bad input, unchanged, with reason headers
+ * @param jobs       JobConfig per job, compacted, key job_id
+ */
+public record Topics(String embeddings, String mined, String stats, String dlq, String jobs) {
+
+    public static Topics withPrefix(String prefix) {
+        return new Topics(prefix + "embeddings", prefix + "mined", prefix + "stats", prefix + "dlq", prefix + "jobs");
+    }
+
+    public List<String> all() {
+        return List.of(embeddings, mined, stats, dlq, jobs);
+    }
+
+    /**
+     * The key of a MinedBatch: {@code job_id + "/" + worker_id}. All batches mined from one worker's
+     * input land in one partition (the one Kafka's default partitioner gives this key), so a worker
+     * can read that partition alone; a consumer group over the topic shares all jobs' batches.
+     */
+    public static String minedKey(String jobId, String workerId) {
+        return jobId + "/" + workerId;
+    }
+}
