@@ -84,8 +84,6 @@ public record ServiceConfig(
         }
         require(unknown.isEmpty(), "unknown configuration keys " + unknown
                 + " (Kafka client settings take the prefix kafka.)");
-        MiningSettings d = MiningSettings.defaults();
-        MemoryLimits m = MemoryLimits.defaults();
         String prefix = p.getProperty("topics.prefix", DEFAULT_PREFIX);
         Topics topics = new Topics(
                 p.getProperty("topics.embeddings", prefix + "embeddings"),
@@ -107,18 +105,8 @@ public record ServiceConfig(
                     topics,
                     integer(p, "topics.partitions", 6),
                     (short) integer(p, "topics.replication-factor", -1),
-                    new MiningSettings(
-                            Strategy.fromId(p.getProperty("mining.strategy", d.strategy().id())),
-                            (float) number(p, "mining.margin", d.margin()),
-                            Distance.fromId(p.getProperty("mining.distance", d.distance().id())),
-                            bool(p, "mining.normalize", d.normalize()),
-                            integer(p, "mining.max-per-anchor", d.maxPerAnchor()),
-                            integer(p, "mining.negatives-per-anchor", d.negativesPerAnchor()),
-                            longValue(p, "mining.seed", d.seed())),
-                    new MemoryLimits(
-                            integer(p, "memory.per-identity", m.perIdentity()),
-                            integer(p, "memory.max-embeddings", m.maxEmbeddings()),
-                            longValue(p, "memory.max-age-steps", m.maxAgeSteps())),
+                    miningFrom(p),
+                    memoryFrom(p),
                     longValue(p, "memory.max-bytes", DEFAULT_MEMORY_MAX_BYTES),
                     new InputLimits(integer(p, "limits.max-batch-size", InputLimits.DEFAULT_MAX_BATCH_SIZE),
                             integer(p, "limits.max-dim", InputLimits.DEFAULT_MAX_DIM)),
@@ -129,6 +117,28 @@ public record ServiceConfig(
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("configuration: " + e.getMessage(), e);
         }
+    }
+
+    /** The {@code mining.*} keys, defaults for those missing. */
+    public static MiningSettings miningFrom(Properties p) {
+        MiningSettings d = MiningSettings.defaults();
+        return new MiningSettings(
+                Strategy.fromId(p.getProperty("mining.strategy", d.strategy().id())),
+                (float) number(p, "mining.margin", d.margin()),
+                Distance.fromId(p.getProperty("mining.distance", d.distance().id())),
+                bool(p, "mining.normalize", d.normalize()),
+                integer(p, "mining.max-per-anchor", d.maxPerAnchor()),
+                integer(p, "mining.negatives-per-anchor", d.negativesPerAnchor()),
+                longValue(p, "mining.seed", d.seed()));
+    }
+
+    /** The {@code memory.*} count and age keys, defaults for those missing. */
+    public static MemoryLimits memoryFrom(Properties p) {
+        MemoryLimits m = MemoryLimits.defaults();
+        return new MemoryLimits(
+                integer(p, "memory.per-identity", m.perIdentity()),
+                integer(p, "memory.max-embeddings", m.maxEmbeddings()),
+                longValue(p, "memory.max-age-steps", m.maxAgeSteps()));
     }
 
     private static int integer(Properties p, String key, int fallback) {

@@ -15,6 +15,7 @@ import dev.hardmine.mining.MiningSettings;
 import dev.hardmine.mining.Strategy;
 import dev.hardmine.stream.EmbeddingBatches;
 import dev.hardmine.stream.InputLimits;
+import dev.hardmine.testing.SyntheticLog;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,9 +1,10 @@
-package dev.hardmine.replay;
+package dev.hardmine.testing;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.mining.Embeddings;
+import dev.hardmine.replay.JsonLines;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -12,12 +13,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-/** Small clustered embedding logs for tests: P identities × K samples per batch, Gaussian around centres. */
-final class SyntheticLog {
+/**
+ * Small clustered embedding logs for tests: per batch {@code identities} labels drawn from a pool
+ * three times as large, {@code perIdentity} samples each, Gaussian around the label's centre.
+ * Batches alternate between jobs {@code job-0} and {@code job-1} and workers {@code w0..w2}.
+ */
+public final class SyntheticLog {
     private SyntheticLog() {
     }
 
-    static List<EmbeddingBatch> batches(long seed, int count, int identities, int perIdentity, int dim) {
+    public static List<EmbeddingBatch> batches(long seed, int count, int identities, int perIdentity, int dim) {
         Random random = new Random(seed);
         float[][] centres = new float[identities * 3][dim];
         for (float[] c : centres) {
@@ -55,7 +60,7 @@ final class SyntheticLog {
         return out;
     }
 
-    static List<String> toJsonLines(List<EmbeddingBatch> batches) {
+    public static List<String> toJsonLines(List<EmbeddingBatch> batches) {
         List<String> lines = new ArrayList<>();
         for (EmbeddingBatch b : batches) {
             StringWriter w = new StringWriter();

@@ -1,0 +1,130 @@
+package dev.hardmine.cli;
+
+import dev.hardmine.stream.MinerService;
+import dev.hardmine.stream.ServiceConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code hardmine run}: the mining service against an existing Kafka cluster and schema registry. */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the mining service against an existing Kafka cluster and schema registry.",
+            "Settings come from --config (a properties file); each flag overrides its key.",
+            "Stops cleanly on SIGTERM or Ctrl-C (exit code 0)."})
+public final class RunCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Properties file (keys: see README).")
+    Path config;
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Kafka (key bootstrap.servers).")
+    String bootstrapServers;
+
+    @Option(names = "--schema-registry-url", paramLabel = "URL",
+            description = "Schema registry, http(s)://… or mock://NAME (key schema.registry.url).")
+    String registryUrl;
+
+    @Option(names = "--application-id", paramLabel = "ID",
+            description = "Kafka Streams application id (key application.id, default: hardmine).")
+    String applicationId;
+
+    @Option(names = "--topic-prefix", paramLabel = "PREFIX",
+            description = "Prefix of the topic names (key topics.prefix, default: hardmine.).")
+    String topicPrefix;
+
+    @Option(names = "--partitions", paramLabel = "N",
+            description = "Partitions of topics created by hardmine (key topics.partitions, default: 6).")
+    String partitions;
+
+    @Option(names = "--replication-factor", paramLabel = "N",
+            description = "Replication of created topics, -1 = broker default (key topics.replication-factor).")
+    String replicationFactor;
+
+    @Mixin
+    MiningOptions mining;
+
+    @Option(names = "--memory-max-bytes", paramLabel = "BYTES",
+            description = "Memory budget per job (key memory.max-bytes, default: 536870912).")
+    String memoryMaxBytes;
+
+    @Option(names = "--shards-per-job", paramLabel = "N",
+            description = "Identity shards per job; > 1 enables sharding (key shards.per-job, default: 1).")
+    String shards;
+
+    @Option(names = "--stats-window", paramLabel = "DURATION",
+            description = "Tumbling window of the stats topic, e.g. 10s (key stats.window, default: 10s).")
+    String statsWindow;
+
+    @Option(names = "--processing-guarantee", paramLabel = "G",
+            description = "exactly_once_v2 or at_least_once (key processing.guarantee, default: exactly_once_v2).")
+    String guarantee;
+
+    @Option(names = "--kafka", paramLabel = "KEY=VALUE",
+            description = "A Kafka client or Streams setting, passed through (same as kafka.KEY in the file).")
+    Map<String, String> kafka = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        ServiceConfig serviceConfig;
+        try {
+            serviceConfig = ServiceConfig.fromProperties(properties());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Signals.onTermination(stop::countDown);
+        try (MinerService service = new MinerService(serviceConfig)) {
+            service.start();
+            System.err.println("hardmine run: mining " + serviceConfig.topics().embeddings() + " as "
+                    + serviceConfig.applicationId() + " on " + serviceConfig.bootstrapServers());
+            stop.await();
+            System.err.println("hardmine run: stopping");
+        }
+        return 0;
+    }
+
+    Properties properties() throws IOException {
+        Properties p = new Properties();
+        if (config != null) {
+            if (!Files.isRegularFile(config)) {
+                throw new ParameterException(spec.commandLine(), "--config " + config + ": no such file");
+            }
+            try (Reader r = Files.newBufferedReader(config, StandardCharsets.UTF_8)) {
+                p.load(r);
+            }
+        }
+        put(p, "bootstrap.servers", bootstrapServers);
+        put(p, "schema.registry.url", registryUrl);
+        put(p, "application.id", applicationId);
+        put(p, "topics.prefix", topicPrefix);
+        put(p, "topics.partitions", partitions);
+        put(p, "topics.replication-factor", replicationFactor);
+        put(p, "memory.max-bytes", memoryMaxBytes);
+        put(p, "shards.per-job", shards);
+        put(p, "stats.window", statsWindow);
+        put(p, "processing.guarantee", guarantee);
+        mining.applyTo(p);
+        kafka.forEach((k, v) -> p.setProperty("kafka." + k, v));
+        return p;
+    }
+
+    private static void put(Properties p, String key, String value) {
+        if (value != null) {
+            p.setProperty(key, value);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.hardmine.stream;
+
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.JobConfig;
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.MiningStats;
+import dev.hardmine.registry.AvroSerde;
+import dev.hardmine.registry.SchemaRegistryClient;
+import dev.hardmine.registry.SerdeConfig;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the mining topology against a Kafka cluster and a schema registry: creates or checks the
+ * topics, starts Kafka Streams, and stops it in order. The app (the topology) is built by
+ * {@link MiningTopology}; this class only runs it.
+ */
+public final class MinerService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MinerService.class);
+
+    private final ServiceConfig config;
+    private final DeadLetters.Counter deadLetters = new DeadLetters.Counter();
+    private final SchemaRegistryClient registry;
+    private final KafkaStreams streams;
+    private final CountDownLatch running = new CountDownLatch(1);
+
+    public MinerService(ServiceConfig config) {
+        this.config = config;
+        SerdeConfig serdeConfig = SerdeConfig.fromMap(serdeSettings(config));
+        this.registry = SchemaRegistryClient.create(serdeConfig.client());
+        MiningTopology.Serdes4 serdes = new MiningTopology.Serdes4(
+                new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false),
+                new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false),
+                new AvroSerde<>(MiningStats.class, registry, serdeConfig, false),
+                new AvroSerde<>(JobConfig.class, registry, serdeConfig, false));
+        Topology topology = MiningTopology.build(config, serdes);
+        this.streams = new KafkaStreams(topology, streamsProperties(config, deadLetters));
+        streams.setStateListener((now, before) -> {
+            LOG.info("kafka streams: {} -> {}", before, now);
+            if (now == KafkaStreams.State.RUNNING) {
+                running.countDown();
+            }
+        });
+    }
+
+    /** The registry settings: {@code schema.registry.url} and every Kafka passthrough key (auth and TLS). */
+    static Map<String, Object> serdeSettings(ServiceConfig config) {
+        Map<String, Object> m = new HashMap<>(config.kafka());
+        m.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
+        return m;
+    }
+
+    /** Kafka Streams settings: exactly-once by default, dead letters through Streams' handlers, passthrough last. */
+    public static Properties streamsProperties(ServiceConfig config, DeadLetters.Counter counter) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.processingGuarantee());
+        if (config.topicReplicationFactor() != -1) {
+            p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topicReplicationFactor());
+        }
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetters.OnDeserialization.class);
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetters.OnProcessing.class);
+        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetters.OnProduction.class);
+        p.put(DeadLetters.TOPIC_CONFIG, config.topics().dlq());
+        p.put(DeadLetters.COUNTER_CONFIG, counter);
+        p.putAll(config.kafka());
+        return p;
+    }
+
+    /** Creates or checks the topics, then starts Kafka Streams. */
+    public void start() {
+        Map<String, Object> adminProps = new HashMap<>(config.kafka());
+        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        try (Admin admin = Admin.create(adminProps)) {
+            TopicManager.ensure(admin, config);
+        }
+        streams.start();
+    }
+
+    /** Waits until Kafka Streams runs; false on timeout. */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        return running.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public DeadLetters.Counter deadLetters() {
+        return deadLetters;
+    }
+
+    public ServiceConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+        registry.close();
+    }
+}

@@ -1,0 +1,81 @@
+package dev.hardmine.stream;
+
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.JobConfig;
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.MiningStats;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+
+/**
+ * Builds hardmine's topology — and only builds it: the same topology runs in {@code run},
+ * {@code demo}, the tests and replay from Kafka.
+ * <pre>
+ * embeddings ─(decode; failures → dlq)─▶ [split by hash(label) % shards ─▶ repartition by job#shard]
+ *   ─▶ mine (memory store with changelog; job-configs global table) ─▶ mined (key job_id/worker_id)
+ *                                                                  └▶ window by job ─▶ stats
+ * </pre>
+ * The identity-sharding stage is present when {@code shards.per-job} > 1; a job's JobConfig may
+ * then choose its own number of shards.
+ */
+public final class MiningTopology {
+    public static final String JOB_CONFIG_STORE = "job-configs";
+    public static final String STATS_STORE = "stats-window";
+
+    private MiningTopology() {
+    }
+
+    /** The serdes of the four record types; see {@link Topics}. */
+    public record Serdes4(Serde<EmbeddingBatch> batches, Serde<MinedBatch> mined, Serde<MiningStats> stats,
+                          Serde<JobConfig> jobs) {
+    }
+
+    public static Topology build(ServiceConfig config, Serdes4 serdes) {
+        Topics topics = config.topics();
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.globalTable(topics.jobs(), Consumed.with(Serdes.String(), serdes.jobs()).withName("jobs"),
+                Materialized.as(JOB_CONFIG_STORE));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(MemoryStore.NAME), Serdes.Bytes(), Serdes.ByteArray()));
+
+        KStream<String, EmbeddingBatch> batches = builder.stream(topics.embeddings(),
+                Consumed.with(Serdes.String(), serdes.batches()).withName("embeddings"));
+        boolean sharded = config.shardsPerJob() > 1;
+        if (sharded) {
+            batches = batches
+                    .process(() -> new ShardSplitter(config), Named.as("split-shards"))
+                    .repartition(Repartitioned.with(Serdes.String(), serdes.batches()).withName("shards"));
+        }
+        KStream<String, MinedBatch> mined = batches.process(() -> new MiningProcessor(config, sharded),
+                Named.as("mine"), MemoryStore.NAME);
+
+        mined.selectKey((job, m) -> Topics.minedKey(m.getJobId(), m.getWorkerId()), Named.as("key-by-worker"))
+                .to(topics.mined(), Produced.with(Serdes.String(), serdes.mined()).withName("mined"));
+
+        mined.groupByKey(Grouped.with(Serdes.String(), serdes.mined()).withName("by-job"))
+                .windowedBy(TimeWindows.ofSizeWithNoGrace(config.statsWindow()))
+                .aggregate(StatsAccumulator::new, (job, m, acc) -> acc.add(m), Named.as("stats-window"),
+                        Materialized.<String, StatsAccumulator, WindowStore<Bytes, byte[]>>as(STATS_STORE)
+                                .withKeySerde(Serdes.String()).withValueSerde(StatsAccumulator.serde()))
+                .toStream(Named.as("stats-updates"))
+                .map((window, acc) -> KeyValue.pair(window.key(),
+                        acc.toMiningStats(window.key(), window.window().start(), window.window().end())),
+                        Named.as("to-mining-stats"))
+                .to(topics.stats(), Produced.with(Serdes.String(), serdes.stats()).withName("stats"));
+        return builder.build();
+    }
+}

@@ -1,0 +1,240 @@
+package dev.hardmine.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.JobConfig;
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.MiningStats;
+import dev.hardmine.avro.Sample;
+import dev.hardmine.avro.Triplet;
+import dev.hardmine.mining.JobMiner;
+import dev.hardmine.mining.MemoryLimits;
+import dev.hardmine.mining.MinedTriplet;
+import dev.hardmine.mining.MiningResult;
+import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.testing.SyntheticLog;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MiningTopologyTest {
+    @TempDir
+    Path stateDir;
+
+    private TopologyFixture fixture(String... keyValues) {
+        Properties p = new Properties();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            p.setProperty(keyValues[i], keyValues[i + 1]);
+        }
+        return new TopologyFixture(p, stateDir);
+    }
+
+    private static List<String> describe(List<Triplet> triplets) {
+        return triplets.stream().map(t -> t.getAnchorId() + "," + t.getPositiveId() + "," + t.getNegativeId() + ","
+                + t.getDAp() + "," + t.getDAn() + "," + t.getPositiveStep() + "," + t.getNegativeStep()).toList();
+    }
+
+    private static List<String> describeCore(List<MinedTriplet> triplets) {
+        return triplets.stream().map(t -> t.anchorId() + "," + t.positiveId() + "," + t.negativeId() + ","
+                + t.dAp() + "," + t.dAn() + "," + t.positiveStep() + "," + t.negativeStep()).toList();
+    }
+
+    @Test
+    void sequenceOfBatchesYieldsExactlyWhatTheCoreLibraryYields() {
+        List<EmbeddingBatch> batches = SyntheticLog.batches(11, 8, 6, 4, 8);
+        try (TopologyFixture f = fixture("mining.strategy", "semi-hard", "mining.margin", "0.5");
+             JobMiner job0 = new JobMiner(new MemoryLimits(0, 65536, 0));
+             JobMiner job1 = new JobMiner(new MemoryLimits(0, 65536, 0))) {
+            batches.forEach(f::send);
+            List<TestRecord<String, MinedBatch>> out = f.output.readRecordsToList();
+            assertThat(out).hasSize(batches.size());
+            MiningSettings settings = f.config.mining();
+            for (int i = 0; i < batches.size(); i++) {
+                EmbeddingBatch b = batches.get(i);
+                MinedBatch m = out.get(i).value();
+                JobMiner core = b.getJobId().equals("job-0") ? job0 : job1;
+                MiningResult expected = core.mine(EmbeddingBatches.toSampleBatch(b, InputLimits.defaults()), settings);
+                assertThat(out.get(i).key()).isEqualTo(b.getJobId() + "/" + b.getWorkerId());
+                assertThat(m.getBatchId()).isEqualTo(b.getBatchId());
+                assertThat(m.getStrategy()).isEqualTo("semi-hard");
+                assertThat(describe(m.getTriplets())).containsExactlyElementsOf(describeCore(expected.triplets()));
+                assertThat(m.getStats().getHard()).isEqualTo(expected.stats().hard());
+                assertThat(m.getStats().getSemiHard()).isEqualTo(expected.stats().semiHard());
+                assertThat(m.getStats().getEasy()).isEqualTo(expected.stats().easy());
+                assertThat(m.getStats().getLossBatchHard()).isEqualTo(expected.stats().lossBatchHard());
+                assertThat(m.getStats().getLossSemiHard()).isEqualTo(expected.stats().lossSemiHard());
+                assertThat(m.getStats().getLossWeighted()).isEqualTo(expected.stats().lossWeighted());
+                assertThat(m.getStats().getMemorySize()).isEqualTo(expected.stats().memorySize());
+                assertThat(m.getProducedAt()).isEqualTo(b.getProducedAt());
+            }
+            assertThat(out.get(out.size() - 1).value().getTriplets()).isNotEmpty();
+        }
+    }
+
+    @Test
+    void statsTopicAggregatesEachJobsBatchesPerWindow() {
+        List<EmbeddingBatch> batches = SyntheticLog.batches(12, 6, 4, 3, 4);
+        try (TopologyFixture f = fixture("stats.window", "1h")) {
+            batches.forEach(f::send);
+            Map<String, MiningStats> latest = new HashMap<>();
+            f.statsOutput.readRecordsToList().forEach(r -> latest.put(r.key(), r.value()));
+            assertThat(latest).containsOnlyKeys("job-0", "job-1");
+            MiningStats job0 = latest.get("job-0");
+            assertThat(job0.getBatches()).isEqualTo(3);
+            long embeddings = batches.stream().filter(b -> b.getJobId().equals("job-0"))
+                    .mapToLong(b -> b.getSamples().size()).sum();
+            assertThat(job0.getEmbeddings()).isEqualTo(embeddings);
+            assertThat(job0.getHard() + job0.getSemiHard() + job0.getEasy()).isPositive();
+            assertThat(job0.getWindowEnd().toEpochMilli() - job0.getWindowStart().toEpochMilli()).isEqualTo(3_600_000L);
+            assertThat(job0.getLatencyP99Ms()).isGreaterThanOrEqualTo(job0.getLatencyP50Ms());
+        }
+    }
+
+    private static EmbeddingBatch valid(String batchId, long step, String... idsAndLabels) {
+        List<Sample> samples = new ArrayList<>();
+        for (int i = 0; i < idsAndLabels.length; i += 2) {
+            ByteBuffer e = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            e.putFloat(i * 0.5f).putFloat(1f - i * 0.25f).flip();
+            samples.add(new Sample(idsAndLabels[i], idsAndLabels[i + 1], e));
+        }
+        return EmbeddingBatch.newBuilder().setJobId("job").setWorkerId("w").setBatchId(batchId).setStep(step)
+                .setModelVersion("").setProducedAt(Instant.ofEpochMilli(1_700_000_000_000L + step)).setDim(2)
+                .setSamples(samples).build();
+    }
+
+    private static String header(TestRecord<byte[], byte[]> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void everyBadInputClassIsDeadLetteredWithItsReasonWhileValidRecordsAroundItAreMined() {
+        try (TopologyFixture f = fixture("limits.max-batch-size", "4", "limits.max-dim", "8")) {
+            byte[] good = f.batches.serializer().serialize(f.config.topics().embeddings(), valid("ok-0", 0, "a", "A", "b", "B"));
+            Map<String, byte[]> bad = new java.util.LinkedHashMap<>();
+            bad.put("bad-magic-byte", withFirstByte(good, (byte) 1));
+            bad.put("unknown-schema-id", withSchemaId(good, 987654));
+            bad.put("truncated", java.util.Arrays.copyOf(good, good.length - 5));
+            bad.put("embedding-length", ser(f, withEmbedding(valid("b1", 1, "c", "A"), new byte[6])));
+            bad.put("non-finite-embedding", ser(f, withEmbedding(valid("b2", 2, "c", "A"), floats(Float.NaN, 1f))));
+            bad.put("empty-id", ser(f, valid("b3", 3, "", "A")));
+            bad.put("duplicate-sample-id", ser(f, valid("b4", 4, "c", "A", "c", "B")));
+            bad.put("batch-too-large", ser(f, valid("b5", 5, "c", "A", "d", "A", "e", "B", "g", "B", "h", "C")));
+            bad.put("dim-too-large", ser(f, EmbeddingBatch.newBuilder(valid("b6", 6)).setDim(9)
+                    .setSamples(List.of(new Sample("c", "A", ByteBuffer.wrap(new byte[36])))).build()));
+            bad.put("dim-mismatch", ser(f, EmbeddingBatch.newBuilder(valid("b7", 7)).setDim(3)
+                    .setSamples(List.of(new Sample("c", "A", ByteBuffer.wrap(new byte[12])))).build()));
+
+            f.rawInput.pipeInput("job", good);
+            List<byte[]> sentBad = new ArrayList<>();
+            for (byte[] b : bad.values()) {
+                f.rawInput.pipeInput("job", b);
+                sentBad.add(b);
+            }
+            f.send(valid("ok-1", 8, "d", "A", "e", "B"));
+
+            List<TestRecord<String, MinedBatch>> mined = f.output.readRecordsToList();
+            assertThat(mined).extracting(r -> r.value().getBatchId()).containsExactly("ok-0", "ok-1");
+            assertThat(mined.get(1).value().getStats().getMemorySize()).isEqualTo(4);
+
+            List<TestRecord<byte[], byte[]>> letters = f.dlq.readRecordsToList();
+            assertThat(letters).extracting(r -> header(r, DeadLetters.REASON)).containsExactlyElementsOf(bad.keySet());
+            for (int i = 0; i < letters.size(); i++) {
+                TestRecord<byte[], byte[]> r = letters.get(i);
+                assertThat(r.value()).as("original bytes of %s", header(r, DeadLetters.REASON)).isEqualTo(sentBad.get(i));
+                assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("job");
+                assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(f.config.topics().embeddings());
+                assertThat(header(r, DeadLetters.SOURCE_PARTITION)).isEqualTo("0");
+                assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Integer.toString(i + 1));
+                assertThat(header(r, DeadLetters.FAILED_AT)).isNotBlank();
+                assertThat(header(r, DeadLetters.MESSAGE)).isNotBlank();
+            }
+            assertThat(f.deadLetters.total()).isEqualTo(bad.size());
+        }
+    }
+
+    private static byte[] ser(TopologyFixture f, EmbeddingBatch b) {
+        return f.batches.serializer().serialize(f.config.topics().embeddings(), b);
+    }
+
+    private static byte[] withFirstByte(byte[] bytes, byte first) {
+        byte[] copy = bytes.clone();
+        copy[0] = first;
+        return copy;
+    }
+
+    private static byte[] withSchemaId(byte[] bytes, int id) {
+        byte[] copy = bytes.clone();
+        ByteBuffer.wrap(copy, 1, 4).putInt(id);
+        return copy;
+    }
+
+    private static EmbeddingBatch withEmbedding(EmbeddingBatch b, byte[] embedding) {
+        Sample s = b.getSamples().get(0);
+        return EmbeddingBatch.newBuilder(b).setSamples(List.of(new Sample(s.getSampleId(), s.getLabel(),
+                ByteBuffer.wrap(embedding)))).build();
+    }
+
+    private static byte[] floats(float... v) {
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) {
+            b.putFloat(x);
+        }
+        return b.array();
+    }
+
+    @Test
+    void jobConfigOverrideAppliesFromTheNextBatch() {
+        try (TopologyFixture f = fixture()) {
+            f.send(valid("b0", 0, "a", "A", "b", "B", "c", "A"));
+            f.jobConfigs.pipeInput("job", JobConfig.newBuilder().setJobId("job").setStrategy("all").setMargin(5f)
+                    .setMemoryMaxEmbeddings(4).build());
+            f.send(valid("b1", 1, "d", "A", "e", "B"));
+            f.jobConfigs.pipeInput("job", JobConfig.newBuilder().setJobId("job").setStrategy("no-such-strategy").build());
+            f.send(valid("b2", 2, "g", "A", "h", "B"));
+
+            List<MinedBatch> out = f.output.readValuesToList();
+            assertThat(out).extracting(MinedBatch::getStrategy).containsExactly("batch-hard", "all", "batch-hard");
+            assertThat(out).extracting(MinedBatch::getMargin).containsExactly(0.2f, 5f, 0.2f);
+            assertThat(out.get(1).getStats().getMemorySize()).isEqualTo(4);
+            assertThat(out.get(2).getStats().getMemorySize()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void withShardingEachIdentityIsMinedInExactlyOneShard() {
+        List<EmbeddingBatch> batches = SyntheticLog.batches(13, 6, 8, 3, 4);
+        try (TopologyFixture f = fixture("shards.per-job", "3", "mining.strategy", "all", "mining.margin", "10")) {
+            batches.forEach(f::send);
+            List<MinedBatch> out = f.output.readValuesToList();
+            assertThat(out.size()).isGreaterThan(batches.size());
+            Map<String, Set<Integer>> shardsOfLabel = new HashMap<>();
+            for (MinedBatch m : out) {
+                Set<Integer> shards = new HashSet<>();
+                for (Triplet t : m.getTriplets()) {
+                    shards.add(ShardSplitter.shardOf(t.getAnchorLabel(), 3));
+                    shards.add(ShardSplitter.shardOf(t.getNegativeLabel(), 3));
+                    shardsOfLabel.computeIfAbsent(t.getAnchorLabel(), l -> new HashSet<>())
+                            .add(ShardSplitter.shardOf(t.getAnchorLabel(), 3));
+                }
+                assertThat(shards).as("shards mixed in batch %s", m.getBatchId()).hasSizeLessThanOrEqualTo(1);
+            }
+            assertThat(shardsOfLabel.values()).allSatisfy(s -> assertThat(s).hasSize(1));
+            long anchors = out.stream().mapToLong(m -> m.getStats().getAnchors()).sum();
+            assertThat(anchors).isEqualTo(batches.stream().mapToLong(b -> b.getSamples().size()).sum());
+        }
+    }
+}
