@@ -13,6 +13,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -148,7 +149,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** Creates topics of the given names with the given number of partitions and one replica. */
     public void createTopics(int partitions, String... names) {
-        createTopics(java.util.Arrays.stream(names).map(n -> new NewTopic(n, partitions, (short) 1)).toList());
+        createTopics(Arrays.stream(names).map(n -> new NewTopic(n, partitions, (short) 1)).toList());
     }
 
     /** Stops the broker (waits for it) and deletes the log directory when it was temporary. Idempotent. */

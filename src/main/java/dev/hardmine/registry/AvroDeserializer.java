@@ -1,12 +1,14 @@
 package dev.hardmine.registry;
 
 import java.io.EOFException;
+import java.io.IOException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.hardmine.registry.internals.WireFormat;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
@@ -96,7 +98,7 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
                 throw new AvroDecodeException(schemaId, "Bytes left over after the record: the body was not written with schema id "
                         + schemaId, null);
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AvroDecodeException(schemaId, "Cannot decode the Avro body with schema id " + schemaId + ": " + e, e);
         }
         return record;
@@ -133,8 +135,8 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
         }
         SpecificData model = SpecificData.getForClass(target);
         Schema readerSchema = model.getSchema(target);
-        var compatibility = org.apache.avro.SchemaCompatibility.checkReaderWriterCompatibility(readerSchema, writer);
-        if (compatibility.getType() != org.apache.avro.SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+        var compatibility = SchemaCompatibility.checkReaderWriterCompatibility(readerSchema, writer);
+        if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
             throw new AvroDecodeException(schemaId, "Writer schema id " + schemaId + " (" + writer.getFullName()
                     + ") cannot be read as " + readerSchema.getFullName() + ": " + compatibility.getDescription(), null);
         }

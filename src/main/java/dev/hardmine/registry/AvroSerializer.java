@@ -112,7 +112,10 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
             return writersByTopic.computeIfAbsent(topic, t -> new ConcurrentHashMap<>())
                     .computeIfAbsent(latest.schema(), s -> latestWriter(latest, schema));
         }
-        ConcurrentHashMap<Schema, Writer> writers = writersByTopic.computeIfAbsent(topic, t -> new ConcurrentHashMap<>());
+        ConcurrentHashMap<Schema, Writer> writers = writersByTopic.get(topic);
+        if (writers == null) {
+            writers = writersByTopic.computeIfAbsent(topic, t -> new ConcurrentHashMap<>());
+        }
         Writer writer = writers.get(schema);
         if (writer == null) {
             // Outside computeIfAbsent: the registry call may take seconds and must not block other schemas.

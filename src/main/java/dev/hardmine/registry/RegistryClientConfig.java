@@ -84,22 +84,27 @@ public record RegistryClientConfig(
         return urls.get(0).startsWith(MOCK_SCHEME);
     }
 
+    /** A copy with other credentials. */
     public RegistryClientConfig withCredentials(RegistryCredentials credentials) {
         return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl);
     }
 
+    /** A copy with other connect and per-attempt request timeouts. */
     public RegistryClientConfig withTimeouts(Duration connectTimeout, Duration requestTimeout) {
         return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl);
     }
 
+    /** A copy with another retry count and backoff range. */
     public RegistryClientConfig withRetries(int maxRetries, Duration retryBackoff, Duration maxRetryBackoff) {
         return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl);
     }
 
+    /** A copy caching latest versions for another time (negative = for ever, zero = never). */
     public RegistryClientConfig withLatestCacheTtl(Duration latestCacheTtl) {
         return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl);
     }
 
+    /** Comma-separated URLs, trimmed, without a trailing slash. */
     static List<String> splitUrls(String urls) {
         Objects.requireNonNull(urls, "schema.registry.url");
         return java.util.Arrays.stream(urls.split(","))

@@ -28,6 +28,8 @@ public class SchemaRegistryException extends RuntimeException {
     public static final int INVALID_SCHEMA = 42201;
     /** The version is neither a positive integer nor {@code latest}. */
     public static final int INVALID_VERSION = 42202;
+    /** The subject name is empty. */
+    public static final int INVALID_SUBJECT = 42208;
     /** The compatibility level is not one of Confluent's. */
     public static final int INVALID_COMPATIBILITY_LEVEL = 42203;
     /** The registry's backing store failed. */

@@ -101,22 +101,27 @@ public record SerdeConfig(
                 SubjectNameStrategy.parse(string(configs, VALUE_SUBJECT_NAME_STRATEGY, "TopicNameStrategy")));
     }
 
+    /** A copy with other registry client settings. */
     public SerdeConfig withClient(RegistryClientConfig client) {
         return new SerdeConfig(client, autoRegisterSchemas, useLatestVersion, keySubjectNameStrategy, valueSubjectNameStrategy);
     }
 
+    /** A copy that does or does not register schemas on first use. */
     public SerdeConfig withAutoRegisterSchemas(boolean autoRegisterSchemas) {
         return new SerdeConfig(client, autoRegisterSchemas, useLatestVersion, keySubjectNameStrategy, valueSubjectNameStrategy);
     }
 
+    /** A copy that does or does not write with the subject's latest schema. */
     public SerdeConfig withUseLatestVersion(boolean useLatestVersion) {
         return new SerdeConfig(client, autoRegisterSchemas, useLatestVersion, keySubjectNameStrategy, valueSubjectNameStrategy);
     }
 
+    /** A copy with another subject name strategy for values. */
     public SerdeConfig withValueSubjectNameStrategy(SubjectNameStrategy strategy) {
         return new SerdeConfig(client, autoRegisterSchemas, useLatestVersion, keySubjectNameStrategy, strategy);
     }
 
+    /** A copy with another subject name strategy for keys. */
     public SerdeConfig withKeySubjectNameStrategy(SubjectNameStrategy strategy) {
         return new SerdeConfig(client, autoRegisterSchemas, useLatestVersion, strategy, valueSubjectNameStrategy);
     }

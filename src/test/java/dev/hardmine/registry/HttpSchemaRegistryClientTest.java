@@ -7,7 +7,13 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.EmbeddingBatch;
@@ -62,6 +68,25 @@ class HttpSchemaRegistryClientTest {
             assertThat(r.contentType()).isEqualTo("application/vnd.schemaregistry.v1+json");
             assertThat(JSON.readTree(r.body()).get("schema").asText()).isEqualTo(SCHEMA.toString());
         });
+    }
+
+    @Test
+    void registersOnceWhenManyThreadsAskForTheSameNewSchemaAtOnce() throws Exception {
+        server.answerAfter(Duration.ofMillis(200), 200, "{\"id\":3}");
+        SchemaRegistryClient client = client();
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Integer>> ids = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                ids.add(threads.submit(() -> client.register("t-value", SCHEMA)));
+            }
+            for (Future<Integer> id : ids) {
+                assertThat(id.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(server.requests()).hasSize(1);
     }
 
     @Test

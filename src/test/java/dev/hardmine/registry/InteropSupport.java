@@ -67,8 +67,8 @@ final class InteropSupport {
                     .directory(dir.toFile())
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
+            process.getOutputStream().close(); // no input: a script waiting for some fails instead of hanging
             boolean exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!exited) {
                 process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);

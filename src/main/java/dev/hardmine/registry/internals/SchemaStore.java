@@ -30,10 +30,6 @@ import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
  */
 public final class SchemaStore implements AutoCloseable {
 
-    /** A registered schema: its identity text, the text to return, and the parsed schema. */
-    private record Stored(int id, ParsedSchema parsed) {
-    }
-
     /** Result of a compatibility test: whether compatible, and why not. */
     public record CompatibilityResult(boolean compatible, List<String> messages) {
     }
@@ -43,7 +39,7 @@ public final class SchemaStore implements AutoCloseable {
     private final ReadWriteLock stateLock = new ReentrantReadWriteLock();
 
     // Guarded by stateLock.
-    private final Map<Integer, Stored> byId = new HashMap<>();
+    private final Map<Integer, ParsedSchema> byId = new HashMap<>();
     private final Map<String, Integer> idByCanonical = new HashMap<>();
     private final TreeMap<String, TreeMap<Integer, Integer>> versionsBySubject = new TreeMap<>();
     private final Map<String, Compatibility> subjectCompatibility = new HashMap<>();
@@ -137,11 +133,11 @@ public final class SchemaStore implements AutoCloseable {
     public Schema schemaById(int id) {
         stateLock.readLock().lock();
         try {
-            Stored stored = byId.get(id);
+            ParsedSchema stored = byId.get(id);
             if (stored == null) {
                 throw new SchemaRegistryException(404, SchemaRegistryException.SCHEMA_NOT_FOUND, "Schema " + id + " not found");
             }
-            return stored.parsed().schema();
+            return stored.schema();
         } finally {
             stateLock.readLock().unlock();
         }
@@ -184,7 +180,7 @@ public final class SchemaStore implements AutoCloseable {
             if (id == null) {
                 throw new SchemaRegistryException(404, SchemaRegistryException.VERSION_NOT_FOUND, "Version " + version + " not found.");
             }
-            return new RegisteredSchema(subject, id, version, byId.get(id).parsed().schema());
+            return new RegisteredSchema(subject, id, version, byId.get(id).schema());
         } finally {
             stateLock.readLock().unlock();
         }
@@ -268,7 +264,7 @@ public final class SchemaStore implements AutoCloseable {
         // A deleted version's id stays resolvable: data written with it may still be read.
         if (!byId.containsKey(v.id())) {
             ParsedSchema parsed = ParsedSchema.parse(v.schema());
-            byId.put(v.id(), new Stored(v.id(), parsed));
+            byId.put(v.id(), parsed);
             idByCanonical.putIfAbsent(parsed.canonical(), v.id());
         }
         maxId = Math.max(maxId, v.id());
@@ -305,7 +301,7 @@ public final class SchemaStore implements AutoCloseable {
             }
             for (var e : versions.entrySet()) {
                 if (e.getValue().equals(id)) {
-                    return Optional.of(new RegisteredSchema(subject, id, e.getKey(), byId.get(id).parsed().schema()));
+                    return Optional.of(new RegisteredSchema(subject, id, e.getKey(), byId.get(id).schema()));
                 }
             }
             return Optional.empty();
@@ -322,9 +318,9 @@ public final class SchemaStore implements AutoCloseable {
             TreeMap<Integer, Integer> versions = versionsBySubject.get(subject);
             if (versions != null && !versions.isEmpty()) {
                 if (level.transitive()) {
-                    versions.values().forEach(id -> previous.add(byId.get(id).parsed().schema()));
+                    versions.values().forEach(id -> previous.add(byId.get(id).schema()));
                 } else {
-                    previous.add(byId.get(versions.lastEntry().getValue()).parsed().schema());
+                    previous.add(byId.get(versions.lastEntry().getValue()).schema());
                 }
             }
         } finally {
@@ -366,7 +362,7 @@ public final class SchemaStore implements AutoCloseable {
 
     private static void requireSubject(String subject) {
         if (subject == null || subject.isBlank()) {
-            throw new SchemaRegistryException(422, 42208, "Invalid subject: must not be empty");
+            throw new SchemaRegistryException(422, SchemaRegistryException.INVALID_SUBJECT, "Invalid subject: must not be empty");
         }
     }
 
