@@ -212,7 +212,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             return this;
         }
 
-        /** Formats the log directory if needed, starts the broker and waits until it is ready. */
+        /**
+         * Formats the log directory if needed, starts the broker and waits until it is ready. A port
+         * picked here that another process takes first is picked again (up to 3 attempts).
+         */
         public EmbeddedKafkaBroker start() {
             boolean temporary = logDir == null;
             Path dir;
@@ -221,8 +224,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("Cannot create the broker's log directory", e);
             }
-            int clientPort = port == 0 ? freePort() : port;
-            int controllerPort = freePort();
+            try {
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        return startOn(dir, temporary, port == 0 ? freePort() : port, freePort());
+                    } catch (RuntimeException e) {
+                        if (attempt >= 3 || !pickedPortTaken(e)) {
+                            throw e;
+                        }
+                        log.warn("A port picked for the Kafka broker was taken meanwhile; picking again", e);
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                if (temporary) {
+                    deleteRecursively(dir);
+                }
+                throw e;
+            }
+        }
+
+        private EmbeddedKafkaBroker startOn(Path dir, boolean temporary, int clientPort, int controllerPort) {
             Properties props = serverProperties(dir, clientPort, controllerPort);
             KafkaRaftServer server = null;
             try {
@@ -242,11 +263,21 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                         e.addSuppressed(suppressed);
                     }
                 }
-                if (temporary) {
-                    deleteRecursively(dir);
-                }
                 throw e;
             }
+        }
+
+        /** True when a port this builder picked (not one the caller asked for) was taken. */
+        private boolean pickedPortTaken(Throwable e) {
+            boolean taken = false;
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                String message = t.getMessage() == null ? "" : t.getMessage();
+                if (port != 0 && message.contains(HOST + ":" + port + ":")) {
+                    return false;
+                }
+                taken |= t instanceof java.net.BindException || message.contains("Address already in use");
+            }
+            return taken;
         }
 
         private Properties serverProperties(Path dir, int clientPort, int controllerPort) {

@@ -53,7 +53,12 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     private SerdeConfig config;
     private boolean isKey;
     private boolean ownsClient;
+    /** A latest schema of a subject and the schema of the records written with it. */
+    private record LatestKey(int latestId, Schema recordSchema) {
+    }
+
     private final ConcurrentHashMap<String, ConcurrentHashMap<Schema, Writer>> writersByTopic = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<LatestKey, Writer> latestWriters = new ConcurrentHashMap<>();
 
     /** For Kafka's reflective construction; {@link #configure} must follow. */
     public AvroSerializer() {
@@ -109,8 +114,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
         if (config.useLatestVersion()) {
             // Not cached here: the client's latest-version cache decides how long "latest" holds.
             RegisteredSchema latest = latest(topic, schema);
-            return writersByTopic.computeIfAbsent(topic, t -> new ConcurrentHashMap<>())
-                    .computeIfAbsent(latest.schema(), s -> latestWriter(latest, schema));
+            return latestWriters.computeIfAbsent(new LatestKey(latest.id(), schema), k -> latestWriter(latest, schema));
         }
         ConcurrentHashMap<Schema, Writer> writers = writersByTopic.get(topic);
         if (writers == null) {

@@ -3,6 +3,8 @@ package dev.hardmine.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,10 +56,27 @@ class EmbeddedKafkaBrokerTest {
     }
 
     @Test
+    void failsToStartOnAPortInUseAndLeavesNoTemporaryDirectory() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            var builder = EmbeddedKafkaBroker.builder().port(taken.getLocalPort()).startTimeout(Duration.ofSeconds(10));
+            long before = countTemporaryLogDirs();
+
+            assertThatThrownBy(builder::start).hasStackTraceContaining("Address already in use");
+            assertThat(countTemporaryLogDirs()).isEqualTo(before);
+        }
+    }
+
+    @Test
     void rejectsAPortOutOfRange() {
         assertThatThrownBy(() -> EmbeddedKafkaBroker.builder().port(70_000))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("70000");
+    }
+
+    private static long countTemporaryLogDirs() throws java.io.IOException {
+        try (var dirs = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return dirs.filter(p -> p.getFileName().toString().startsWith("hardmine-kafka-")).count();
+        }
     }
 
     static void produce(EmbeddedKafkaBroker broker, String topic, String key, String value) throws Exception {
