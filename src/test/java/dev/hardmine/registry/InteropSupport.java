@@ -8,10 +8,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,6 +32,50 @@ final class InteropSupport {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private InteropSupport() {
+    }
+
+    /**
+     * What both interop tests start from: a Kafka-backed registry of their own on the shared broker,
+     * an input and an output topic, and one {@link TestRecords#minedBatch()} that hardmine wrote to
+     * the output topic for the client script to decode.
+     */
+    static final class Setup implements AutoCloseable {
+        final EmbeddedKafkaBroker kafka;
+        final EmbeddedSchemaRegistry registry;
+        final SchemaRegistryClient client;
+        final String inputTopic;
+        final String outputTopic;
+        final int minedBatchId;
+
+        private Setup(EmbeddedKafkaBroker kafka, String name) throws Exception {
+            this.kafka = kafka;
+            this.inputTopic = name + "-embeddings-" + UUID.randomUUID();
+            this.outputTopic = name + "-mined-" + UUID.randomUUID();
+            this.registry = EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers())
+                    .topic("_schemas-" + name + "-" + UUID.randomUUID()).start();
+            this.client = SchemaRegistryClient.forUrl(registry.url());
+            kafka.createTopics(1, inputTopic, outputTopic);
+            try (var serde = new AvroSerde<>(MinedBatch.class, client, SerdeConfig.of(registry.url()), false)) {
+                produce(kafka, outputTopic, "job-1", TestRecords.minedBatch(), serde.serializer());
+            }
+            this.minedBatchId = client.getLatestVersion(outputTopic + "-value").id();
+        }
+
+        static Setup start(EmbeddedKafkaBroker kafka, String name) throws Exception {
+            return new Setup(kafka, name);
+        }
+
+        /** The first {@code count} EmbeddingBatch records of the input topic, read with hardmine's deserializer. */
+        List<ConsumerRecord<String, EmbeddingBatch>> readInput(int count) {
+            try (var deserializer = new AvroDeserializer<>(EmbeddingBatch.class, client)) {
+                return consume(kafka, inputTopic, count, deserializer);
+            }
+        }
+
+        @Override
+        public void close() {
+            registry.close();
+        }
     }
 
     /** What a script printed: lines "KIND {json}" on stdout, anything on stderr. */

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hardmine.avro.EmbeddingBatch;
@@ -34,11 +33,7 @@ class NodeClientInteropTest {
     private static final int BATCHES = 3;
 
     private final EmbeddedKafkaBroker kafka;
-    private final String inputTopic = "node-embeddings-" + UUID.randomUUID();
-    private final String outputTopic = "node-mined-" + UUID.randomUUID();
-    private EmbeddedSchemaRegistry registry;
-    private SchemaRegistryClient client;
-    private int minedBatchId;
+    private InteropSupport.Setup setup;
     private InteropSupport.ScriptResult script;
 
     NodeClientInteropTest(EmbeddedKafkaBroker kafka) {
@@ -54,31 +49,24 @@ class NodeClientInteropTest {
         assertThat(nodeDir.resolve("node_modules/@kafkajs/confluent-schema-registry/package.json"))
                 .as("@kafkajs/confluent-schema-registry is not installed: run `npm ci` in src/test/node (.ci/run does)")
                 .exists();
-
-        registry = EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers()).topic("_schemas-node-" + UUID.randomUUID()).start();
-        client = SchemaRegistryClient.forUrl(registry.url());
-        kafka.createTopics(1, inputTopic, outputTopic);
-        try (var serde = new AvroSerde<>(MinedBatch.class, client, SerdeConfig.of(registry.url()), false)) {
-            InteropSupport.produce(kafka, outputTopic, "job-1", TestRecords.minedBatch(), serde.serializer());
-        }
-        minedBatchId = client.getLatestVersion(outputTopic + "-value").id();
+        setup = InteropSupport.Setup.start(kafka, "node");
 
         Path schemaFile = InteropSupport.projectDir().resolve("schemas/EmbeddingBatch.avsc");
-        script = InteropSupport.run(List.of("node", "interop.js", registry.url(), kafka.bootstrapServers(),
-                inputTopic, outputTopic, schemaFile.toString(), Integer.toString(BATCHES)), nodeDir, Duration.ofSeconds(60));
+        script = InteropSupport.run(List.of("node", "interop.js", setup.registry.url(), kafka.bootstrapServers(),
+                setup.inputTopic, setup.outputTopic, schemaFile.toString(), Integer.toString(BATCHES)), nodeDir, Duration.ofSeconds(60));
     }
 
     @AfterAll
     void stopRegistry() {
-        if (registry != null) {
-            registry.close();
+        if (setup != null) {
+            setup.close();
         }
     }
 
     @Test
     void theNodeClientRegistersTheAvscUnderTheTopicValueSubject() throws Exception {
         JsonNode registered = script.line("REGISTERED");
-        RegisteredSchema latest = client.getLatestVersion(inputTopic + "-value");
+        RegisteredSchema latest = setup.client.getLatestVersion(setup.inputTopic + "-value");
 
         assertThat(registered.get("id").asInt()).isEqualTo(latest.id());
         assertThat(latest.schema()).isEqualTo(TestRecords.avsc("EmbeddingBatch"));
@@ -87,7 +75,7 @@ class NodeClientInteropTest {
     @Test
     void theNodeClientsFirstRegistrationSetsTheSubjectsCompatibility() throws Exception {
         var response = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(registry.url() + "/config/" + inputTopic + "-value")).build(),
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(setup.registry.url() + "/config/" + setup.inputTopic + "-value")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(200);
@@ -96,10 +84,7 @@ class NodeClientInteropTest {
 
     @Test
     void hardmineReadsTheBatchesTheNodeClientEncodedAndProduced() {
-        List<ConsumerRecord<String, EmbeddingBatch>> records;
-        try (var deserializer = new AvroDeserializer<>(EmbeddingBatch.class, client)) {
-            records = InteropSupport.consume(kafka, inputTopic, BATCHES, deserializer);
-        }
+        List<ConsumerRecord<String, EmbeddingBatch>> records = setup.readInput(BATCHES);
 
         assertThat(records).hasSize(BATCHES);
         for (int i = 0; i < BATCHES; i++) {
@@ -128,7 +113,7 @@ class NodeClientInteropTest {
         MinedBatch expected = TestRecords.minedBatch();
 
         assertThat(decoded.get("key").asText()).isEqualTo("job-1");
-        assertThat(decoded.get("schemaId").asInt()).isEqualTo(minedBatchId);
+        assertThat(decoded.get("schemaId").asInt()).isEqualTo(setup.minedBatchId);
         assertThat(value.get("job_id").asText()).isEqualTo(expected.getJobId());
         assertThat(value.get("batch_id").asText()).isEqualTo(expected.getBatchId());
         assertThat(value.get("strategy").asText()).isEqualTo("batch-hard");

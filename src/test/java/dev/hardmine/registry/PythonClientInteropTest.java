@@ -8,11 +8,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hardmine.avro.EmbeddingBatch;
-import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.testing.SharedKafkaBroker;
@@ -36,11 +34,7 @@ class PythonClientInteropTest {
     private static final int BATCHES = 3;
 
     private final EmbeddedKafkaBroker kafka;
-    private final String inputTopic = "py-embeddings-" + UUID.randomUUID();
-    private final String outputTopic = "py-mined-" + UUID.randomUUID();
-    private EmbeddedSchemaRegistry registry;
-    private SchemaRegistryClient client;
-    private int minedBatchId;
+    private InteropSupport.Setup setup;
     private InteropSupport.ScriptResult script;
 
     PythonClientInteropTest(EmbeddedKafkaBroker kafka) {
@@ -52,23 +46,16 @@ class PythonClientInteropTest {
         Path projectDir = InteropSupport.projectDir();
         // Fails with the import error when apt's python3-confluent-kafka, python3-avro or python3-requests is missing.
         InteropSupport.run(List.of(PYTHON, "-c", "import confluent_kafka.schema_registry, avro.io"), projectDir, Duration.ofSeconds(20));
+        setup = InteropSupport.Setup.start(kafka, "python");
 
-        registry = EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers()).topic("_schemas-python-" + UUID.randomUUID()).start();
-        client = SchemaRegistryClient.forUrl(registry.url());
-        kafka.createTopics(1, inputTopic, outputTopic);
-        try (var serde = new AvroSerde<>(MinedBatch.class, client, SerdeConfig.of(registry.url()), false)) {
-            InteropSupport.produce(kafka, outputTopic, "job-1", TestRecords.minedBatch(), serde.serializer());
-        }
-        minedBatchId = client.getLatestVersion(outputTopic + "-value").id();
-
-        script = InteropSupport.run(List.of(PYTHON, "src/test/python/interop.py", registry.url(), kafka.bootstrapServers(),
-                inputTopic, outputTopic, "schemas/EmbeddingBatch.avsc", Integer.toString(BATCHES)), projectDir, Duration.ofSeconds(60));
+        script = InteropSupport.run(List.of(PYTHON, "src/test/python/interop.py", setup.registry.url(), kafka.bootstrapServers(),
+                setup.inputTopic, setup.outputTopic, "schemas/EmbeddingBatch.avsc", Integer.toString(BATCHES)), projectDir, Duration.ofSeconds(60));
     }
 
     @AfterAll
     void stopRegistry() {
-        if (registry != null) {
-            registry.close();
+        if (setup != null) {
+            setup.close();
         }
     }
 
@@ -81,15 +68,15 @@ class PythonClientInteropTest {
         assertThat(registered.get("lookup_version").asInt()).isEqualTo(1);
         assertThat(registered.get("latest_id").asInt()).isEqualTo(id);
         assertThat(registered.get("fetched_name").asText()).isEqualTo("EmbeddingBatch");
-        assertThat(client.getSchemaById(id).getFullName()).isEqualTo("dev.hardmine.avro.EmbeddingBatch");
+        assertThat(setup.client.getSchemaById(id).getFullName()).isEqualTo("dev.hardmine.avro.EmbeddingBatch");
     }
 
     @Test
     void pythonsSpacedSchemaAndHardminesSchemaGetOneId() {
         int pythonId = script.line("REGISTERED").get("id").asInt();
 
-        try (var serde = new AvroSerde<>(EmbeddingBatch.class, client, SerdeConfig.of(registry.url()), false)) {
-            byte[] bytes = serde.serializer().serialize(inputTopic, TestRecords.embeddingBatch());
+        try (var serde = new AvroSerde<>(EmbeddingBatch.class, setup.client, SerdeConfig.of(setup.registry.url()), false)) {
+            byte[] bytes = serde.serializer().serialize(setup.inputTopic, TestRecords.embeddingBatch());
 
             assertThat(ByteBuffer.wrap(bytes, 1, 4).getInt()).isEqualTo(pythonId);
         }
@@ -97,10 +84,7 @@ class PythonClientInteropTest {
 
     @Test
     void hardmineReadsTheBatchesThePythonProducerWrote() {
-        List<ConsumerRecord<String, EmbeddingBatch>> records;
-        try (var deserializer = new AvroDeserializer<>(EmbeddingBatch.class, client)) {
-            records = InteropSupport.consume(kafka, inputTopic, BATCHES, deserializer);
-        }
+        List<ConsumerRecord<String, EmbeddingBatch>> records = setup.readInput(BATCHES);
 
         assertThat(records).hasSize(BATCHES);
         for (int i = 0; i < BATCHES; i++) {
@@ -127,7 +111,7 @@ class PythonClientInteropTest {
         JsonNode value = decoded.get("value");
 
         assertThat(decoded.get("key").asText()).isEqualTo("job-1");
-        assertThat(decoded.get("schemaId").asInt()).isEqualTo(minedBatchId);
+        assertThat(decoded.get("schemaId").asInt()).isEqualTo(setup.minedBatchId);
         assertThat(value.get("job_id").asText()).isEqualTo("job-1");
         assertThat(value.get("worker_id").asText()).isEqualTo("worker-0");
         assertThat(value.get("margin").asDouble()).isEqualTo((double) 0.2f);
