@@ -1,5 +1,6 @@
 package dev.hardmine.mining;
 
+import dev.hardmine.mining.internals.SortKeys;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -86,13 +87,33 @@ public enum Distance {
             // No score maps to a negative distance; every real score is above the bound.
             return Float.NEGATIVE_INFINITY;
         }
-        // The guess is within a few ulps; walk to the exact boundary of the monotone map.
-        for (int i = 0; i < 64 && toDistance(s) > distance; i++) {
-            s = Math.nextDown(s);
+        // The guess may be many ulps off: for cosine near distance 1 the score is near 0, where
+        // floats are dense, and hundreds of scores or more round to one distance. Bracket the
+        // boundary of the monotone map by doubling steps, then bisect it, in float order.
+        int below = SortKeys.sortableBits(s);
+        long step = 1;
+        while (toDistance(SortKeys.fromSortableBits(below)) > distance) {
+            below = (int) Math.max((long) below - step, SortKeys.sortableBits(-Float.MAX_VALUE));
+            step *= 2;
         }
-        for (int i = 0; i < 64 && s != Float.MAX_VALUE && toDistance(Math.nextUp(s)) <= distance; i++) {
-            s = Math.nextUp(s);
+        int above = below;
+        step = 1;
+        do {
+            if (above == SortKeys.sortableBits(Float.MAX_VALUE)) {
+                return Float.MAX_VALUE;
+            }
+            below = above;
+            above = (int) Math.min((long) above + step, SortKeys.sortableBits(Float.MAX_VALUE));
+            step *= 2;
+        } while (toDistance(SortKeys.fromSortableBits(above)) <= distance);
+        while ((long) above - below > 1) {
+            int mid = (int) Math.floorDiv((long) below + above, 2);
+            if (toDistance(SortKeys.fromSortableBits(mid)) <= distance) {
+                below = mid;
+            } else {
+                above = mid;
+            }
         }
-        return s;
+        return SortKeys.fromSortableBits(below);
     }
 }

@@ -16,6 +16,11 @@ public final class SortKeys {
         return bits ^ ((bits >> 31) & 0x7fffffff);
     }
 
+    /** The float whose {@link #sortableBits} are {@code bits} (the map is its own inverse). */
+    public static float fromSortableBits(int bits) {
+        return Float.intBitsToFloat(bits ^ ((bits >> 31) & 0x7fffffff));
+    }
+
     public static long key(float value, int index) {
         return ((long) sortableBits(value) << 32) | (index & 0xffffffffL);
     }
