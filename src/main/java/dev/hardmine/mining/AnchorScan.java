@@ -104,6 +104,7 @@ final class AnchorScan {
                 : distance.scoreBound(TripletClass.semiHardBound(maxPositive, margin));
         scanNegatives(collectBound);
         sortCandidates();
+        settleNearestTie();
         countAndScore(maxPositive);
         selector.select(this, triplets);
     }
@@ -212,6 +213,24 @@ final class AnchorScan {
             candDist[c] = distance.toDistance(row[slots[c]]);
         }
         SortKeys.orderTiesByInsertion(candSlot, candDist, n, memory);
+    }
+
+    /**
+     * Makes {@code nearestSlot} the earliest-inserted negative at the nearest <em>distance</em>:
+     * several scores can round to one distance, so the smallest score alone does not settle ties.
+     */
+    private void settleNearestTie() {
+        if (candCount > 0) {
+            // The nearest negative is a candidate, and so is every negative at its distance.
+            nearestSlot = candSlot[0];
+            return;
+        }
+        float tieBound = distance.scoreBound(distance.toDistance(nearestScore));
+        for (int j = 0; j < size; j++) {
+            if (row[j] <= tieBound && memory.seq(j) < memory.seq(nearestSlot)) {
+                nearestSlot = j;
+            }
+        }
     }
 
     /** Number of candidates with distance ≤ d (candidates are sorted). */

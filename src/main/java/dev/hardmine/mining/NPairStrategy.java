@@ -21,6 +21,7 @@ final class NPairStrategy implements TripletSelector {
         int[] bestSlot = new int[0];
         int[] touched = new int[0];
         long[] keys = new long[0];
+        float[] tieBound = new float[0];
     }
 
     @Override
@@ -32,6 +33,7 @@ final class NPairStrategy implements TripletSelector {
             s.bestSlot = new int[labels];
             s.touched = new int[labels];
             s.keys = new long[labels];
+            s.tieBound = new float[labels];
         }
         int[] best = s.bestSlot;
         Arrays.fill(best, 0, labels, -1);
@@ -51,22 +53,40 @@ final class NPairStrategy implements TripletSelector {
                 best[label] = j;
             }
         }
+        // Ties are at equal distance, and several scores can round to one distance: within each
+        // identity, an earlier sample at the same distance as the smallest score wins.
+        Distance distance = scan.distance;
+        float[] tieBound = s.tieBound;
         for (int i = 0; i < touched; i++) {
-            s.keys[i] = SortKeys.key(row[best[s.touched[i]]], i);
+            int label = s.touched[i];
+            tieBound[label] = distance.scoreBound(distance.toDistance(row[best[label]]));
+        }
+        for (int j = 0; j < scan.size; j++) {
+            float score = row[j];
+            if (score == Float.POSITIVE_INFINITY) {
+                continue;
+            }
+            int label = memory.labelId(j);
+            if (score <= tieBound[label] && memory.seq(j) < memory.seq(best[label])) {
+                best[label] = j;
+            }
+        }
+        int[] slots = new int[touched];
+        float[] distances = new float[touched];
+        for (int i = 0; i < touched; i++) {
+            s.keys[i] = SortKeys.key(distance.toDistance(row[best[s.touched[i]]]), i);
         }
         Arrays.sort(s.keys, 0, touched);
-        int[] slots = new int[touched];
-        float[] scores = new float[touched];
         for (int i = 0; i < touched; i++) {
             slots[i] = best[s.touched[SortKeys.index(s.keys[i])]];
-            scores[i] = row[slots[i]];
+            distances[i] = distance.toDistance(row[slots[i]]);
         }
-        SortKeys.orderTiesByInsertion(slots, scores, touched, memory);
+        SortKeys.orderTiesByInsertion(slots, distances, touched, memory);
 
         int p = scan.hardestPositive;
         int take = Math.min(negativesPerAnchor, touched);
         for (int i = 0; i < take; i++) {
-            out.add(scan.triplet(scan.posSlot[p], scan.posDist[p], slots[i], scan.distance.toDistance(scores[i])));
+            out.add(scan.triplet(scan.posSlot[p], scan.posDist[p], slots[i], distances[i]));
         }
     }
 }
