@@ -1,5 +1,6 @@
 package dev.hardmine.mining;
 
+import dev.hardmine.mining.internals.ExactSum;
 import dev.hardmine.mining.internals.IntList;
 import dev.hardmine.mining.internals.SortKeys;
 import java.nio.FloatBuffer;
@@ -51,6 +52,8 @@ final class AnchorScan {
     int[] candSlot = new int[64];
     float[] candDist = new float[64];
     private long[] sortKeys = new long[64];
+    private final ExactSum anWeights = new ExactSum();
+    private final ExactSum anExcess = new ExactSum();
     private int[] sortScratch = new int[64];
 
     // Contributions to the batch statistics.
@@ -283,20 +286,23 @@ final class AnchorScan {
         }
         double meanAp = apWeighted / apWeights;
 
+        // The negatives come in slot order, which depends on the memory's history; exact sums keep
+        // the loss the same however the memory was built (e.g. restored), so replays agree byte for
+        // byte. Terms relative to the nearest negative lie in [0, 1]: w = e^-x, w·x with x = d − nearest.
         float[] r = row;
         float pruneAbove = distance.scoreBound(nearest + WEIGHT_CUTOFF);
-        double anWeights = 0.0;
-        double anWeighted = 0.0;
+        anWeights.clear();
+        anExcess.clear();
         for (int j = 0; j < size; j++) {
             float s = r[j];
             if (s <= pruneAbove) {
-                float d = distance.toDistance(s);
-                double w = Math.exp((double) nearest - d);
-                anWeights += w;
-                anWeighted += w * d;
+                double excess = (double) distance.toDistance(s) - nearest;
+                double w = Math.exp(-excess);
+                anWeights.add(w);
+                anExcess.add(w * excess);
             }
         }
-        double meanAn = anWeighted / anWeights;
+        double meanAn = nearest + anExcess.value() / anWeights.value();
         lossWeighted = Math.max(0.0, meanAp - meanAn + margin);
     }
 
