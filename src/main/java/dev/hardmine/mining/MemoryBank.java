@@ -49,6 +49,7 @@ public final class MemoryBank implements AutoCloseable {
     private final List<String> labelNames = new ArrayList<>();
     private final List<IntList> slotsByLabel = new ArrayList<>();
     private int identities;
+    private boolean trimAllIdentities;
 
     private long nextSeq;
     private long newestStep = Long.MIN_VALUE;
@@ -72,8 +73,13 @@ public final class MemoryBank implements AutoCloseable {
         return limits;
     }
 
-    /** New limits apply from the next {@link #enqueue}. */
+    /** New limits apply from the next {@link #enqueue}, to every identity. */
     public void setLimits(MemoryLimits limits) {
+        int before = this.limits.perIdentity();
+        if (limits.perIdentity() > 0 && (before == 0 || limits.perIdentity() < before)) {
+            // Identities the next batch does not touch may now hold too many samples.
+            trimAllIdentities = true;
+        }
         this.limits = limits;
     }
 
@@ -198,13 +204,15 @@ public final class MemoryBank implements AutoCloseable {
     private List<String> evict(IntList touchedLabels) {
         List<String> evicted = new ArrayList<>();
         if (limits.perIdentity() > 0) {
-            for (int i = 0; i < touchedLabels.size(); i++) {
-                IntList labelSlots = slotsByLabel.get(touchedLabels.get(i));
+            int labels = trimAllIdentities ? slotsByLabel.size() : touchedLabels.size();
+            for (int i = 0; i < labels; i++) {
+                IntList labelSlots = slotsByLabel.get(trimAllIdentities ? i : touchedLabels.get(i));
                 while (labelSlots.size() > limits.perIdentity()) {
                     evicted.add(ids[labelSlots.get(0)]);
                     remove(labelSlots.get(0));
                 }
             }
+            trimAllIdentities = false;
         }
         if (limits.maxAgeSteps() > 0 && newestStep - limits.maxAgeSteps() > oldestLiveStep) {
             long cutoff = newestStep - limits.maxAgeSteps();

@@ -25,6 +25,10 @@ final class ScoreMatrix implements AutoCloseable {
         int dim = memory.dim();
         int width = memory.width();
         int size = memory.size();
+        if (size == 0) {
+            // Every sample of the batch was evicted on arrival; ND4J rejects a 0-column product.
+            return FloatBuffer.allocate(0);
+        }
         long needed = (long) batch * size;
         if (scratch == null || scratchLength < needed) {
             if (scratch != null) {
