@@ -39,10 +39,11 @@ final class AnchorScan {
     int hardestPositive;    // index into posSlot, -1 when none
     int negativeCount;
 
-    // Nearest negative (ties to the earliest inserted), and the nearest beyond the collection bound.
+    // Nearest negative and the distance range of the negatives.
     int nearestSlot;
     float nearestDist;
-    float nearestAboveBound; // +inf when none
+    float farthestDist;
+    float nearestAboveBound; // smallest distance above the collection bound, +inf when none
     double negativeWeightedMean; // Σ softmax(−d)·d over N(a)
 
     // Candidates: negatives within the collection bound, sorted by (distance, insertion order).
@@ -162,79 +163,60 @@ final class AnchorScan {
         negativeCount = size - sameCount;
     }
 
-    /** Fixed-point unit of the weighted sums: terms in [0, 1] become multiples of 2^-40. */
-    private static final float UNIT = 0x1p40f;
-    /** Terms per block, so that a block's sum of units stays below 2^63. */
-    private static final int BLOCK = 1 << 22;
-
     /**
-     * Two passes over the row. The first finds the nearest negative distance. The second finds
-     * the nearest negative's slot (ties to the earliest inserted), the candidates within the
-     * collection bound, the nearest distance beyond it, and fast-reid's softmax(−d)-weighted mean
-     * of the negative distances. Its terms w = e^(min − d) and w·(d − min) lie in [0, 1] and are
-     * added as integers (multiples of 2^-40), so the sum is the same in whatever order the memory
-     * holds its entries — a memory rebuilt from its persisted entries gives the same loss, bit
-     * for bit, as the memory it was saved from.
+     * One pass over the row: nearest negative, score range, candidates within the bound, and the
+     * softmax(−d)-weighted negative distance of fast-reid's weighted loss. Its weights are kept
+     * relative to the nearest distance seen so far and rescaled when a nearer one appears, so that
+     * every weight is e^x with x ≤ 0 and the row is read once.
      */
     private void scanNegatives(float collectBound) {
         float[] r = row;
-        int n = size;
-        float min = Float.POSITIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-            min = Math.min(min, r[j]);
-        }
+        float minDist = Float.POSITIVE_INFINITY;
         int minSlot = -1;
+        float maxDist = Float.NEGATIVE_INFINITY;
         float minAbove = Float.POSITIVE_INFINITY;
-        double weights = 0;
-        double excess = 0;
+        double weights = 0.0;    // Σ e^(minDist − d) over the negatives so far
+        double weighted = 0.0;   // Σ e^(minDist − d) · d
         int count = 0;
         int[] cs = candSlot;
-        for (int start = 0; start < n; start += BLOCK) {
-            int end = Math.min(n, start + BLOCK);
-            long weightUnits = 0;
-            long excessUnits = 0;
-            for (int j = start; j < end; j++) {
-                float d = r[j];
-                if (d == Float.POSITIVE_INFINITY) {
-                    continue;
-                }
-                if (d == min && (minSlot < 0 || memory.seq(j) < memory.seq(minSlot))) {
-                    minSlot = j;
-                }
-                float x = d - min;
-                float w = FastExp.expNonPositive(-x);
-                weightUnits += (long) (w * UNIT);
-                excessUnits += (long) (w * x * UNIT);
-                if (d <= collectBound) {
-                    if (count == cs.length) {
-                        cs = java.util.Arrays.copyOf(cs, cs.length * 2);
-                    }
-                    cs[count++] = j;
-                } else if (d < minAbove) {
-                    minAbove = d;
-                }
+        for (int j = 0; j < size; j++) {
+            float d = r[j];
+            if (d == Float.POSITIVE_INFINITY) {
+                continue;
             }
-            weights += weightUnits;
-            excess += excessUnits;
+            if (d < minDist) {
+                if (minSlot >= 0) {
+                    double rescale = FastExp.expNonPositive(d - minDist);
+                    weights *= rescale;
+                    weighted *= rescale;
+                }
+                minDist = d;
+                minSlot = j;
+            } else if (d == minDist && memory.seq(j) < memory.seq(minSlot)) {
+                minSlot = j;
+            }
+            float w = FastExp.expNonPositive(minDist - d);
+            weights += w;
+            weighted += (double) w * d;
+            if (d > maxDist) {
+                maxDist = d;
+            }
+            if (d <= collectBound) {
+                if (count == cs.length) {
+                    cs = java.util.Arrays.copyOf(cs, cs.length * 2);
+                }
+                cs[count++] = j;
+            } else if (d < minAbove) {
+                minAbove = d;
+            }
         }
         candSlot = cs;
         candCount = count;
         nearestSlot = minSlot;
-        nearestDist = min;
+        nearestDist = minDist;
+        farthestDist = maxDist;
         nearestAboveBound = minAbove;
-        negativeWeightedMean = min + excess / weights;
-    }
-
-    /** The farthest negative's distance; needed only when some positive has no negative beyond it. */
-    private float farthestNegative() {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < size; j++) {
-            float d = row[j];
-            if (d != Float.POSITIVE_INFINITY && d > max) {
-                max = d;
-            }
-        }
-        return max;
+        negativeWeightedMean = weighted / weights;
     }
 
     private void sortCandidates() {
@@ -295,7 +277,7 @@ final class AnchorScan {
             } else if (nearestAboveBound != Float.POSITIVE_INFINITY) {
                 dn = nearestAboveBound;
             } else {
-                dn = farthestNegative();
+                dn = farthestDist;
             }
             semiHardLossSum += Math.max(0.0, (double) dAp - dn + margin);
         }

@@ -50,6 +50,7 @@ public final class MemoryBank implements AutoCloseable {
     private final List<IntList> slotsByLabel = new ArrayList<>();
     private int identities;
     private boolean trimAllIdentities;
+    private final List<String> moved = new ArrayList<>();
 
     private long nextSeq;
     private long newestStep = Long.MIN_VALUE;
@@ -120,10 +121,11 @@ public final class MemoryBank implements AutoCloseable {
                     "batch dim " + batch.dim() + " differs from the job's dim " + dim);
         }
         int n = batch.size();
+        moved.clear();
         IntList touched = new IntList(n);
         for (int i = 0; i < n; i++) {
             long seq = nextSeq++;
-            int label = insert(batch.sampleId(i), batch.label(i), batch.step(), seq, ingested, i * dim);
+            int label = insert(batch.sampleId(i), batch.label(i), batch.step(), seq, ingested, i * dim, -1);
             touched.add(label);
         }
         return evict(touched);
@@ -137,8 +139,41 @@ public final class MemoryBank implements AutoCloseable {
         if (embedding.length != dim) {
             throw new IllegalArgumentException("embedding of " + embedding.length + " values, expected " + dim);
         }
-        insert(sampleId, label, step, seq, embedding, 0);
+        insert(sampleId, label, step, seq, embedding, 0, -1);
         nextSeq = Math.max(nextSeq, seq + 1);
+    }
+
+    /**
+     * Restores one entry into the slot it held when it was saved, so that the rebuilt memory has
+     * the saved layout as well as the saved content: every per-slot sum then adds in the same
+     * order and the results agree bit for bit. Entries must be restored in insertion order;
+     * {@link #finishRestore()} checks that the slots came out contiguous.
+     */
+    public void restoreAt(int slot, String sampleId, String label, long step, long seq, float[] embedding) {
+        if (embedding.length != dim) {
+            throw new IllegalArgumentException("embedding of " + embedding.length + " values, expected " + dim);
+        }
+        if (slot < 0 || (slot < size && ids[slot] != null) || slotById.containsKey(sampleId)) {
+            throw new IllegalStateException("slot " + slot + " or sample " + sampleId + " restored twice");
+        }
+        insert(sampleId, label, step, seq, embedding, 0, slot);
+        nextSeq = Math.max(nextSeq, seq + 1);
+    }
+
+    /** @throws IllegalStateException when restored slots left holes (the persisted copy was incomplete) */
+    public void finishRestore() {
+        if (slotById.size() != size) {
+            throw new IllegalStateException("restored memory has " + slotById.size() + " entries in " + size
+                    + " slots: the persisted copy is incomplete");
+        }
+    }
+
+    /**
+     * The sample ids whose slot the last {@link #enqueue} changed, other than those it inserted: a
+     * removal moves the last entry into the freed slot. A persisted copy that keeps slots re-saves them.
+     */
+    public List<String> movedInLastEnqueue() {
+        return List.copyOf(moved);
     }
 
     /** The smallest insertion number among live entries, or {@link #nextSeq()} when empty. */
@@ -160,15 +195,17 @@ public final class MemoryBank implements AutoCloseable {
         return nextSeq;
     }
 
-    private int insert(String id, String label, long step, long seq, float[] source, int offset) {
+    /** Inserts into {@code at}, or after the last entry when {@code at} is negative. */
+    private int insert(String id, String label, long step, long seq, float[] source, int offset, int at) {
         Integer existing = slotById.get(id);
         if (existing != null) {
             remove(existing);
         }
-        if (size == capacity) {
+        int slot = at < 0 ? size : at;
+        while (slot >= capacity) {
             grow();
         }
-        int slot = size++;
+        size = Math.max(size, slot + 1);
         int base = slot * width;
         double norm2 = 0;
         for (int k = 0; k < dim; k++) {
@@ -257,6 +294,7 @@ public final class MemoryBank implements AutoCloseable {
             labelOf[slot] = labelOf[last];
             ids[slot] = ids[last];
             slotById.put(ids[slot], slot);
+            moved.add(ids[slot]);
             IntList movedLabel = slotsByLabel.get(labelOf[slot]);
             movedLabel.array()[movedLabel.indexOf(last)] = slot;
         }

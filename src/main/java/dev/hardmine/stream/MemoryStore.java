@@ -21,8 +21,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>Keys: {@code memoryKey + '\0' + sample_id} for entries, {@code memoryKey + '\0'} for the
  * job's counters (an empty sample id is invalid input, so the two never collide). Entry value:
- * insertion number, step, label, embedding; counters: dim, next insertion number, newest step.
- * Writes per batch are proportional to the batch: its entries, the entries evicted, the counters.
+ * insertion number, slot, step, label, embedding; counters: dim, next insertion number, newest
+ * step. Keeping the slot rebuilds the matrix in the saved layout, so a restarted or moved job
+ * mines bit for bit as if it had never stopped. Writes per batch are proportional to the batch:
+ * its entries, the entries evicted, the entries an eviction moved to another slot, the counters.
  */
 public final class MemoryStore {
     public static final String NAME = "memory";
@@ -63,20 +65,24 @@ public final class MemoryStore {
         for (Object[] e : entries) {
             ByteBuffer v = ByteBuffer.wrap((byte[]) e[1]);
             long seq = v.getLong();
+            int slot = v.getInt();
             long step = v.getLong();
             byte[] label = new byte[v.getInt()];
             v.get(label);
             float[] embedding = new float[dim];
             v.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(embedding);
-            bank.restore((String) e[0], new String(label, StandardCharsets.UTF_8), step, seq, embedding);
+            bank.restoreAt(slot, (String) e[0], new String(label, StandardCharsets.UTF_8), step, seq, embedding);
         }
+        bank.finishRestore();
         bank.restoreCounters(nextSeq, newestStep);
         return bank;
     }
 
-    /** Persists what one batch changed: the batch's surviving entries, the evicted ones, the counters. */
+    /** Persists what one batch changed (call after each mined batch). */
     public void save(String memoryKey, MemoryBank bank, List<String> batchSampleIds, List<String> evicted) {
-        for (String id : batchSampleIds) {
+        List<String> changed = new ArrayList<>(batchSampleIds);
+        changed.addAll(bank.movedInLastEnqueue());
+        for (String id : changed) {
             int slot = bank.slotOf(id);
             if (slot >= 0) {
                 store.put(key(memoryKey, id), encode(bank, slot));
@@ -95,8 +101,8 @@ public final class MemoryStore {
     private static byte[] encode(MemoryBank bank, int slot) {
         byte[] label = bank.labelName(bank.labelId(slot)).getBytes(StandardCharsets.UTF_8);
         float[] embedding = bank.embedding(slot);
-        ByteBuffer v = ByteBuffer.allocate(8 + 8 + 4 + label.length + 4 * embedding.length);
-        v.putLong(bank.seq(slot)).putLong(bank.step(slot)).putInt(label.length).put(label);
+        ByteBuffer v = ByteBuffer.allocate(8 + 4 + 8 + 4 + label.length + 4 * embedding.length);
+        v.putLong(bank.seq(slot)).putInt(slot).putLong(bank.step(slot)).putInt(label.length).put(label);
         v.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(embedding);
         return v.array();
     }
