@@ -1,0 +1,196 @@
+package dev.hardmine.demo;
+
+import dev.hardmine.mining.MemoryLimits;
+import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.registry.EmbeddedSchemaRegistry;
+import dev.hardmine.registry.SchemaRegistryClient;
+import dev.hardmine.registry.SerdeConfig;
+import dev.hardmine.stream.MinerService;
+import dev.hardmine.stream.ServiceConfig;
+import dev.hardmine.web.StatsBoard;
+import dev.hardmine.web.WebServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * Everything of hardmine on one machine: a real single-node KRaft broker, the schema registry
+ * over HTTP, the mining service, the HTTP side and (optionally) synthetic trainers. Started in
+ * order of dependence and stopped in reverse; a temporary data directory is deleted on close.
+ */
+public final class Demo implements AutoCloseable {
+
+    /** What to start. Port 0 picks a free port. */
+    public record Settings(int kafkaPort, int registryPort, int httpPort, String httpBind, Path dataDir,
+                           boolean synthetic, SyntheticTrainers.Settings trainers, int identities,
+                           int imagesPerIdentity, int dim, MiningSettings mining, MemoryLimits memory) {
+    }
+
+    /** A port that is taken, with the flag that chose it. */
+    public static final class PortInUseException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        PortInUseException(int port, String flag) {
+            super("port " + port + " is in use (" + flag + ")");
+        }
+    }
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private final Path dataDir;
+    private final boolean temporary;
+    private EmbeddedKafkaBroker broker;
+    private EmbeddedSchemaRegistry registry;
+    private MinerService miner;
+    private WebServer web;
+    private SyntheticTrainers trainers;
+
+    private Demo(Path dataDir, boolean temporary) {
+        this.dataDir = dataDir;
+        this.temporary = temporary;
+    }
+
+    public static Demo start(Settings s) throws IOException, InterruptedException {
+        checkFree(s.kafkaPort(), "--kafka-port");
+        checkFree(s.registryPort(), "--registry-port");
+        checkFree(s.httpPort(), "--http-port");
+        boolean temporary = s.dataDir() == null;
+        Path dir = temporary ? Files.createTempDirectory("hardmine-demo-") : s.dataDir();
+        Files.createDirectories(dir);
+        Demo demo = new Demo(dir, temporary);
+        try {
+            demo.startAll(s);
+            return demo;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            demo.close();
+            throw e;
+        }
+    }
+
+    private static void checkFree(int port, String flag) {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+            socket.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new PortInUseException(port, flag);
+        }
+    }
+
+    private void startAll(Settings s) throws IOException, InterruptedException {
+        broker = EmbeddedKafkaBroker.builder().port(s.kafkaPort()).logDir(dataDir.resolve("kafka")).start();
+        started.add(broker);
+        registry = EmbeddedSchemaRegistry.builder().port(s.registryPort()).kafka(broker.bootstrapServers()).start();
+        started.add(registry);
+
+        Properties p = new Properties();
+        p.setProperty("application.id", "hardmine-demo");
+        p.setProperty("bootstrap.servers", broker.bootstrapServers());
+        p.setProperty("schema.registry.url", registry.url());
+        p.setProperty("topics.partitions", "3");
+        p.setProperty("topics.replication-factor", "1");
+        p.setProperty("stats.window", "2s");
+        p.setProperty("kafka.state.dir", dataDir.resolve("streams").toString());
+        p.setProperty("kafka.commit.interval.ms", "200");
+        MiningSettings m = s.mining();
+        p.setProperty("mining.strategy", m.strategy().id());
+        p.setProperty("mining.margin", Float.toString(m.margin()));
+        p.setProperty("mining.distance", m.distance().id());
+        p.setProperty("mining.normalize", Boolean.toString(m.normalize()));
+        p.setProperty("mining.max-per-anchor", Integer.toString(m.maxPerAnchor()));
+        p.setProperty("mining.negatives-per-anchor", Integer.toString(m.negativesPerAnchor()));
+        p.setProperty("mining.seed", Long.toString(m.seed()));
+        p.setProperty("memory.per-identity", Integer.toString(s.memory().perIdentity()));
+        p.setProperty("memory.max-embeddings", Integer.toString(s.memory().maxEmbeddings()));
+        p.setProperty("memory.max-age-steps", Long.toString(s.memory().maxAgeSteps()));
+        ServiceConfig config = ServiceConfig.fromProperties(p);
+        miner = new MinerService(config);
+        started.add(miner);
+        miner.start();
+        if (!miner.awaitRunning(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("the mining service did not start within 60 s");
+        }
+
+        SchemaRegistryClient client = SchemaRegistryClient.create(SerdeConfig.of(registry.url()).client());
+        started.add(client);
+        StatsBoard board = new StatsBoard(broker.bootstrapServers(), config.topics().stats(), client);
+        started.add(board);
+        web = new WebServer(s.httpBind(), s.httpPort(), board,
+                () -> miner.streams().state() == KafkaStreams.State.RUNNING);
+        started.add(web);
+
+        if (s.synthetic()) {
+            SyntheticModel model = new SyntheticModel(s.identities(), s.imagesPerIdentity(), s.dim(), 600, s.trainers().seed());
+            trainers = new SyntheticTrainers(model, s.trainers(), config.topics(), broker.bootstrapServers(), client,
+                    SerdeConfig.of(registry.url()));
+            started.add(trainers);
+            trainers.start();
+        }
+    }
+
+    public String bootstrapServers() {
+        return broker.bootstrapServers();
+    }
+
+    public String registryUrl() {
+        return registry.url();
+    }
+
+    public String dashboardUrl() {
+        return web.url();
+    }
+
+    /** The synthetic trainers, or null with {@code --no-synthetic}. */
+    public SyntheticTrainers trainers() {
+        return trainers;
+    }
+
+    public MinerService miner() {
+        return miner;
+    }
+
+    /** The line printed when everything is up. */
+    public String readyLine() {
+        return "hardmine demo ready: kafka=" + bootstrapServers() + " registry=" + registryUrl()
+                + " dashboard=" + dashboardUrl();
+    }
+
+    /** Stops everything in reverse order of start, then deletes a temporary data directory. */
+    @Override
+    public void close() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                System.err.println("hardmine demo: while stopping: " + e);
+            }
+        }
+        started.clear();
+        if (temporary) {
+            deleteRecursively(dataDir);
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

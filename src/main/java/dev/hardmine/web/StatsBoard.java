@@ -1,0 +1,117 @@
+package dev.hardmine.web;
+
+import dev.hardmine.avro.MiningStats;
+import dev.hardmine.registry.AvroDeserializer;
+import dev.hardmine.registry.SchemaRegistryClient;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The recent MiningStats of every job, read from the stats topic (all partitions, from the start
+ * of the retained hour) by a thread of its own. A window's record is updated as its batches arrive;
+ * the board keeps the latest version of each window, at most one hour of windows per job.
+ */
+public final class StatsBoard implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StatsBoard.class);
+    private static final long KEEP_MS = Duration.ofHours(1).toMillis();
+
+    private final Map<String, Deque<MiningStats>> byJob = new TreeMap<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Thread reader;
+
+    public StatsBoard(String bootstrapServers, String statsTopic, SchemaRegistryClient registry) {
+        Map<String, Object> props = Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        reader = new Thread(() -> read(props, statsTopic, registry), "stats-board");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void read(Map<String, Object> props, String topic, SchemaRegistryClient registry) {
+        try (KafkaConsumer<String, MiningStats> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new AvroDeserializer<>(MiningStats.class, registry))) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            while (running.get() && partitions.isEmpty()) {
+                for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
+                    partitions.add(new TopicPartition(topic, p.partition()));
+                }
+            }
+            consumer.assign(partitions);
+            long since = System.currentTimeMillis() - KEEP_MS;
+            Map<TopicPartition, Long> query = new java.util.HashMap<>();
+            partitions.forEach(tp -> query.put(tp, since));
+            consumer.offsetsForTimes(query).forEach((tp, o) -> {
+                if (o != null) {
+                    consumer.seek(tp, o.offset());
+                } else {
+                    consumer.seekToEnd(List.of(tp));
+                }
+            });
+            while (running.get()) {
+                for (ConsumerRecord<String, MiningStats> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.value() != null) {
+                        add(r.value());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            if (running.get()) {
+                LOG.error("stats board stopped reading", e);
+            }
+        }
+    }
+
+    synchronized void add(MiningStats s) {
+        Deque<MiningStats> windows = byJob.computeIfAbsent(s.getJobId(), j -> new ArrayDeque<>());
+        MiningStats last = windows.peekLast();
+        if (last != null && last.getWindowStart().equals(s.getWindowStart())) {
+            windows.pollLast();
+        }
+        windows.addLast(s);
+        long cutoff = s.getWindowEnd().toEpochMilli() - KEEP_MS;
+        while (!windows.isEmpty() && windows.peekFirst().getWindowEnd().toEpochMilli() < cutoff) {
+            windows.pollFirst();
+        }
+    }
+
+    public synchronized List<String> jobs() {
+        return new ArrayList<>(byJob.keySet());
+    }
+
+    /** The job's windows that end after {@code sinceMs}, oldest first. */
+    public synchronized List<MiningStats> stats(String jobId, long sinceMs) {
+        List<MiningStats> out = new ArrayList<>();
+        for (MiningStats s : byJob.getOrDefault(jobId, new ArrayDeque<>())) {
+            if (s.getWindowEnd().toEpochMilli() > sinceMs) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        running.set(false);
+        try {
+            reader.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
