@@ -79,6 +79,11 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Time between two batches of one synthetic worker (default: ${DEFAULT-VALUE}).")
     long intervalMs;
 
+    @Option(names = "--learning-steps", paramLabel = "STEPS", defaultValue = "600",
+            description = "Steps over which the synthetic model's intra-class spread shrinks by e "
+                    + "(default: ${DEFAULT-VALUE}).")
+    double learningSteps;
+
     @Mixin
     MiningOptions mining;
 
@@ -89,7 +94,7 @@ public final class DemoCommand implements Callable<Integer> {
             settings = new Demo.Settings(kafkaPort, registryPort, httpPort, httpBind, dataDir, !noSynthetic,
                     new SyntheticTrainers.Settings("demo-job", workers, batchIdentities, batchImages, 16,
                             Duration.ofMillis(intervalMs), 7),
-                    identities, imagesPerIdentity, dim, mining.settings(), mining.limits());
+                    identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits());
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }

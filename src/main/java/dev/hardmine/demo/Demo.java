@@ -33,7 +33,8 @@ public final class Demo implements AutoCloseable {
     /** What to start. Port 0 picks a free port. */
     public record Settings(int kafkaPort, int registryPort, int httpPort, String httpBind, Path dataDir,
                            boolean synthetic, SyntheticTrainers.Settings trainers, int identities,
-                           int imagesPerIdentity, int dim, MiningSettings mining, MemoryLimits memory) {
+                           int imagesPerIdentity, int dim, double learningSteps, MiningSettings mining,
+                           MemoryLimits memory) {
     }
 
     /** A port that is taken, with the flag that chose it. */
@@ -130,7 +131,8 @@ public final class Demo implements AutoCloseable {
         started.add(web);
 
         if (s.synthetic()) {
-            SyntheticModel model = new SyntheticModel(s.identities(), s.imagesPerIdentity(), s.dim(), 600, s.trainers().seed());
+            SyntheticModel model = new SyntheticModel(s.identities(), s.imagesPerIdentity(), s.dim(), s.learningSteps(),
+                    s.trainers().seed());
             trainers = new SyntheticTrainers(model, s.trainers(), config.topics(), broker.bootstrapServers(), client,
                     SerdeConfig.of(registry.url()));
             started.add(trainers);

@@ -1,0 +1,147 @@
+package dev.hardmine.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.registry.AvroDeserializer;
+import dev.hardmine.registry.SchemaRegistryClient;
+import dev.hardmine.registry.SerdeConfig;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code hardmine demo} as a user runs it: a child process, its ready line, its outputs, SIGTERM. */
+class DemoProcessTest {
+    private static final Pattern READY = Pattern.compile(
+            "hardmine demo ready: kafka=(\\S+) registry=(\\S+) dashboard=(\\S+)");
+
+    @TempDir
+    Path tmp;
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private Process start(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Djava.io.tmpdir=" + tmp,
+                "-cp", System.getProperty("java.class.path"),
+                "dev.hardmine.cli.HardmineCommand"));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectError(tmp.resolveSibling(tmp.getFileName() + ".stderr").toFile())
+                .start();
+    }
+
+    private static BlockingQueue<String> lines(Process p) {
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return lines;
+    }
+
+    @Test
+    void demoIsReadyMinesServesItsDashboardAndStopsCleanlyOnSigterm() throws Exception {
+        int kafkaPort = freePort();
+        int registryPort = freePort();
+        int httpPort = freePort();
+        Process demo = start("demo", "--kafka-port", "" + kafkaPort, "--registry-port", "" + registryPort,
+                "--http-port", "" + httpPort, "--workers", "2", "--identities", "200", "--dim", "32",
+                "--interval-ms", "100");
+        try {
+            String ready = lines(demo).poll(60, TimeUnit.SECONDS);
+            assertThat(ready).as("ready line within 60 s").isNotNull();
+            Matcher m = READY.matcher(ready);
+            assertThat(m.matches()).as(ready).isTrue();
+            assertThat(m.group(1)).isEqualTo("127.0.0.1:" + kafkaPort);
+            assertThat(m.group(2)).isEqualTo("http://127.0.0.1:" + registryPort);
+            assertThat(m.group(3)).isEqualTo("http://127.0.0.1:" + httpPort + "/");
+
+            List<MinedBatch> mined = readMined(m.group(1), m.group(2));
+            assertThat(mined).isNotEmpty();
+            assertThat(mined.get(0).getJobId()).isEqualTo("demo-job");
+            assertThat(mined).anySatisfy(b -> assertThat(b.getTriplets()).isNotEmpty());
+
+            HttpResponse<String> page = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(m.group(3))).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).contains("<title>hardmine</title>");
+        } finally {
+            demo.destroy(); // SIGTERM
+        }
+        assertThat(demo.waitFor(15, TimeUnit.SECONDS)).as("stopped within 15 s of SIGTERM").isTrue();
+        assertThat(demo.exitValue()).isZero();
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertThat(left.map(Path::toString)).as("files left in the demo's temporary directory").isEmpty();
+        }
+    }
+
+    private static List<MinedBatch> readMined(String bootstrap, String registryUrl) {
+        List<MinedBatch> out = new ArrayList<>();
+        try (SchemaRegistryClient registry = SchemaRegistryClient.create(SerdeConfig.of(registryUrl).client());
+             KafkaConsumer<String, MinedBatch> consumer = new KafkaConsumer<>(Map.of(
+                     ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                     ConsumerConfig.GROUP_ID_CONFIG, "demo-test",
+                     ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                     new StringDeserializer(), new AvroDeserializer<>(MinedBatch.class, registry))) {
+            consumer.subscribe(List.of("hardmine.mined"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (out.size() < 5 && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, MinedBatch> r : consumer.poll(Duration.ofMillis(500))) {
+                    out.add(r.value());
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void portInUseIsAOneLineErrorNamingThePortAndTheFlag() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Process demo = start("demo", "--kafka-port", "" + freePort(), "--registry-port", "" + taken.getLocalPort(),
+                    "--http-port", "" + freePort());
+            assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(demo.exitValue()).isEqualTo(2);
+            String err = Files.readString(tmp.resolveSibling(tmp.getFileName() + ".stderr"));
+            assertThat(err).contains("hardmine demo: error: port " + taken.getLocalPort() + " is in use (--registry-port)");
+        }
+    }
+}
