@@ -84,6 +84,10 @@ public final class DemoCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     double learningSteps;
 
+    @Option(names = "--record", paramLabel = "FILE",
+            description = "Record the embeddings topic into this Avro container file, for replay.")
+    Path record;
+
     @Mixin
     MiningOptions mining;
 
@@ -94,7 +98,7 @@ public final class DemoCommand implements Callable<Integer> {
             settings = new Demo.Settings(kafkaPort, registryPort, httpPort, httpBind, dataDir, !noSynthetic,
                     new SyntheticTrainers.Settings("demo-job", workers, batchIdentities, batchImages, 16,
                             Duration.ofMillis(intervalMs), 7),
-                    identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits());
+                    identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits(), record);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }

@@ -2,11 +2,15 @@ package dev.hardmine.cli;
 
 import dev.hardmine.replay.AvroFileBatchSource;
 import dev.hardmine.replay.BatchSource;
+import dev.hardmine.registry.SchemaRegistryClient;
+import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.replay.JsonLinesBatchSource;
+import dev.hardmine.replay.KafkaBatchSource;
 import dev.hardmine.replay.MinedBatchSink;
 import dev.hardmine.replay.MinedBatchSinks;
 import dev.hardmine.replay.Replayer;
 import dev.hardmine.stream.InputLimits;
+import dev.hardmine.stream.ServiceConfig;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -33,9 +37,34 @@ public final class ReplayCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    private SchemaRegistryClient registry;
+
     @Option(names = "--input", required = true, paramLabel = "PATH",
-            description = "The recorded log: a file, or - for standard input (jsonl only).")
+            description = "The recorded log: a file, - for standard input (jsonl only), or kafka:TOPIC.")
     String input;
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Kafka, for --input kafka:TOPIC.")
+    String bootstrapServers;
+
+    @Option(names = "--schema-registry-url", paramLabel = "URL",
+            description = "Schema registry (http(s)://… or mock://NAME), for --input kafka:TOPIC.")
+    String registryUrl;
+
+    @Option(names = "--from-offset", paramLabel = "N", description = "kafka: first offset of every partition.")
+    Long fromOffset;
+
+    @Option(names = "--from-timestamp", paramLabel = "EPOCH_MS",
+            description = "kafka: start at the first record at or after this time.")
+    Long fromTimestamp;
+
+    @Option(names = "--to-offset", paramLabel = "N", description = "kafka: stop before this offset of every partition.")
+    Long toOffset;
+
+    @Option(names = "--to-timestamp", paramLabel = "EPOCH_MS", description = "kafka: stop at records from this time on.")
+    Long toTimestamp;
+
+    @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "A Kafka consumer setting, passed through.")
+    java.util.Map<String, String> kafka = new java.util.LinkedHashMap<>();
 
     @Option(names = "--input-format", paramLabel = "FORMAT", defaultValue = "jsonl",
             description = "jsonl (one EmbeddingBatch per line) or avro (object container file) (default: ${DEFAULT-VALUE}).")
@@ -61,6 +90,10 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "Reject batches with a larger dim (default: ${DEFAULT-VALUE}).")
     int maxDim;
 
+    @Option(names = "--memory-max-bytes", paramLabel = "BYTES", defaultValue = "" + ServiceConfig.DEFAULT_MEMORY_MAX_BYTES,
+            description = "Memory budget per job, as the service applies it (default: ${DEFAULT-VALUE}).")
+    long memoryMaxBytes;
+
     @Override
     public Integer call() throws Exception {
         var settings = validated(mining::settings);
@@ -70,10 +103,15 @@ public final class ReplayCommand implements Callable<Integer> {
         if (toStdout && outputFormat == Format.avro) {
             throw new ParameterException(spec.commandLine(), "--output-format avro needs an --output file");
         }
-        try (BatchSource source = openSource();
+        try (AutoCloseable closeRegistry = () -> {
+                if (registry != null) {
+                    registry.close();
+                }
+            };
+             BatchSource source = openSource();
              MinedBatchSink sink = toStdout ? MinedBatchSinks.jsonLines(System.out)
                      : MinedBatchSinks.file(Path.of(output), outputFormat == Format.avro);
-             Replayer replayer = new Replayer(settings, limits, inputLimits, Clock.systemUTC())) {
+             Replayer replayer = new Replayer(settings, limits, inputLimits, memoryMaxBytes, Clock.systemUTC())) {
             long batches = replayer.replay(source, sink);
             if (!toStdout) {
                 System.err.println("hardmine replay: " + batches + " batches mined into " + output);
@@ -83,6 +121,18 @@ public final class ReplayCommand implements Callable<Integer> {
     }
 
     private BatchSource openSource() throws Exception {
+        if (input.startsWith("kafka:")) {
+            if (bootstrapServers == null || registryUrl == null) {
+                throw new ParameterException(spec.commandLine(),
+                        "--input kafka:TOPIC needs --bootstrap-servers and --schema-registry-url");
+            }
+            java.util.Map<String, Object> props = new java.util.HashMap<>(kafka);
+            props.put("bootstrap.servers", bootstrapServers);
+            registry = SchemaRegistryClient.create(SerdeConfig.fromMap(java.util.Map.of(
+                    SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl)).client());
+            return new KafkaBatchSource(props, input.substring("kafka:".length()), registry,
+                    new KafkaBatchSource.Range(fromOffset, fromTimestamp, toOffset, toTimestamp));
+        }
         if ("-".equals(input)) {
             if (inputFormat == Format.avro) {
                 throw new ParameterException(spec.commandLine(), "--input-format avro needs an --input file");

@@ -5,6 +5,7 @@ import dev.hardmine.mining.MiningSettings;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
+import dev.hardmine.replay.EmbeddingRecorder;
 import dev.hardmine.stream.MinerService;
 import dev.hardmine.stream.ServiceConfig;
 import dev.hardmine.web.StatsBoard;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
 import org.apache.kafka.streams.KafkaStreams;
@@ -34,7 +36,7 @@ public final class Demo implements AutoCloseable {
     public record Settings(int kafkaPort, int registryPort, int httpPort, String httpBind, Path dataDir,
                            boolean synthetic, SyntheticTrainers.Settings trainers, int identities,
                            int imagesPerIdentity, int dim, double learningSteps, MiningSettings mining,
-                           MemoryLimits memory) {
+                           MemoryLimits memory, Path record) {
     }
 
     /** A port that is taken, with the flag that chose it. */
@@ -130,6 +132,10 @@ public final class Demo implements AutoCloseable {
                 () -> miner.streams().state() == KafkaStreams.State.RUNNING);
         started.add(web);
 
+        if (s.record() != null) {
+            started.add(new EmbeddingRecorder(Map.of("bootstrap.servers", broker.bootstrapServers()),
+                    config.topics().embeddings(), client, s.record()));
+        }
         if (s.synthetic()) {
             SyntheticModel model = new SyntheticModel(s.identities(), s.imagesPerIdentity(), s.dim(), s.learningSteps(),
                     s.trainers().seed());

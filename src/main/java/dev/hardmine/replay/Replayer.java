@@ -9,6 +9,7 @@ import dev.hardmine.mining.MiningSettings;
 import dev.hardmine.mining.SampleBatch;
 import dev.hardmine.stream.EmbeddingBatches;
 import dev.hardmine.stream.InputLimits;
+import dev.hardmine.stream.JobSettings;
 import dev.hardmine.stream.MinedBatches;
 import java.io.IOException;
 import java.time.Clock;
@@ -24,13 +25,20 @@ public final class Replayer implements AutoCloseable {
     private final MiningSettings settings;
     private final MemoryLimits limits;
     private final InputLimits inputLimits;
+    private final long memoryMaxBytes;
     private final Clock clock;
     private final Map<String, JobMiner> miners = new HashMap<>();
 
-    public Replayer(MiningSettings settings, MemoryLimits limits, InputLimits inputLimits, Clock clock) {
+    /**
+     * @param memoryMaxBytes the service's {@code memory.max-bytes}: applied the same way, so that a
+     *                       replay keeps exactly the memory the service kept
+     */
+    public Replayer(MiningSettings settings, MemoryLimits limits, InputLimits inputLimits, long memoryMaxBytes,
+                    Clock clock) {
         this.settings = settings;
         this.limits = limits;
         this.inputLimits = inputLimits;
+        this.memoryMaxBytes = memoryMaxBytes;
         this.clock = clock;
     }
 
@@ -48,7 +56,9 @@ public final class Replayer implements AutoCloseable {
             MiningResult result;
             try {
                 samples = EmbeddingBatches.toSampleBatch(batch, inputLimits);
-                JobMiner miner = miners.computeIfAbsent(batch.getJobId(), job -> new JobMiner(limits));
+                int dim = samples.dim();
+                JobMiner miner = miners.computeIfAbsent(batch.getJobId(),
+                        job -> new JobMiner(new JobSettings(settings, limits, 1).boundedBy(memoryMaxBytes, dim)));
                 result = miner.mine(samples, settings);
             } catch (InvalidBatchException e) {
                 throw new ReplayException(source.position(), e.reason(), e.getMessage(), e);
