@@ -21,6 +21,13 @@ public final class HardmineCommand implements Runnable {
     /** Builds the command line with hardmine's error handling: one line on stderr, exit 1 (2 for usage). */
     public static CommandLine commandLine() {
         CommandLine cmd = new CommandLine(new HardmineCommand());
+        // A usage mistake: one line saying what is wrong, then the command's usage; exit code 2.
+        cmd.setParameterExceptionHandler((ex, args) -> {
+            CommandLine where = ex.getCommandLine();
+            where.getErr().println(ex.getMessage());
+            where.usage(where.getErr());
+            return CommandLine.ExitCode.USAGE;
+        });
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             String message = ex instanceof ReplayException ? ex.getMessage()
                     : ex.getMessage() == null ? ex.toString() : ex.getMessage();

@@ -1,0 +1,67 @@
+package dev.hardmine.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+class CommandLineTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cmd = HardmineCommand.commandLine();
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        return cmd.execute(args);
+    }
+
+    @Test
+    void topLevelHelpListsTheCommands() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("demo", "run", "replay");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"demo", "run", "replay"})
+    void everyCommandsHelpListsEveryFlag(String command) {
+        assertThat(run(command, "--help")).isZero();
+        CommandLine sub = HardmineCommand.commandLine().getSubcommands().get(command);
+        String help = out.toString().replace("--[no-]", "--");
+        for (OptionSpec option : sub.getCommandSpec().options()) {
+            assertThat(help).contains(option.longestName());
+        }
+        assertThat(out.toString()).contains("--strategy", "--margin", "--memory-per-identity", "(default: ");
+    }
+
+    @Test
+    void demoHelpGivesTheDefaultPorts() {
+        run("demo", "--help");
+        assertThat(out.toString()).contains("--kafka-port", "(default: 9092)", "(default: 8081)", "(default: 8080)");
+    }
+
+    @Test
+    void unknownFlagIsAOneLineErrorWithUsageAndExitCode2() {
+        assertThat(run("demo", "--no-such-flag")).isEqualTo(2);
+        String[] lines = err.toString().split("\n");
+        assertThat(lines[0]).contains("Unknown option: '--no-such-flag'");
+        assertThat(err.toString()).contains("Usage: hardmine demo");
+    }
+
+    @Test
+    void wrongValueIsAUsageErrorWithExitCode2() {
+        assertThat(run("demo", "--kafka-port", "many")).isEqualTo(2);
+        assertThat(err.toString()).contains("'many' is not an int").contains("Usage:");
+    }
+
+    @Test
+    void runWithoutBootstrapServersSaysWhatIsMissing() {
+        assertThat(run("run", "--schema-registry-url", "mock://x")).isEqualTo(2);
+        assertThat(err.toString()).contains("bootstrap.servers is required");
+    }
+}
