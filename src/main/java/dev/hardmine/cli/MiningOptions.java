@@ -64,7 +64,8 @@ public final class MiningOptions {
         return p;
     }
 
-    private static void put(Properties p, String key, String value) {
+    /** Sets {@code key} when a flag gave a value. */
+    static void put(Properties p, String key, String value) {
         if (value != null) {
             p.setProperty(key, value);
         }

@@ -107,24 +107,18 @@ public final class RunCommand implements Callable<Integer> {
                 p.load(r);
             }
         }
-        put(p, "bootstrap.servers", bootstrapServers);
-        put(p, "schema.registry.url", registryUrl);
-        put(p, "application.id", applicationId);
-        put(p, "topics.prefix", topicPrefix);
-        put(p, "topics.partitions", partitions);
-        put(p, "topics.replication-factor", replicationFactor);
-        put(p, "memory.max-bytes", memoryMaxBytes);
-        put(p, "shards.per-job", shards);
-        put(p, "stats.window", statsWindow);
-        put(p, "processing.guarantee", guarantee);
+        MiningOptions.put(p, "bootstrap.servers", bootstrapServers);
+        MiningOptions.put(p, "schema.registry.url", registryUrl);
+        MiningOptions.put(p, "application.id", applicationId);
+        MiningOptions.put(p, "topics.prefix", topicPrefix);
+        MiningOptions.put(p, "topics.partitions", partitions);
+        MiningOptions.put(p, "topics.replication-factor", replicationFactor);
+        MiningOptions.put(p, "memory.max-bytes", memoryMaxBytes);
+        MiningOptions.put(p, "shards.per-job", shards);
+        MiningOptions.put(p, "stats.window", statsWindow);
+        MiningOptions.put(p, "processing.guarantee", guarantee);
         mining.applyTo(p);
         kafka.forEach((k, v) -> p.setProperty("kafka." + k, v));
         return p;
-    }
-
-    private static void put(Properties p, String key, String value) {
-        if (value != null) {
-            p.setProperty(key, value);
-        }
     }
 }

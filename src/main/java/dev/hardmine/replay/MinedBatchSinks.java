@@ -24,6 +24,10 @@ public final class MinedBatchSinks {
     public static MinedBatchSink jsonLines(OutputStream out) throws IOException {
         JsonGenerator g = JsonLines.MAPPER.getFactory().createGenerator(new BufferedOutputStream(out));
         g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
+        return jsonLines(g);
+    }
+
+    private static MinedBatchSink jsonLines(JsonGenerator g) {
         return new MinedBatchSink() {
             @Override
             public void write(MinedBatch batch) throws IOException {
@@ -38,7 +42,7 @@ public final class MinedBatchSinks {
 
             @Override
             public void close() throws IOException {
-                g.flush();
+                g.close();
             }
         };
     }
@@ -70,24 +74,7 @@ public final class MinedBatchSinks {
                 }
             };
         } else {
-            JsonGenerator g = JsonLines.MAPPER.getFactory().createGenerator(out);
-            inner = new MinedBatchSink() {
-                @Override
-                public void write(MinedBatch batch) throws IOException {
-                    JsonLines.writeMinedBatch(g, batch);
-                    g.writeRaw('\n');
-                }
-
-                @Override
-                public void commit() throws IOException {
-                    g.flush();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    g.close();
-                }
-            };
+            inner = jsonLines(JsonLines.MAPPER.getFactory().createGenerator(out));
         }
         return new MinedBatchSink() {
             private boolean committed;
