@@ -15,6 +15,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -106,9 +108,19 @@ public final class MinerService implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Stops Kafka Streams and leaves the consumer group, so that the other instances take this
+     * one's partitions over at once instead of after {@code session.timeout.ms} (45 s by default:
+     * a restarted instance or a survivor would mine nothing for that long). With static membership
+     * ({@code kafka.group.instance.id}) the instance stays in the group: its restart within the
+     * session timeout is meant to cause no rebalance.
+     */
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        boolean staticMember = config.kafka().containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+        streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(staticMember
+                ? CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP
+                : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         registry.close();
     }
 }
