@@ -84,8 +84,10 @@ public final class TopicManager {
         Config jobsConfig = admin.describeConfigs(List.of(jobs)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(jobs);
         String policy = jobsConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
         if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
-            problems.add("topic " + config.topics().jobs() + " must be compacted (cleanup.policy=compact), it has "
-                    + "cleanup.policy=" + policy);
+            problems.add("topic " + config.topics().jobs() + " must be compacted but has cleanup.policy=" + policy
+                    + " (set it: kafka-configs --bootstrap-server " + config.bootstrapServers()
+                    + " --alter --entity-type topics --entity-name " + config.topics().jobs()
+                    + " --add-config cleanup.policy=compact; or delete the topic and hardmine creates it)");
         }
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));
