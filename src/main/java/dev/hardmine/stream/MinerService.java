@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -20,6 +22,7 @@ import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +39,8 @@ public final class MinerService implements AutoCloseable {
     private final SchemaRegistryClient registry;
     private final KafkaStreams streams;
     private final CountDownLatch running = new CountDownLatch(1);
+    private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    private volatile Throwable uncaught;
 
     public MinerService(ServiceConfig config) {
         this.config = config;
@@ -53,6 +58,14 @@ public final class MinerService implements AutoCloseable {
             if (now == KafkaStreams.State.RUNNING) {
                 running.countDown();
             }
+            if (now == KafkaStreams.State.ERROR) {
+                failure.complete(uncaught != null ? uncaught
+                        : new IllegalStateException("Kafka Streams stopped in state ERROR"));
+            }
+        });
+        streams.setUncaughtExceptionHandler(e -> {
+            uncaught = e;
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
     }
 
@@ -94,6 +107,15 @@ public final class MinerService implements AutoCloseable {
     /** Waits until Kafka Streams runs; false on timeout. */
     public boolean awaitRunning(Duration timeout) throws InterruptedException {
         return running.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Completes, with the exception that stopped it, when Kafka Streams has stopped by itself on an
+     * error (state ERROR: a source topic deleted, an unrecoverable failure of a stream thread). The
+     * service then mines nothing more; whoever runs it should stop and report it rather than wait.
+     */
+    public CompletionStage<Throwable> failure() {
+        return failure;
     }
 
     public KafkaStreams streams() {
