@@ -183,6 +183,41 @@ class MinerServiceIntegrationTest {
         }
     }
 
+    @Test
+    void withIdentityShardingABadBatchIsDeadLetteredWholeAndNoPartOfItIsMined() {
+        // Labels A and B fall in different shards of two.
+        assertThat(ShardSplitter.shardOf("A", 2)).isNotEqualTo(ShardSplitter.shardOf("B", 2));
+        live.start(live.properties("shards.per-job", "2", "memory.per-identity", "0"));
+        live.send(batch("ok-0", 0, 2, "a", "A", "b", "B"));
+        Map<String, byte[]> bad = new LinkedHashMap<>();
+        // Only B's sample is bad: its shard alone would notice.
+        bad.put("non-finite-embedding", live.serialize(EmbeddingBatch.newBuilder(batch("b1", 1, 2, "c", "A", "d", "B"))
+                .setSamples(List.of(new Sample("c", "A", ByteBuffer.wrap(floats(1f, 2f))),
+                        new Sample("d", "B", ByteBuffer.wrap(floats(Float.NaN, 2f))))).build()));
+        // Both shards know the job's dim: each would reject its part.
+        bad.put("dim-mismatch", live.serialize(batch("b2", 2, 3, "e", "A", "f", "B")));
+        Map<String, RecordMetadata> where = new LinkedHashMap<>();
+        bad.forEach((reason, bytes) -> where.put(reason, live.sendRaw("job", bytes)));
+        live.send(batch("ok-1", 3, 2, "g", "A", "h", "B"));
+
+        // One MinedBatch per shard of each valid batch; the shard of A holds a, g: 2 entries.
+        List<ConsumerRecord<String, MinedBatch>> mined = live.awaitMined(4);
+        List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(bad.size());
+        assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofMillis(500))).isZero();
+        assertThat(live.countMoreWithin(live.topics().mined(), Duration.ofMillis(1))).isZero();
+        assertThat(mined).extracting(r -> r.value().getBatchId()).containsOnly("ok-0", "ok-1");
+        assertThat(mined).filteredOn(r -> r.value().getBatchId().equals("ok-1"))
+                .allSatisfy(r -> assertThat(r.value().getStats().getMemorySize()).isEqualTo(2));
+
+        assertThat(letters).extracting(r -> header(r, DeadLetters.REASON)).containsExactlyElementsOf(bad.keySet());
+        for (ConsumerRecord<byte[], byte[]> r : letters) {
+            String reason = header(r, DeadLetters.REASON);
+            assertThat(r.value()).as("original bytes of %s", reason).isEqualTo(bad.get(reason));
+            assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().embeddings());
+            assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.get(reason).offset()));
+        }
+    }
+
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
         Header h = r.headers().lastHeader(name);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
