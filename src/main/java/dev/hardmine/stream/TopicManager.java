@@ -17,6 +17,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates hardmine's topics when they are missing and checks them when present: the embeddings
@@ -58,12 +59,33 @@ public final class TopicManager {
                     }
                 }
             }
-            check(admin, config, wanted.keySet());
+            checkOnceVisible(admin, config, wanted.keySet());
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot create or check hardmine's topics: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while checking topics", e);
+        }
+    }
+
+    /**
+     * Checks the topics, waiting (bounded) for those just created to become visible: a topic
+     * exists once the controller has it, but a broker answers describe requests only after its
+     * metadata caught up, until then with UNKNOWN_TOPIC_OR_PARTITION.
+     */
+    private static void checkOnceVisible(Admin admin, ServiceConfig config, Collection<String> names)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (true) {
+            try {
+                check(admin, config, names);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
         }
     }
 
