@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
@@ -115,7 +116,7 @@ class MemoryRestartIntegrationTest {
         }
     }
 
-    private static Map<String, MinedBatch> byBatchId(List<org.apache.kafka.clients.consumer.ConsumerRecord<String, MinedBatch>> records) {
+    private static Map<String, MinedBatch> byBatchId(List<ConsumerRecord<String, MinedBatch>> records) {
         Map<String, MinedBatch> out = new HashMap<>();
         for (var r : records) {
             assertThat(out.put(r.value().getBatchId(), r.value())).as("duplicate %s", r.value().getBatchId()).isNull();

@@ -1,6 +1,7 @@
 package dev.hardmine.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.MinedBatch;
@@ -111,7 +112,7 @@ class MinerServiceIntegrationTest {
 
         // Stats: per job and window, the last update counts all of the window's batches.
         Map<String, Map<Instant, MiningStats>> latest = new HashMap<>();
-        org.awaitility.Awaitility.await().atMost(LiveMining.TIMEOUT).until(() -> {
+        await().atMost(LiveMining.TIMEOUT).until(() -> {
             latest.clear();
             for (ConsumerRecord<String, MiningStats> r : live.awaitStats(0)) {
                 latest.computeIfAbsent(r.key(), k -> new HashMap<>()).put(r.value().getWindowStart(), r.value());
