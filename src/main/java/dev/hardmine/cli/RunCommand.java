@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the mining service against an existing Kafka cluster and schema registry.",
             "Settings come from --config (a properties file); each flag overrides its key.",
-            "Stops cleanly on SIGTERM or Ctrl-C (exit code 0)."})
+            "Stops cleanly on SIGTERM or Ctrl-C (exit code 0); exits 1 when Kafka Streams stops on an error."})
 public final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -86,13 +87,24 @@ public final class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         CountDownLatch stop = new CountDownLatch(1);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
         Signals.onTermination(stop::countDown);
         try (MinerService service = new MinerService(serviceConfig)) {
+            // Kafka Streams that stopped on an error mines nothing more: exit non-zero so that a
+            // supervisor sees it and restarts the service, instead of waiting for a signal forever.
+            service.failure().thenAccept(e -> {
+                failed.set(e);
+                stop.countDown();
+            });
             service.start();
             System.err.println("hardmine run: mining " + serviceConfig.topics().embeddings() + " as "
                     + serviceConfig.applicationId() + " on " + serviceConfig.bootstrapServers());
             stop.await();
             System.err.println("hardmine run: stopping");
+            Throwable e = failed.get();
+            if (e != null) {
+                throw new IllegalStateException("Kafka Streams stopped on an error: " + e, e);
+            }
         }
         return 0;
     }

@@ -11,13 +11,18 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +39,8 @@ public final class MinerService implements AutoCloseable {
     private final SchemaRegistryClient registry;
     private final KafkaStreams streams;
     private final CountDownLatch running = new CountDownLatch(1);
+    private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    private volatile Throwable uncaught;
 
     public MinerService(ServiceConfig config) {
         this.config = config;
@@ -51,6 +58,14 @@ public final class MinerService implements AutoCloseable {
             if (now == KafkaStreams.State.RUNNING) {
                 running.countDown();
             }
+            if (now == KafkaStreams.State.ERROR) {
+                failure.complete(uncaught != null ? uncaught
+                        : new IllegalStateException("Kafka Streams stopped in state ERROR"));
+            }
+        });
+        streams.setUncaughtExceptionHandler(e -> {
+            uncaught = e;
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
     }
 
@@ -94,6 +109,15 @@ public final class MinerService implements AutoCloseable {
         return running.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Completes, with the exception that stopped it, when Kafka Streams has stopped by itself on an
+     * error (state ERROR: a source topic deleted, an unrecoverable failure of a stream thread). The
+     * service then mines nothing more; whoever runs it should stop and report it rather than wait.
+     */
+    public CompletionStage<Throwable> failure() {
+        return failure;
+    }
+
     public KafkaStreams streams() {
         return streams;
     }
@@ -106,9 +130,19 @@ public final class MinerService implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Stops Kafka Streams and leaves the consumer group, so that the other instances take this
+     * one's partitions over at once instead of after {@code session.timeout.ms} (45 s by default:
+     * a restarted instance or a survivor would mine nothing for that long). With static membership
+     * ({@code kafka.group.instance.id}) the instance stays in the group: its restart within the
+     * session timeout is meant to cause no rebalance.
+     */
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        boolean staticMember = config.kafka().containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+        streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(staticMember
+                ? CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP
+                : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         registry.close();
     }
 }

@@ -35,6 +35,8 @@ import org.apache.kafka.streams.state.WindowStore;
 public final class MiningTopology {
     public static final String JOB_CONFIG_STORE = "job-configs";
     public static final String STATS_STORE = "stats-window";
+    /** With identity sharding: each job's dim, so that a batch is checked whole before it is split. */
+    public static final String JOB_DIM_STORE = "job-dims";
 
     private MiningTopology() {
     }
@@ -56,8 +58,10 @@ public final class MiningTopology {
                 Consumed.with(Serdes.String(), serdes.batches()).withName("embeddings"));
         boolean sharded = config.shardsPerJob() > 1;
         if (sharded) {
+            builder.addStateStore(Stores.keyValueStoreBuilder(
+                    Stores.persistentKeyValueStore(JOB_DIM_STORE), Serdes.String(), Serdes.Integer()));
             batches = batches
-                    .process(() -> new ShardSplitter(config), Named.as("split-shards"))
+                    .process(() -> new ShardSplitter(config), Named.as("split-shards"), JOB_DIM_STORE)
                     .repartition(Repartitioned.with(Serdes.String(), serdes.batches()).withName("shards"));
         }
         KStream<String, MinedBatch> mined = batches.process(() -> new MiningProcessor(config, sharded),

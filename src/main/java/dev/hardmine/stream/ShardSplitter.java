@@ -3,11 +3,13 @@ package dev.hardmine.stream;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.Sample;
+import dev.hardmine.mining.InvalidBatchException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
 
@@ -16,11 +18,19 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * {@code job_id#shard}, so that a large job's memory and mining spread over partitions. Every
  * identity lives in exactly one shard (String.hashCode is fixed by the Java language, so the
  * split is the same on every instance). Negatives then come from the anchor's shard only.
+ *
+ * <p>The whole batch is checked against the contract here, before it is split: a bad batch goes
+ * to the dead letters as it was published (original bytes, embeddings topic and offset), and no
+ * part of it is mined — checked per shard, a bad sample would reject its shard's part only, and
+ * the dead letter would be that part, read from the repartition topic. The job's dim is kept in
+ * the {@value MiningTopology#JOB_DIM_STORE} store for the same reason: every shard must see the
+ * same answer.
  */
 public final class ShardSplitter implements Processor<String, EmbeddingBatch, String, EmbeddingBatch> {
     private final ServiceConfig config;
     private ProcessorContext<String, EmbeddingBatch> context;
     private ReadOnlyKeyValueStore<String, ValueAndTimestamp<JobConfig>> jobConfigs;
+    private KeyValueStore<String, Integer> jobDims;
 
     public ShardSplitter(ServiceConfig config) {
         this.config = config;
@@ -35,15 +45,22 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
     public void init(ProcessorContext<String, EmbeddingBatch> context) {
         this.context = context;
         this.jobConfigs = context.getStateStore(MiningTopology.JOB_CONFIG_STORE);
+        this.jobDims = context.getStateStore(MiningTopology.JOB_DIM_STORE);
     }
 
     @Override
     public void process(Record<String, EmbeddingBatch> record) {
         EmbeddingBatch batch = record.value();
-        if (batch == null || batch.getJobId() == null) {
-            // Let the miner reject it with its reason; it needs a key to travel.
-            context.forward(record.withKey(record.key() == null ? "" : record.key()));
-            return;
+        if (batch == null) {
+            throw new InvalidBatchException("malformed", "record without a value");
+        }
+        EmbeddingBatches.toSampleBatch(batch, config.inputLimits());
+        Integer jobDim = jobDims.get(batch.getJobId());
+        if (jobDim == null) {
+            jobDims.put(batch.getJobId(), batch.getDim());
+        } else if (jobDim != batch.getDim()) {
+            throw new InvalidBatchException(InvalidBatchException.DIM_MISMATCH,
+                    "batch dim " + batch.getDim() + " differs from the job's dim " + jobDim);
         }
         int shards = shardsOf(batch.getJobId());
         List<List<Sample>> parts = new ArrayList<>(shards);

@@ -17,6 +17,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates hardmine's topics when they are missing and checks them when present: the embeddings
@@ -58,12 +59,33 @@ public final class TopicManager {
                     }
                 }
             }
-            check(admin, config, wanted.keySet());
+            checkOnceVisible(admin, config, wanted.keySet());
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot create or check hardmine's topics: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while checking topics", e);
+        }
+    }
+
+    /**
+     * Checks the topics, waiting (bounded) for those just created to become visible: a topic
+     * exists once the controller has it, but a broker answers describe requests only after its
+     * metadata caught up, until then with UNKNOWN_TOPIC_OR_PARTITION.
+     */
+    private static void checkOnceVisible(Admin admin, ServiceConfig config, Collection<String> names)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (true) {
+            try {
+                check(admin, config, names);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
         }
     }
 
@@ -84,8 +106,10 @@ public final class TopicManager {
         Config jobsConfig = admin.describeConfigs(List.of(jobs)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(jobs);
         String policy = jobsConfig.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
         if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
-            problems.add("topic " + config.topics().jobs() + " must be compacted (cleanup.policy=compact), it has "
-                    + "cleanup.policy=" + policy);
+            problems.add("topic " + config.topics().jobs() + " must be compacted but has cleanup.policy=" + policy
+                    + " (set it: kafka-configs --bootstrap-server " + config.bootstrapServers()
+                    + " --alter --entity-type topics --entity-name " + config.topics().jobs()
+                    + " --add-config cleanup.policy=compact; or delete the topic and hardmine creates it)");
         }
         if (!problems.isEmpty()) {
             throw new IllegalStateException(String.join("; ", problems));

@@ -1,0 +1,266 @@
+package dev.hardmine.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.MiningStats;
+import dev.hardmine.avro.Sample;
+import dev.hardmine.avro.Triplet;
+import dev.hardmine.demo.EmbeddedKafkaBroker;
+import dev.hardmine.registry.EmbeddedSchemaRegistry;
+import dev.hardmine.testing.LiveMining;
+import dev.hardmine.testing.SharedKafkaBroker;
+import dev.hardmine.testing.SyntheticLog;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The service against a real broker and the registry over HTTP (kept in the broker, as in a
+ * deployment): what goes in comes out once, committed, keyed for the trainers; bad input goes to
+ * the dead letters, unchanged and explained, and valid input around it is still mined.
+ */
+@ExtendWith(SharedKafkaBroker.class)
+@Timeout(90)
+class MinerServiceIntegrationTest {
+    private static EmbeddedSchemaRegistry registry;
+
+    @TempDir
+    Path tmp;
+    private LiveMining live;
+
+    @BeforeAll
+    static void startRegistry(EmbeddedKafkaBroker kafka) {
+        registry = EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers())
+                .topic("_schemas-" + UUID.randomUUID()).start();
+    }
+
+    @AfterAll
+    static void stopRegistry() {
+        registry.close();
+    }
+
+    @BeforeEach
+    void slice(EmbeddedKafkaBroker kafka) {
+        live = new LiveMining(kafka, registry.url(), tmp);
+    }
+
+    @AfterEach
+    void close() {
+        live.close();
+    }
+
+    @Test
+    void everyBatchOfEveryWorkerAndJobIsMinedExactlyOnceWithStatsPerJob() {
+        // 12 batches: jobs job-0/job-1 alternate, workers w0..w2 rotate (SyntheticLog).
+        List<EmbeddingBatch> batches = SyntheticLog.batches(21, 12, 4, 3, 8);
+        live.start(live.properties("memory.per-identity", "0"));
+        batches.forEach(live::send);
+
+        List<ConsumerRecord<String, MinedBatch>> out = live.awaitMined(batches.size());
+        assertThat(live.countMoreWithin(live.topics().mined(), Duration.ofSeconds(1))).isZero();
+        assertThat(out).hasSize(batches.size());
+
+        Map<String, EmbeddingBatch> byId = new HashMap<>();
+        batches.forEach(b -> byId.put(b.getBatchId(), b));
+        assertThat(out).extracting(r -> r.value().getBatchId()).containsExactlyInAnyOrderElementsOf(byId.keySet());
+        for (ConsumerRecord<String, MinedBatch> r : out) {
+            MinedBatch m = r.value();
+            EmbeddingBatch source = byId.get(m.getBatchId());
+            assertThat(r.key()).isEqualTo(source.getJobId() + "/" + source.getWorkerId());
+            assertThat(m.getJobId()).isEqualTo(source.getJobId());
+            assertThat(m.getWorkerId()).isEqualTo(source.getWorkerId());
+            assertThat(m.getStep()).isEqualTo(source.getStep());
+            assertThat(m.getStats().getAnchors()).isEqualTo(source.getSamples().size());
+            // Anchors come from the batch; positives and negatives from what the job published so far.
+            Set<String> anchors = ids(List.of(source));
+            Set<String> published = ids(batches.stream().filter(b -> b.getJobId().equals(source.getJobId())
+                    && b.getStep() <= source.getStep()).toList());
+            for (Triplet t : m.getTriplets()) {
+                assertThat(anchors).contains(t.getAnchorId());
+                assertThat(published).contains(t.getPositiveId(), t.getNegativeId());
+            }
+            // With no per-identity limit the memory holds every distinct id published to the job.
+            assertThat(m.getStats().getMemorySize()).isEqualTo(published.size());
+        }
+        assertThat(out).anySatisfy(r -> assertThat(r.value().getTriplets()).isNotEmpty());
+
+        // Stats: per job and window, the last update counts all of the window's batches.
+        Map<String, Map<Instant, MiningStats>> latest = new HashMap<>();
+        await().atMost(LiveMining.TIMEOUT).until(() -> {
+            latest.clear();
+            for (ConsumerRecord<String, MiningStats> r : live.awaitStats(0)) {
+                latest.computeIfAbsent(r.key(), k -> new HashMap<>()).put(r.value().getWindowStart(), r.value());
+            }
+            return batchesCounted(latest, "job-0") == 6 && batchesCounted(latest, "job-1") == 6;
+        });
+        assertThat(latest).containsOnlyKeys("job-0", "job-1");
+        for (String job : List.of("job-0", "job-1")) {
+            long embeddings = batches.stream().filter(b -> b.getJobId().equals(job))
+                    .mapToLong(b -> b.getSamples().size()).sum();
+            assertThat(latest.get(job).values().stream().mapToLong(MiningStats::getEmbeddings).sum())
+                    .isEqualTo(embeddings);
+        }
+    }
+
+    private static long batchesCounted(Map<String, Map<Instant, MiningStats>> latest, String job) {
+        return latest.getOrDefault(job, Map.of()).values().stream().mapToLong(MiningStats::getBatches).sum();
+    }
+
+    private static Set<String> ids(List<EmbeddingBatch> batches) {
+        Set<String> ids = new HashSet<>();
+        batches.forEach(b -> b.getSamples().forEach(s -> ids.add(s.getSampleId())));
+        return ids;
+    }
+
+    @Test
+    void undecodableAndInvalidRecordsAreDeadLetteredUnchangedWhileValidOnesAroundThemAreMined() {
+        live.start(live.properties("limits.max-batch-size", "4", "limits.max-dim", "8",
+                "memory.per-identity", "0"));
+        byte[] good = live.serialize(batch("ok-0", 0, 2, "a", "A", "b", "B"));
+        Map<String, byte[]> bad = new LinkedHashMap<>();
+        bad.put("bad-magic-byte", withFirstByte(good, (byte) 1));
+        bad.put("unknown-schema-id", withSchemaId(good, 987_654));
+        bad.put("truncated", Arrays.copyOf(good, good.length - 5));
+        bad.put("embedding-length", live.serialize(withEmbedding(batch("b1", 1, 2, "c", "A"), new byte[6])));
+        bad.put("non-finite-embedding", live.serialize(withEmbedding(batch("b2", 2, 2, "c", "A"),
+                floats(Float.POSITIVE_INFINITY, 1f))));
+        bad.put("duplicate-sample-id", live.serialize(batch("b3", 3, 2, "c", "A", "c", "B")));
+        bad.put("batch-too-large", live.serialize(batch("b4", 4, 2, "c", "A", "d", "A", "e", "B", "g", "B", "h", "C")));
+        bad.put("dim-mismatch", live.serialize(batch("b5", 5, 3, "c", "A")));
+
+        RecordMetadata first = live.sendRaw("job", good);
+        Map<String, RecordMetadata> where = new LinkedHashMap<>();
+        bad.forEach((reason, bytes) -> where.put(reason, live.sendRaw("job", bytes)));
+        live.send(batch("ok-1", 6, 2, "d", "A", "e", "B"));
+
+        List<ConsumerRecord<String, MinedBatch>> mined = live.awaitMined(2);
+        assertThat(mined).extracting(r -> r.value().getBatchId()).containsExactly("ok-0", "ok-1");
+        assertThat(mined.get(1).value().getStats().getMemorySize()).isEqualTo(4);
+
+        List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(bad.size());
+        assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofMillis(500))).isZero();
+        assertThat(live.countMoreWithin(live.topics().mined(), Duration.ofMillis(1))).isZero();
+        // The embeddings key is job_id, so all of them went to one partition, in order; so do the letters.
+        assertThat(letters).extracting(r -> header(r, DeadLetters.REASON)).containsExactlyElementsOf(bad.keySet());
+        List<String> reasons = new ArrayList<>(bad.keySet());
+        long before = System.currentTimeMillis();
+        for (int i = 0; i < letters.size(); i++) {
+            ConsumerRecord<byte[], byte[]> r = letters.get(i);
+            String reason = reasons.get(i);
+            RecordMetadata source = where.get(reason);
+            assertThat(r.value()).as("original bytes of %s", reason).isEqualTo(bad.get(reason));
+            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("job");
+            assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().embeddings());
+            assertThat(header(r, DeadLetters.SOURCE_PARTITION)).isEqualTo(Integer.toString(source.partition()));
+            assertThat(header(r, DeadLetters.SOURCE_OFFSET)).as(reason).isEqualTo(Long.toString(source.offset()));
+            assertThat(Long.parseLong(header(r, DeadLetters.FAILED_AT))).isBetween(first.timestamp() - 1000, before);
+            assertThat(header(r, DeadLetters.MESSAGE)).isNotBlank();
+        }
+    }
+
+    @Test
+    void withIdentityShardingABadBatchIsDeadLetteredWholeAndNoPartOfItIsMined() {
+        // Labels A and B fall in different shards of two.
+        assertThat(ShardSplitter.shardOf("A", 2)).isNotEqualTo(ShardSplitter.shardOf("B", 2));
+        live.start(live.properties("shards.per-job", "2", "memory.per-identity", "0"));
+        live.send(batch("ok-0", 0, 2, "a", "A", "b", "B"));
+        Map<String, byte[]> bad = new LinkedHashMap<>();
+        // Only B's sample is bad: its shard alone would notice.
+        bad.put("non-finite-embedding", live.serialize(EmbeddingBatch.newBuilder(batch("b1", 1, 2, "c", "A", "d", "B"))
+                .setSamples(List.of(new Sample("c", "A", ByteBuffer.wrap(floats(1f, 2f))),
+                        new Sample("d", "B", ByteBuffer.wrap(floats(Float.NaN, 2f))))).build()));
+        // Both shards know the job's dim: each would reject its part.
+        bad.put("dim-mismatch", live.serialize(batch("b2", 2, 3, "e", "A", "f", "B")));
+        Map<String, RecordMetadata> where = new LinkedHashMap<>();
+        bad.forEach((reason, bytes) -> where.put(reason, live.sendRaw("job", bytes)));
+        live.send(batch("ok-1", 3, 2, "g", "A", "h", "B"));
+
+        // One MinedBatch per shard of each valid batch; the shard of A holds a, g: 2 entries.
+        List<ConsumerRecord<String, MinedBatch>> mined = live.awaitMined(4);
+        List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(bad.size());
+        assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofMillis(500))).isZero();
+        assertThat(live.countMoreWithin(live.topics().mined(), Duration.ofMillis(1))).isZero();
+        assertThat(mined).extracting(r -> r.value().getBatchId()).containsOnly("ok-0", "ok-1");
+        assertThat(mined).filteredOn(r -> r.value().getBatchId().equals("ok-1"))
+                .allSatisfy(r -> assertThat(r.value().getStats().getMemorySize()).isEqualTo(2));
+
+        assertThat(letters).extracting(r -> header(r, DeadLetters.REASON)).containsExactlyElementsOf(bad.keySet());
+        for (ConsumerRecord<byte[], byte[]> r : letters) {
+            String reason = header(r, DeadLetters.REASON);
+            assertThat(r.value()).as("original bytes of %s", reason).isEqualTo(bad.get(reason));
+            assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().embeddings());
+            assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.get(reason).offset()));
+        }
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    /** A batch of job "job", worker "w": (sample id, label) pairs with distinct dim-sized embeddings. */
+    static EmbeddingBatch batch(String batchId, long step, int dim, String... idsAndLabels) {
+        List<Sample> samples = new ArrayList<>();
+        for (int i = 0; i < idsAndLabels.length; i += 2) {
+            ByteBuffer e = ByteBuffer.allocate(4 * dim).order(ByteOrder.LITTLE_ENDIAN);
+            for (int d = 0; d < dim; d++) {
+                e.putFloat(i * 0.5f + d * 0.25f);
+            }
+            samples.add(new Sample(idsAndLabels[i], idsAndLabels[i + 1], e.flip()));
+        }
+        return EmbeddingBatch.newBuilder().setJobId("job").setWorkerId("w").setBatchId(batchId).setStep(step)
+                .setModelVersion("").setProducedAt(Instant.now()).setDim(dim).setSamples(samples).build();
+    }
+
+    private static byte[] withFirstByte(byte[] bytes, byte first) {
+        byte[] copy = bytes.clone();
+        copy[0] = first;
+        return copy;
+    }
+
+    private static byte[] withSchemaId(byte[] bytes, int id) {
+        byte[] copy = bytes.clone();
+        ByteBuffer.wrap(copy, 1, 4).putInt(id);
+        return copy;
+    }
+
+    private static EmbeddingBatch withEmbedding(EmbeddingBatch b, byte[] embedding) {
+        Sample s = b.getSamples().get(0);
+        return EmbeddingBatch.newBuilder(b).setSamples(List.of(new Sample(s.getSampleId(), s.getLabel(),
+                ByteBuffer.wrap(embedding)))).build();
+    }
+
+    private static byte[] floats(float... v) {
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) {
+            b.putFloat(x);
+        }
+        return b.array();
+    }
+}
