@@ -5,6 +5,7 @@ import dev.hardmine.mining.internals.IntList;
 import dev.hardmine.mining.internals.SortKeys;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -18,8 +19,22 @@ import java.util.List;
  * positives are listed in insertion order; {@code candSlot/candDist[0 … candCount)} hold every
  * negative whose distance is at most the collection bound, sorted by (distance, insertion order).
  * Every negative outside the candidates is easy for every positive of the anchor.
+ *
+ * <p>Speed: the row passes are written for C2's superword vectoriser (JDK 17), which vectorises
+ * element-wise loops whose array accesses all share one index — no reductions worth the name, no
+ * {@code a[k]} next to {@code b[from + k]}. So the row is processed in chunks of {@link #LANES}
+ * slots copied into scratch arrays, and every reduction (minimum, maximum, sum) is kept per lane:
+ * lane k covers slots k, k + LANES, k + 2·LANES, … and the lanes are folded once per row. A lane's
+ * extremum also says which column of slots holds the row's nearest negative or its candidates, so
+ * the rare per-slot work visits those columns only. Results depend on the slot layout and LANES,
+ * never on scheduling.
  */
 final class AnchorScan {
+    /** Chunk length of the row passes and number of lanes of their reductions. */
+    static final int LANES = 512;
+    /** Up to this many lanes to search slot by slot, by lane; beyond, one pass over the row in order is cheaper. */
+    private static final int FEW_LANES = LANES / 8;
+
     float[] row = new float[0];
     int size;
 
@@ -39,12 +54,29 @@ final class AnchorScan {
     int hardestPositive;    // index into posSlot, -1 when none
     int negativeCount;
 
-    // Nearest negative and the distance range of the negatives.
+    // Nearest negative (+inf and -1 when every negative is at +inf).
     int nearestSlot;
     float nearestDist;
-    float farthestDist;
     float nearestAboveBound; // smallest distance above the collection bound, +inf when none
     double negativeWeightedMean; // Σ softmax(−d)·d over N(a)
+
+    // Slots that take no part in the vectorised weight pass: the same-label ones (+inf in the row),
+    // then those beyond FastExp.expMinus's range; sorted before the pass.
+    private int excludedCount;
+    private int[] excluded = new int[16];
+    private double beyondWeights; // Σ w and Σ w·(d − nearest) over the slots beyond expMinus's range
+    private double beyondExcess;
+
+    // Scratch of the row passes, one chunk long, and the per-lane reductions (see the class comment).
+    private final float[] chunk = new float[LANES];
+    private final float[] chunkWeight = new float[LANES];
+    private final float[] chunkExcess = new float[LANES];
+    private final float[] laneMin = new float[LANES];      // of the row after masking
+    private final float[] laneMax = new float[LANES];      // of the row before masking
+    private final float[] laneWeight = new float[LANES];   // Kahan sums, value ≈ sum − error
+    private final float[] laneWeightError = new float[LANES];
+    private final float[] laneExcess = new float[LANES];
+    private final float[] laneExcessError = new float[LANES];
 
     // Candidates: negatives within the collection bound, sorted by (distance, insertion order).
     int candCount;
@@ -108,28 +140,50 @@ final class AnchorScan {
         selector.select(this, triplets);
     }
 
+    /**
+     * Copies the anchor's scores into {@code row} as distances, chunk by chunk, and leaves in
+     * {@code laneMax} each lane's largest distance (same-label entries included).
+     */
     private void loadRow(FloatBuffer scores, int anchorIndex) {
         if (row.length < size) {
             row = new float[Math.max(size, row.length * 2)];
         }
-        float[] r = row;
-        scores.get(anchorIndex * size, r, 0, size);
-        // Scores to distances, exactly as Distance.toDistance does, in loops the JIT vectorises.
+        Arrays.fill(laneMax, Float.NEGATIVE_INFINITY);
+        int base = anchorIndex * size;
+        for (int from = 0; from < size; from += LANES) {
+            int n = Math.min(LANES, size - from);
+            scores.get(base + from, chunk, 0, n);
+            toDistances(from, n);
+            System.arraycopy(chunk, 0, row, from, n);
+        }
+    }
+
+    /** Scores to distances in {@code chunk[0 … n)}, exactly as Distance.toDistance does. */
+    private void toDistances(int from, int n) {
+        float[] c = chunk;
+        float[] max = laneMax;
         switch (distance) {
             case EUCLIDEAN:
-                for (int j = 0; j < size; j++) {
-                    r[j] = (float) Math.sqrt(Math.max(r[j], 0f));
+                for (int k = 0; k < n; k++) {
+                    float d = (float) Math.sqrt(Math.max(c[k], 0f));
+                    c[k] = d;
+                    max[k] = Math.max(max[k], d);
                 }
                 break;
             case SQUARED_EUCLIDEAN:
-                for (int j = 0; j < size; j++) {
-                    r[j] = Math.max(r[j], 0f);
+                for (int k = 0; k < n; k++) {
+                    float d = Math.max(c[k], 0f);
+                    c[k] = d;
+                    max[k] = Math.max(max[k], d);
                 }
                 break;
             default:
-                float[] inv = memory.inverseNorms();
-                for (int j = 0; j < size; j++) {
-                    r[j] = Math.max(1f + r[j] * inv[j], 0f);
+                float[] inv = chunkWeight; // free until the weight pass
+                System.arraycopy(memory.inverseNorms(), from, inv, 0, n);
+                for (int k = 0; k < n; k++) {
+                    float d = Math.max(1f + c[k] * inv[k], 0f);
+                    c[k] = d;
+                    max[k] = Math.max(max[k], d);
                 }
                 break;
         }
@@ -144,8 +198,12 @@ final class AnchorScan {
             posSlot = new int[sameCount * 2];
             posDist = new float[sameCount * 2];
         }
+        if (excluded.length < sameCount) {
+            excluded = new int[sameCount * 2];
+        }
         positiveCount = 0;
         hardestPositive = -1;
+        excludedCount = 0;
         for (int i = 0; i < sameCount; i++) {
             int slot = same.get(i);
             if (slot != own) {
@@ -159,51 +217,105 @@ final class AnchorScan {
                 positiveCount++;
             }
             row[slot] = Float.POSITIVE_INFINITY;
+            excluded[excludedCount++] = slot;
         }
         negativeCount = size - sameCount;
     }
 
     /**
-     * One pass over the row: nearest negative, score range, candidates within the bound, and the
-     * softmax(−d)-weighted negative distance of fast-reid's weighted loss. Its weights are kept
-     * relative to the nearest distance seen so far and rescaled when a nearer one appears, so that
-     * every weight is e^x with x ≤ 0 and the row is read once.
+     * The negatives' part of the scan: nearest negative (ties to the earlier inserted), candidates
+     * within {@code collectBound} and the nearest distance above it, and the softmax(−d)-weighted
+     * negative distance of fast-reid's weighted loss, with weights e^(nearest − d) ∈ (0, 1].
      */
     private void scanNegatives(float collectBound) {
-        float[] r = row;
-        float minDist = Float.POSITIVE_INFINITY;
-        int minSlot = -1;
-        float maxDist = Float.NEGATIVE_INFINITY;
+        float nearest = laneMinima();
+        nearestDist = nearest;
+        nearestSlot = -1;
+        if (nearest == Float.POSITIVE_INFINITY) {
+            // No finite negative: nothing to collect, nothing to weigh (the mean is 0/0).
+            candCount = 0;
+            nearestAboveBound = Float.POSITIVE_INFINITY;
+            negativeWeightedMean = Double.NaN;
+            return;
+        }
+        for (int k = 0; k < LANES; k++) {
+            if (laneMin[k] == nearest) {
+                nearestInColumn(k, nearest);
+            }
+        }
+        collectCandidates(collectBound, nearest);
+        negativeWeightedMean = weightedMean(nearest);
+    }
+
+    /** Folds the per-lane minima of the row (same-label entries masked) into the nearest distance. */
+    private float laneMinima() {
+        float[] min = laneMin;
+        float[] c = chunk;
+        Arrays.fill(min, Float.POSITIVE_INFINITY);
+        for (int from = 0; from < size; from += LANES) {
+            int n = Math.min(LANES, size - from);
+            System.arraycopy(row, from, c, 0, n);
+            for (int k = 0; k < n; k++) {
+                min[k] = Math.min(min[k], c[k]);
+            }
+        }
+        float nearest = Float.POSITIVE_INFINITY;
+        for (int k = 0; k < LANES; k++) {
+            nearest = Math.min(nearest, min[k]);
+        }
+        return nearest;
+    }
+
+    private void nearestInColumn(int lane, float nearest) {
+        for (int j = lane; j < size; j += LANES) {
+            if (row[j] == nearest && (nearestSlot < 0 || memory.seq(j) < memory.seq(nearestSlot))) {
+                nearestSlot = j;
+            }
+        }
+    }
+
+    /**
+     * Candidates (d ≤ bound) in any order — sortCandidates orders them — and the nearest distance
+     * above the bound. Only the columns whose lane minimum is within the bound are visited, or the
+     * whole row in order when that is most of it (e.g. the easy strategy collects everything).
+     */
+    private void collectCandidates(float bound, float nearest) {
+        candCount = 0;
+        if (nearest > bound) {
+            nearestAboveBound = nearest;
+            return;
+        }
         float minAbove = Float.POSITIVE_INFINITY;
-        double weights = 0.0;    // Σ e^(minDist − d) over the negatives so far
-        double weighted = 0.0;   // Σ e^(minDist − d) · d
-        int count = 0;
-        int[] cs = candSlot;
-        for (int j = 0; j < size; j++) {
-            float d = r[j];
-            if (d == Float.POSITIVE_INFINITY) {
-                continue;
+        int lanesWithin = 0;
+        for (int k = 0; k < LANES; k++) {
+            if (laneMin[k] <= bound) {
+                lanesWithin++;
+            } else {
+                minAbove = Math.min(minAbove, laneMin[k]);
             }
-            if (d < minDist) {
-                if (minSlot >= 0) {
-                    double rescale = FastExp.expNonPositive(d - minDist);
-                    weights *= rescale;
-                    weighted *= rescale;
+        }
+        if (lanesWithin > FEW_LANES) {
+            minAbove = collectRange(0, size, 1, bound, Float.POSITIVE_INFINITY);
+        } else {
+            for (int k = 0; k < LANES; k++) {
+                if (laneMin[k] <= bound) {
+                    minAbove = collectRange(k, size, LANES, bound, minAbove);
                 }
-                minDist = d;
-                minSlot = j;
-            } else if (d == minDist && memory.seq(j) < memory.seq(minSlot)) {
-                minSlot = j;
             }
-            float w = FastExp.expNonPositive(minDist - d);
-            weights += w;
-            weighted += (double) w * d;
-            if (d > maxDist) {
-                maxDist = d;
-            }
-            if (d <= collectBound) {
+        }
+        nearestAboveBound = minAbove;
+    }
+
+    /** Collects slots from, from + step, … below end within the bound; returns the updated minimum above it. */
+    private float collectRange(int from, int end, int step, float bound, float minAbove) {
+        float[] r = row;
+        int[] cs = candSlot;
+        int count = candCount;
+        for (int j = from; j < end; j += step) {
+            float d = r[j];
+            if (d <= bound) {
                 if (count == cs.length) {
-                    cs = java.util.Arrays.copyOf(cs, cs.length * 2);
+                    cs = Arrays.copyOf(cs, cs.length * 2);
                 }
                 cs[count++] = j;
             } else if (d < minAbove) {
@@ -212,11 +324,107 @@ final class AnchorScan {
         }
         candSlot = cs;
         candCount = count;
-        nearestSlot = minSlot;
-        nearestDist = minDist;
-        farthestDist = maxDist;
-        nearestAboveBound = minAbove;
-        negativeWeightedMean = weighted / weights;
+        return minAbove;
+    }
+
+    /**
+     * nearest + Σ w·(d − nearest) / Σ w over the negatives, w = e^(nearest − d). The weights whose
+     * excess t = d − nearest lies in FastExp.expMinus's range come from a vectorised pass, the
+     * others from the scalar FastExp.expNonPositive: those are found by lane from the lane maxima,
+     * and there are none for unit-norm embeddings, whose euclidean and cosine distances are at
+     * most 2.
+     */
+    private double weightedMean(float nearest) {
+        beyondWeights = 0.0;
+        beyondExcess = 0.0;
+        int lanesBeyond = 0;
+        for (int k = 0; k < LANES; k++) {
+            if (!(laneMax[k] - nearest < FastExp.EXP_MINUS_RANGE)) {
+                lanesBeyond++;
+            }
+        }
+        if (lanesBeyond > FEW_LANES) {
+            weighBeyondRange(0, 1, nearest);
+        } else if (lanesBeyond > 0) {
+            for (int k = 0; k < LANES; k++) {
+                if (!(laneMax[k] - nearest < FastExp.EXP_MINUS_RANGE)) {
+                    weighBeyondRange(k, LANES, nearest);
+                }
+            }
+        }
+        Arrays.sort(excluded, 0, excludedCount);
+
+        float[] c = chunk;
+        float[] w = chunkWeight;
+        float[] wt = chunkExcess;
+        Arrays.fill(laneWeight, 0f);
+        Arrays.fill(laneWeightError, 0f);
+        Arrays.fill(laneExcess, 0f);
+        Arrays.fill(laneExcessError, 0f);
+        int next = 0;
+        for (int from = 0; from < size; from += LANES) {
+            int n = Math.min(LANES, size - from);
+            System.arraycopy(row, from, c, 0, n);
+            for (int k = 0; k < n; k++) {
+                float t = c[k] - nearest;
+                float e = FastExp.expMinus(t);
+                w[k] = e;
+                wt[k] = e * t;
+            }
+            // Excluded slots computed garbage (their t is +inf or out of range): drop it. A slot
+            // listed twice (same-label and beyond range) is dropped twice, harmlessly.
+            for (; next < excludedCount && excluded[next] < from + n; next++) {
+                w[excluded[next] - from] = 0f;
+                wt[excluded[next] - from] = 0f;
+            }
+            kahanAdd(w, n, laneWeight, laneWeightError);
+            kahanAdd(wt, n, laneExcess, laneExcessError);
+        }
+        double weights = beyondWeights;
+        double excess = beyondExcess;
+        for (int k = 0; k < LANES; k++) {
+            weights += (double) laneWeight[k] - laneWeightError[k];
+            excess += (double) laneExcess[k] - laneExcessError[k];
+        }
+        return nearest + excess / weights;
+    }
+
+    /**
+     * Slots from, from + step, … beyond FastExp.expMinus's range: excluded from the vectorised pass,
+     * weighed here.
+     */
+    private void weighBeyondRange(int from, int step, float nearest) {
+        for (int j = from; j < size; j += step) {
+            float t = row[j] - nearest;
+            if (!(t < FastExp.EXP_MINUS_RANGE)) {
+                exclude(j);
+                if (t != Float.POSITIVE_INFINITY) { // +inf: same-label (masked) entries
+                    double w = FastExp.expNonPositive(-t);
+                    beyondWeights += w;
+                    beyondExcess += w * t;
+                }
+            }
+        }
+    }
+
+    private void exclude(int slot) {
+        if (excludedCount == excluded.length) {
+            excluded = Arrays.copyOf(excluded, excluded.length * 2);
+        }
+        excluded[excludedCount++] = slot;
+    }
+
+    /**
+     * sum[k] += x[k] with Kahan compensation (true sum ≈ sum − error): a lane adds size/LANES
+     * terms, and compensated its float sum stays within a few ulps whatever their number.
+     */
+    private static void kahanAdd(float[] x, int n, float[] sum, float[] error) {
+        for (int k = 0; k < n; k++) {
+            float y = x[k] - error[k];
+            float s = sum[k] + y;
+            error[k] = (s - sum[k]) - y;
+            sum[k] = s;
+        }
     }
 
     private void sortCandidates() {
@@ -231,7 +439,7 @@ final class AnchorScan {
         for (int c = 0; c < n; c++) {
             sortKeys[c] = SortKeys.key(row[candSlot[c]], c);
         }
-        java.util.Arrays.sort(sortKeys, 0, n);
+        Arrays.sort(sortKeys, 0, n);
         int[] slots = sortScratch;
         for (int c = 0; c < n; c++) {
             slots[c] = candSlot[SortKeys.index(sortKeys[c])];
@@ -277,7 +485,8 @@ final class AnchorScan {
             } else if (nearestAboveBound != Float.POSITIVE_INFINITY) {
                 dn = nearestAboveBound;
             } else {
-                dn = farthestDist;
+                // No (finite) negative above the bound: all are candidates, the last the farthest.
+                dn = candCount > 0 ? candDist[candCount - 1] : Float.NEGATIVE_INFINITY;
             }
             semiHardLossSum += Math.max(0.0, (double) dAp - dn + margin);
         }

@@ -8,10 +8,10 @@ import java.util.stream.IntStream;
 /**
  * Mines the batches of one job against the job's rolling memory (DESIGN.md, mining semantics).
  *
- * <p>Per batch: the batch is enqueued first (so anchors see their own batch-mates), one matrix
- * product scores the batch against the whole memory, then each anchor is scanned once — on
- * several threads, each anchor's result kept in its place so the output is the same whatever the
- * scheduling. Statistics are computed for every batch whatever the strategy.
+ * <p>Per batch: the batch is enqueued first (so anchors see their own batch-mates), matrix
+ * products score the batch against the whole memory (see {@link ScoreMatrix}), then each anchor is
+ * scanned once — on several threads, each anchor's result kept in its place so the output is the
+ * same whatever the scheduling. Statistics are computed for every batch whatever the strategy.
  *
  * <p>The memory is created with the dimension of the first batch; a later batch of another
  * dimension is rejected with {@link InvalidBatchException#DIM_MISMATCH}. Settings may change from
@@ -31,7 +31,7 @@ public final class JobMiner implements AutoCloseable {
         this(limits, true);
     }
 
-    /** @param parallel scan anchors on the common fork-join pool (the default) or on the caller only */
+    /** @param parallel score and scan anchors on the common fork-join pool too (the default) or on the caller only */
     public JobMiner(MemoryLimits limits, boolean parallel) {
         this.limits = limits;
         this.parallel = parallel;
@@ -75,7 +75,7 @@ public final class JobMiner implements AutoCloseable {
         TripletSelector selector = TripletSelector.of(settings);
         AnchorOutcome[] outcomes = new AnchorOutcome[n];
         if (n > 0) {
-            FloatBuffer matrix = scores.compute(memory, ingested, n, settings.distance());
+            FloatBuffer matrix = scores.compute(memory, ingested, n, settings.distance(), parallel);
             IntStream anchors = IntStream.range(0, n);
             (parallel ? anchors.parallel() : anchors).forEach(i -> {
                 AnchorScan scan = SCANS.get();

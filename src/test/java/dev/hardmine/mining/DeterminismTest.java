@@ -66,6 +66,36 @@ class DeterminismTest {
         assertThat(triplets).isPositive();
     }
 
+    /**
+     * A batch scored in several products, on several threads or on one: the same products (the
+     * split depends on the batch size only), so the same scores to the last bit. In 64 dimensions
+     * BLAS kernels sum in blocks, where the rows of a product change the rounding.
+     */
+    @Test
+    void batchesScoredInSeveralProductsGiveTheSameResultsOnOneThread() {
+        int dim = 64;
+        java.util.Random random = new java.util.Random(5);
+        MemoryLimits limits = new MemoryLimits(0, 3000, 0);
+        MiningSettings settings = settings(Strategy.SEMI_HARD).withDistance(Distance.EUCLIDEAN);
+        try (JobMiner parallel = new JobMiner(limits, true); JobMiner sequential = new JobMiner(limits, false)) {
+            for (int b = 0; b < 4; b++) {
+                int n = b == 0 ? 2500 : 2 * ScoreMatrix.PART_ROWS + 40;
+                String[] ids = new String[n];
+                String[] labels = new String[n];
+                float[] embeddings = new float[n * dim];
+                for (int i = 0; i < n; i++) {
+                    ids[i] = "b" + b + "-" + i;
+                    labels[i] = "L" + random.nextInt(300);
+                }
+                for (int k = 0; k < embeddings.length; k++) {
+                    embeddings[k] = (float) random.nextGaussian();
+                }
+                SampleBatch batch = new SampleBatch("b" + b, "w", b, dim, ids, labels, embeddings);
+                assertIdentical(parallel.mine(batch, settings), sequential.mine(batch, settings), "batch " + b);
+            }
+        }
+    }
+
     /** Two miners interleaved on the same threads do not see each other's per-thread scratch state. */
     @Test
     void interleavedJobsDoNotInterfere() {

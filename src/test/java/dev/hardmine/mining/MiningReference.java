@@ -48,6 +48,11 @@ final class MiningReference {
         return mineAgainst(memory, anchors, settings, evicted);
     }
 
+    /** Enqueues {@code batch} without mining it: builds a large memory without the cost of mining it. */
+    List<String> enqueueOnly(SampleBatch batch, boolean normalize) {
+        return enqueue(ingest(batch, normalize));
+    }
+
     /** The batch's samples as they enter the memory. */
     static List<Entry> ingest(SampleBatch batch, boolean normalize) {
         List<Entry> out = new ArrayList<>();

@@ -76,6 +76,22 @@ final class RandomJobs {
         return out;
     }
 
+    /**
+     * One batch of {@code n} samples with fresh ids {@code prefix0, prefix1, …} and labels drawn from
+     * {@code L0 … L(labels-1)}.
+     */
+    static SampleBatch batch(Random random, Values values, String prefix, long step, int n, int dim, int labels) {
+        String[] ids = new String[n];
+        String[] labelArray = new String[n];
+        float[] embeddings = new float[n * dim];
+        for (int i = 0; i < n; i++) {
+            ids[i] = prefix + i;
+            labelArray[i] = "L" + random.nextInt(labels);
+            fill(random, values, embeddings, i * dim, dim);
+        }
+        return new SampleBatch(prefix, "w0", step, dim, ids, labelArray, embeddings);
+    }
+
     private static void fill(Random random, Values values, float[] out, int offset, int dim) {
         switch (values) {
             case SMALL_INTEGERS -> {
