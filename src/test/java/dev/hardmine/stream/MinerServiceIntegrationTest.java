@@ -1,5 +1,9 @@
 package dev.hardmine.stream;
 
+import static dev.hardmine.testing.BadRecords.floats;
+import static dev.hardmine.testing.BadRecords.withEmbedding;
+import static dev.hardmine.testing.BadRecords.withFirstByte;
+import static dev.hardmine.testing.BadRecords.withSchemaId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -236,31 +240,5 @@ class MinerServiceIntegrationTest {
         }
         return EmbeddingBatch.newBuilder().setJobId("job").setWorkerId("w").setBatchId(batchId).setStep(step)
                 .setModelVersion("").setProducedAt(Instant.now()).setDim(dim).setSamples(samples).build();
-    }
-
-    private static byte[] withFirstByte(byte[] bytes, byte first) {
-        byte[] copy = bytes.clone();
-        copy[0] = first;
-        return copy;
-    }
-
-    private static byte[] withSchemaId(byte[] bytes, int id) {
-        byte[] copy = bytes.clone();
-        ByteBuffer.wrap(copy, 1, 4).putInt(id);
-        return copy;
-    }
-
-    private static EmbeddingBatch withEmbedding(EmbeddingBatch b, byte[] embedding) {
-        Sample s = b.getSamples().get(0);
-        return EmbeddingBatch.newBuilder(b).setSamples(List.of(new Sample(s.getSampleId(), s.getLabel(),
-                ByteBuffer.wrap(embedding)))).build();
-    }
-
-    private static byte[] floats(float... v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float x : v) {
-            b.putFloat(x);
-        }
-        return b.array();
     }
 }

@@ -1,5 +1,9 @@
 package dev.hardmine.stream;
 
+import static dev.hardmine.testing.BadRecords.floats;
+import static dev.hardmine.testing.BadRecords.withEmbedding;
+import static dev.hardmine.testing.BadRecords.withFirstByte;
+import static dev.hardmine.testing.BadRecords.withSchemaId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardmine.avro.EmbeddingBatch;
@@ -174,32 +178,6 @@ class MiningTopologyTest {
 
     private static byte[] ser(TopologyFixture f, EmbeddingBatch b) {
         return f.batches.serializer().serialize(f.config.topics().embeddings(), b);
-    }
-
-    private static byte[] withFirstByte(byte[] bytes, byte first) {
-        byte[] copy = bytes.clone();
-        copy[0] = first;
-        return copy;
-    }
-
-    private static byte[] withSchemaId(byte[] bytes, int id) {
-        byte[] copy = bytes.clone();
-        ByteBuffer.wrap(copy, 1, 4).putInt(id);
-        return copy;
-    }
-
-    private static EmbeddingBatch withEmbedding(EmbeddingBatch b, byte[] embedding) {
-        Sample s = b.getSamples().get(0);
-        return EmbeddingBatch.newBuilder(b).setSamples(List.of(new Sample(s.getSampleId(), s.getLabel(),
-                ByteBuffer.wrap(embedding)))).build();
-    }
-
-    private static byte[] floats(float... v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        for (float x : v) {
-            b.putFloat(x);
-        }
-        return b.array();
     }
 
     @Test
