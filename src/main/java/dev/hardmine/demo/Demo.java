@@ -126,7 +126,7 @@ public final class Demo implements AutoCloseable {
 
         SchemaRegistryClient client = SchemaRegistryClient.create(SerdeConfig.of(registry.url()).client());
         started.add(client);
-        StatsBoard board = new StatsBoard(broker.bootstrapServers(), config.topics().stats(), client);
+        StatsBoard board = StatsBoard.following(broker.bootstrapServers(), config.topics().stats(), client);
         started.add(board);
         web = new WebServer(s.httpBind(), s.httpPort(), board,
                 () -> miner.streams().state() == KafkaStreams.State.RUNNING);

@@ -31,16 +31,23 @@ public final class StatsBoard implements AutoCloseable {
 
     private final Map<String, Deque<MiningStats>> byJob = new TreeMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
-    private final Thread reader;
+    private Thread reader;
 
-    public StatsBoard(String bootstrapServers, String statsTopic, SchemaRegistryClient registry) {
+    /** A board that is filled through {@link #add}. */
+    public StatsBoard() {
+    }
+
+    /** A board that follows the stats topic. */
+    public static StatsBoard following(String bootstrapServers, String statsTopic, SchemaRegistryClient registry) {
+        StatsBoard board = new StatsBoard();
         Map<String, Object> props = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        reader = new Thread(() -> read(props, statsTopic, registry), "stats-board");
-        reader.setDaemon(true);
-        reader.start();
+        board.reader = new Thread(() -> board.read(props, statsTopic, registry), "stats-board");
+        board.reader.setDaemon(true);
+        board.reader.start();
+        return board;
     }
 
     private void read(Map<String, Object> props, String topic, SchemaRegistryClient registry) {
@@ -77,7 +84,8 @@ public final class StatsBoard implements AutoCloseable {
         }
     }
 
-    synchronized void add(MiningStats s) {
+    /** Adds a window's record; a newer version of the job's latest window replaces it. */
+    public synchronized void add(MiningStats s) {
         Deque<MiningStats> windows = byJob.computeIfAbsent(s.getJobId(), j -> new ArrayDeque<>());
         MiningStats last = windows.peekLast();
         if (last != null && last.getWindowStart().equals(s.getWindowStart())) {
@@ -108,6 +116,9 @@ public final class StatsBoard implements AutoCloseable {
     @Override
     public void close() {
         running.set(false);
+        if (reader == null) {
+            return;
+        }
         try {
             reader.join(5_000);
         } catch (InterruptedException e) {

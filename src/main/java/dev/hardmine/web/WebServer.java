@@ -54,44 +54,51 @@ public final class WebServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
-            if (!"GET".equals(ex.getRequestMethod())) {
-                send(ex, 405, "application/json", "{\"error\":\"method not allowed\"}");
-                return;
+            try {
+                route(ex);
+            } catch (IllegalArgumentException e) {
+                send(ex, 400, "application/json",
+                        JSON.writeValueAsString(JSON.createObjectNode().put("error", e.getMessage())));
             }
-            URI uri = ex.getRequestURI();
-            String path = uri.getPath();
-            if (path.equals("/") || path.equals("/index.html")) {
-                try (InputStream page = WebServer.class.getResourceAsStream("/web/index.html")) {
-                    send(ex, 200, "text/html; charset=utf-8", new String(page.readAllBytes(), StandardCharsets.UTF_8));
-                }
-            } else if (path.equals("/health")) {
-                send(ex, 200, "application/json", "{\"status\":\"UP\"}");
-            } else if (path.equals("/ready")) {
-                boolean ok = ready.getAsBoolean();
-                send(ex, ok ? 200 : 503, "application/json", ok ? "{\"status\":\"READY\"}" : "{\"status\":\"NOT_READY\"}");
-            } else if (path.equals("/api/jobs")) {
-                ArrayNode jobs = JSON.createArrayNode();
-                for (String job : board.jobs()) {
-                    ObjectNode j = jobs.addObject();
-                    j.put("job_id", job);
-                    List<MiningStats> stats = board.stats(job, 0);
-                    if (!stats.isEmpty()) {
-                        j.set("latest", toJson(stats.get(stats.size() - 1)));
-                    }
-                }
-                send(ex, 200, "application/json", JSON.writeValueAsString(jobs));
-            } else if (path.startsWith("/api/jobs/") && path.endsWith("/stats")) {
-                String job = URLDecoder.decode(path.substring("/api/jobs/".length(), path.length() - "/stats".length()),
-                        StandardCharsets.UTF_8);
-                long since = parseSince(uri.getQuery());
-                ArrayNode out = JSON.createArrayNode();
-                board.stats(job, since).forEach(s -> out.add(toJson(s)));
-                send(ex, 200, "application/json", JSON.writeValueAsString(out));
-            } else {
-                send(ex, 404, "application/json", "{\"error\":\"not found\"}");
+        }
+    }
+
+    private void route(HttpExchange ex) throws IOException {
+        if (!"GET".equals(ex.getRequestMethod())) {
+            send(ex, 405, "application/json", "{\"error\":\"method not allowed\"}");
+            return;
+        }
+        URI uri = ex.getRequestURI();
+        String path = uri.getPath();
+        if (path.equals("/") || path.equals("/index.html")) {
+            try (InputStream page = WebServer.class.getResourceAsStream("/web/index.html")) {
+                send(ex, 200, "text/html; charset=utf-8", new String(page.readAllBytes(), StandardCharsets.UTF_8));
             }
-        } catch (IllegalArgumentException e) {
-            send(ex, 400, "application/json", JSON.writeValueAsString(JSON.createObjectNode().put("error", e.getMessage())));
+        } else if (path.equals("/health")) {
+            send(ex, 200, "application/json", "{\"status\":\"UP\"}");
+        } else if (path.equals("/ready")) {
+            boolean ok = ready.getAsBoolean();
+            send(ex, ok ? 200 : 503, "application/json", ok ? "{\"status\":\"READY\"}" : "{\"status\":\"NOT_READY\"}");
+        } else if (path.equals("/api/jobs")) {
+            ArrayNode jobs = JSON.createArrayNode();
+            for (String job : board.jobs()) {
+                ObjectNode j = jobs.addObject();
+                j.put("job_id", job);
+                List<MiningStats> stats = board.stats(job, 0);
+                if (!stats.isEmpty()) {
+                    j.set("latest", toJson(stats.get(stats.size() - 1)));
+                }
+            }
+            send(ex, 200, "application/json", JSON.writeValueAsString(jobs));
+        } else if (path.startsWith("/api/jobs/") && path.endsWith("/stats")) {
+            String job = URLDecoder.decode(path.substring("/api/jobs/".length(), path.length() - "/stats".length()),
+                    StandardCharsets.UTF_8);
+            long since = parseSince(uri.getQuery());
+            ArrayNode out = JSON.createArrayNode();
+            board.stats(job, since).forEach(s -> out.add(toJson(s)));
+            send(ex, 200, "application/json", JSON.writeValueAsString(out));
+        } else {
+            send(ex, 404, "application/json", "{\"error\":\"not found\"}");
         }
     }
 
