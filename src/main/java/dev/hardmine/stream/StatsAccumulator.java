@@ -6,6 +6,8 @@ import dev.hardmine.avro.MiningStats;
 import dev.hardmine.avro.Triplet;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -15,8 +17,17 @@ import org.apache.kafka.common.serialization.Serializer;
  * The running aggregate of one job's mined batches in one stats window, turned into a
  * {@link MiningStats} record. Staleness is the step difference between an anchor's batch and
  * the positives and negatives chosen for it; latency is {@code produced_at → mined_at}.
+ *
+ * <p>The gaps {@code d_an − d_ap} of the emitted triplets go into a histogram whose bins are
+ * measured in units of the margin of the window's first batch: {@value #GAP_BINS} bins of a
+ * quarter unit from −4 to +4 units, plus one open bin on each side. Hard triplets fall left of 0,
+ * semi-hard ones between 0 and the margin, easy ones right of it.
  */
 public final class StatsAccumulator {
+    /** Inner bins of the gap histogram. */
+    public static final int GAP_BINS = 32;
+    private static final double UNIT_WITHOUT_MARGIN = 0.1;
+
     long batches;
     long embeddings;
     long triplets;
@@ -37,6 +48,9 @@ public final class StatsAccumulator {
     double sumMiningMs;
     double latencyMax;
     LatencyHistogram latency = new LatencyHistogram();
+    double margin;
+    double gapUnit;
+    long[] gapCounts = new long[GAP_BINS + 2];
 
     /** Adds one mined batch. */
     public StatsAccumulator add(MinedBatch m) {
@@ -55,7 +69,12 @@ public final class StatsAccumulator {
         sumDAn += s.getMeanDAn() * m.getTriplets().size();
         memorySize = s.getMemorySize();
         memoryIdentities = s.getMemoryIdentities();
+        margin = m.getMargin();
+        if (gapUnit == 0) {
+            gapUnit = margin > 0 ? margin : UNIT_WITHOUT_MARGIN;
+        }
         for (Triplet t : m.getTriplets()) {
+            gapCounts[gapBin(t.getDAn() - t.getDAp())]++;
             long p = Math.abs(m.getStep() - t.getPositiveStep());
             long n = Math.abs(m.getStep() - t.getNegativeStep());
             sumStaleness += p + n;
@@ -67,6 +86,22 @@ public final class StatsAccumulator {
         latency.record(latencyMs);
         latencyMax = Math.max(latencyMax, latencyMs);
         return this;
+    }
+
+    private int gapBin(double gap) {
+        double position = (gap - gapLow()) / gapWidth();
+        if (!(position >= 0)) {
+            return 0;
+        }
+        return position >= GAP_BINS ? GAP_BINS + 1 : 1 + (int) position;
+    }
+
+    private double gapLow() {
+        return -4 * gapUnit;
+    }
+
+    private double gapWidth() {
+        return gapUnit / 4;
     }
 
     public MiningStats toMiningStats(String jobId, long windowStart, long windowEnd) {
@@ -94,6 +129,10 @@ public final class StatsAccumulator {
                 .setLatencyP99Ms(latency.percentile(0.99))
                 .setLatencyMaxMs(latencyMax)
                 .setMiningMsMean(mean(sumMiningMs, batches))
+                .setMargin(margin)
+                .setGapLow(gapLow())
+                .setGapWidth(gapWidth())
+                .setGapCounts(triplets == 0 ? List.of() : Arrays.stream(gapCounts).boxed().toList())
                 .build();
     }
 
@@ -107,7 +146,7 @@ public final class StatsAccumulator {
             if (a == null) {
                 return null;
             }
-            ByteBuffer out = ByteBuffer.allocate(8 * 20 + a.latency.serializedSize());
+            ByteBuffer out = ByteBuffer.allocate(8 * (22 + a.gapCounts.length) + a.latency.serializedSize());
             out.putLong(a.batches).putLong(a.embeddings).putLong(a.triplets).putLong(a.validAnchors)
                     .putLong(a.hard).putLong(a.semiHard).putLong(a.easy)
                     .putDouble(a.sumLossBatchHard).putDouble(a.sumLossSemiHard).putDouble(a.sumLossWeighted)
@@ -115,6 +154,10 @@ public final class StatsAccumulator {
                     .putDouble(a.sumStaleness).putLong(a.stalenessCount).putLong(a.stalenessMax)
                     .putDouble(a.sumMiningMs).putDouble(a.latencyMax);
             a.latency.writeTo(out);
+            out.putDouble(a.margin).putDouble(a.gapUnit);
+            for (long c : a.gapCounts) {
+                out.putLong(c);
+            }
             byte[] bytes = new byte[out.position()];
             out.flip().get(bytes);
             return bytes;
@@ -145,6 +188,13 @@ public final class StatsAccumulator {
             a.sumMiningMs = in.getDouble();
             a.latencyMax = in.getDouble();
             a.latency = LatencyHistogram.readFrom(in);
+            if (in.hasRemaining()) { // written before the gap histogram existed: leave it empty
+                a.margin = in.getDouble();
+                a.gapUnit = in.getDouble();
+                for (int i = 0; i < a.gapCounts.length; i++) {
+                    a.gapCounts[i] = in.getLong();
+                }
+            }
             return a;
         };
         return Serdes.serdeFrom(ser, de);
