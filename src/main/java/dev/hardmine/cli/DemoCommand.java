@@ -51,8 +51,12 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-synthetic", description = "Leave out the synthetic trainers, e.g. to connect your own.")
     boolean noSynthetic;
 
-    @Option(names = "--workers", paramLabel = "W", defaultValue = "4",
-            description = "Synthetic training workers (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--jobs", paramLabel = "N", defaultValue = "2",
+            description = "Synthetic training jobs, demo-job, demo-job-2, … (default: ${DEFAULT-VALUE}).")
+    int jobs;
+
+    @Option(names = "--workers", paramLabel = "W", defaultValue = "2",
+            description = "Synthetic training workers per job (default: ${DEFAULT-VALUE}).")
     int workers;
 
     @Option(names = "--identities", paramLabel = "N", defaultValue = "2000",
@@ -98,7 +102,7 @@ public final class DemoCommand implements Callable<Integer> {
             settings = new Demo.Settings(kafkaPort, registryPort, httpPort, httpBind, dataDir, !noSynthetic,
                     new SyntheticTrainers.Settings("demo-job", workers, batchIdentities, batchImages, 16,
                             Duration.ofMillis(intervalMs), 7),
-                    identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits(), record);
+                    jobs, identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits(), record);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
@@ -112,10 +116,10 @@ public final class DemoCommand implements Callable<Integer> {
             } else {
                 stop.await();
             }
-            if (demo.trainers() != null) {
-                System.err.println("hardmine demo: trainers published " + demo.trainers().published()
-                        + " batches, received " + demo.trainers().minedReceived() + " mined batches, fed "
-                        + demo.trainers().fedSamples() + " mined samples into later batches");
+            for (SyntheticTrainers t : demo.trainers()) {
+                System.err.println("hardmine demo: " + t.jobId() + ": trainers published " + t.published()
+                        + " batches, received " + t.minedReceived() + " mined batches, fed " + t.fedSamples()
+                        + " mined samples into later batches");
             }
             System.err.println("hardmine demo: stopping");
         } catch (Demo.PortInUseException e) {

@@ -8,6 +8,8 @@ import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.replay.EmbeddingRecorder;
 import dev.hardmine.stream.MinerService;
 import dev.hardmine.stream.ServiceConfig;
+import dev.hardmine.stream.Topics;
+import dev.hardmine.web.MinerView;
 import dev.hardmine.web.StatsBoard;
 import dev.hardmine.web.WebServer;
 import java.io.IOException;
@@ -23,7 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
-import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
 
 /**
  * Everything of hardmine on one machine: a real single-node KRaft broker, the schema registry
@@ -32,11 +35,25 @@ import org.apache.kafka.streams.KafkaStreams;
  */
 public final class Demo implements AutoCloseable {
 
-    /** What to start. Port 0 picks a free port. */
+    /**
+     * What to start. Port 0 picks a free port. With synthetic trainers, {@code jobs} training jobs
+     * run side by side, each with the workers of {@code trainers} and a synthetic model of its own:
+     * the first is {@code trainers.jobId()}, the others that id with {@code -2}, {@code -3}, …
+     */
     public record Settings(int kafkaPort, int registryPort, int httpPort, String httpBind, Path dataDir,
-                           boolean synthetic, SyntheticTrainers.Settings trainers, int identities,
+                           boolean synthetic, SyntheticTrainers.Settings trainers, int jobs, int identities,
                            int imagesPerIdentity, int dim, double learningSteps, MiningSettings mining,
                            MemoryLimits memory, Path record) {
+        public Settings {
+            if (jobs < 1) {
+                throw new IllegalArgumentException("need at least one job, got " + jobs);
+            }
+        }
+
+        /** The id of job {@code i} (from 0). */
+        public String jobId(int i) {
+            return i == 0 ? trainers.jobId() : trainers.jobId() + "-" + (i + 1);
+        }
     }
 
     /** A port that is taken, with the flag that chose it. */
@@ -55,7 +72,7 @@ public final class Demo implements AutoCloseable {
     private EmbeddedSchemaRegistry registry;
     private MinerService miner;
     private WebServer web;
-    private SyntheticTrainers trainers;
+    private final List<SyntheticTrainers> trainers = new ArrayList<>();
 
     private Demo(Path dataDir, boolean temporary) {
         this.dataDir = dataDir;
@@ -96,6 +113,8 @@ public final class Demo implements AutoCloseable {
         registry = EmbeddedSchemaRegistry.builder().port(s.registryPort()).kafka(broker.bootstrapServers()).start();
         started.add(registry);
 
+        SchemaRegistryClient client = SchemaRegistryClient.create(SerdeConfig.of(registry.url()).client());
+        started.add(client);
         Properties p = new Properties();
         p.setProperty("application.id", "hardmine-demo");
         p.setProperty("bootstrap.servers", broker.bootstrapServers());
@@ -116,6 +135,14 @@ public final class Demo implements AutoCloseable {
         p.setProperty("memory.per-identity", Integer.toString(s.memory().perIdentity()));
         p.setProperty("memory.max-embeddings", Integer.toString(s.memory().maxEmbeddings()));
         p.setProperty("memory.max-age-steps", Long.toString(s.memory().maxAgeSteps()));
+
+        StatsBoard board = StatsBoard.following(broker.bootstrapServers(),
+                Topics.withPrefix(ServiceConfig.DEFAULT_PREFIX).stats(), client);
+        started.add(board);
+        // The HTTP side first: its address is the miner's application.server, for interactive queries.
+        web = new WebServer(new WebServer.Options(s.httpBind(), s.httpPort(), null), board);
+        started.add(web);
+        p.setProperty("kafka." + StreamsConfig.APPLICATION_SERVER_CONFIG, web.hostPort());
         ServiceConfig config = ServiceConfig.fromProperties(p);
         miner = new MinerService(config);
         started.add(miner);
@@ -123,26 +150,25 @@ public final class Demo implements AutoCloseable {
         if (!miner.awaitRunning(Duration.ofSeconds(60))) {
             throw new IllegalStateException("the mining service did not start within 60 s");
         }
-
-        SchemaRegistryClient client = SchemaRegistryClient.create(SerdeConfig.of(registry.url()).client());
-        started.add(client);
-        StatsBoard board = StatsBoard.following(broker.bootstrapServers(), config.topics().stats(), client);
-        started.add(board);
-        web = new WebServer(s.httpBind(), s.httpPort(), board,
-                () -> miner.streams().state() == KafkaStreams.State.RUNNING);
-        started.add(web);
+        web.serve(MinerView.of(miner, HostInfo.buildFromEndpoint(web.hostPort()), miner::consumerLag));
 
         if (s.record() != null) {
             started.add(new EmbeddingRecorder(Map.of("bootstrap.servers", broker.bootstrapServers()),
                     config.topics().embeddings(), client, s.record()));
         }
         if (s.synthetic()) {
-            SyntheticModel model = new SyntheticModel(s.identities(), s.imagesPerIdentity(), s.dim(), s.learningSteps(),
-                    s.trainers().seed());
-            trainers = new SyntheticTrainers(model, s.trainers(), config.topics(), broker.bootstrapServers(), client,
-                    SerdeConfig.of(registry.url()));
-            started.add(trainers);
-            trainers.start();
+            for (int i = 0; i < s.jobs(); i++) {
+                long seed = s.trainers().seed() + 1000L * i;
+                SyntheticModel model = new SyntheticModel(s.identities(), s.imagesPerIdentity(), s.dim(),
+                        s.learningSteps(), seed);
+                SyntheticTrainers.Settings t = s.trainers();
+                SyntheticTrainers job = new SyntheticTrainers(model, new SyntheticTrainers.Settings(s.jobId(i),
+                        t.workers(), t.identitiesPerBatch(), t.imagesPerIdentity(), t.maxFed(), t.interval(), seed),
+                        config.topics(), broker.bootstrapServers(), client, SerdeConfig.of(registry.url()));
+                started.add(job);
+                trainers.add(job);
+                job.start();
+            }
         }
     }
 
@@ -158,9 +184,9 @@ public final class Demo implements AutoCloseable {
         return web.url();
     }
 
-    /** The synthetic trainers, or null with {@code --no-synthetic}. */
-    public SyntheticTrainers trainers() {
-        return trainers;
+    /** The synthetic trainers, one per job; none with {@code --no-synthetic}. */
+    public List<SyntheticTrainers> trainers() {
+        return List.copyOf(trainers);
     }
 
     public MinerService miner() {

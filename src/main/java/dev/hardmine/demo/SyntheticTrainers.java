@@ -96,6 +96,10 @@ public final class SyntheticTrainers implements AutoCloseable {
         }
     }
 
+    public String jobId() {
+        return settings.jobId();
+    }
+
     /** Batches published so far, by all workers. */
     public long published() {
         return published.get();

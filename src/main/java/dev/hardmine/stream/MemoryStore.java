@@ -7,12 +7,15 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * A job's memory as it is kept in a Kafka Streams key-value store with a changelog — the source
@@ -96,6 +99,61 @@ public final class MemoryStore {
         ByteBuffer c = ByteBuffer.allocate(4 + 8 + 8);
         c.putInt(bank.dim()).putLong(bank.nextSeq()).putLong(bank.newestStep());
         store.put(key(memoryKey, ""), c.array());
+    }
+
+    /**
+     * What a store holds of one job: its entries under the memory key {@code jobId} and, with
+     * identity sharding, under every {@code jobId#shard}; null when it holds nothing of the job.
+     * Reads the entries' step and label only, not their embeddings.
+     */
+    public static MemorySummary summarize(ReadOnlyKeyValueStore<Bytes, byte[]> store, String jobId) {
+        long size = 0;
+        long oldest = Long.MAX_VALUE;
+        long newest = Long.MIN_VALUE;
+        int dim = 0;
+        boolean found = false;
+        Set<String> labels = new HashSet<>();
+        try (KeyValueIterator<Bytes, byte[]> it = store.prefixScan(jobId, Serdes.String().serializer())) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> kv = it.next();
+                String key = new String(kv.key.get(), StandardCharsets.UTF_8);
+                int cut = key.indexOf('\0');
+                if (cut < 0 || !isMemoryKeyOf(key.substring(0, cut), jobId)) {
+                    continue;
+                }
+                found = true;
+                ByteBuffer v = ByteBuffer.wrap(kv.value);
+                if (cut == key.length() - 1) {
+                    dim = v.getInt();
+                    continue;
+                }
+                v.getLong(); // insertion number
+                v.getInt(); // slot
+                long step = v.getLong();
+                byte[] label = new byte[v.getInt()];
+                v.get(label);
+                size++;
+                oldest = Math.min(oldest, step);
+                newest = Math.max(newest, step);
+                labels.add(new String(label, StandardCharsets.UTF_8));
+            }
+        }
+        if (!found) {
+            return null;
+        }
+        return size == 0 ? new MemorySummary(0, 0, -1, -1, dim)
+                : new MemorySummary(size, labels.size(), oldest, newest, dim);
+    }
+
+    private static boolean isMemoryKeyOf(String memoryKey, String jobId) {
+        if (memoryKey.equals(jobId)) {
+            return true;
+        }
+        if (memoryKey.length() <= jobId.length() + 1 || !memoryKey.startsWith(jobId)
+                || memoryKey.charAt(jobId.length()) != ShardSplitter.SEPARATOR) {
+            return false;
+        }
+        return memoryKey.substring(jobId.length() + 1).chars().allMatch(Character::isDigit);
     }
 
     private static byte[] encode(MemoryBank bank, int slot) {

@@ -10,6 +10,7 @@ import dev.hardmine.registry.SerdeConfig;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -18,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -120,6 +123,26 @@ public final class MinerService implements AutoCloseable {
 
     public KafkaStreams streams() {
         return streams;
+    }
+
+    /**
+     * Records this instance's consumers are behind the end of the embeddings topic, summed over
+     * the partitions it reads (Kafka Streams' consumer metric {@code records-lag}); empty before
+     * its first fetch.
+     */
+    public OptionalLong consumerLag() {
+        String topic = config.topics().embeddings().replace('.', '_'); // as the consumer's metric tags spell it
+        long lag = 0;
+        boolean measured = false;
+        for (Metric m : streams.metrics().values()) {
+            MetricName name = m.metricName();
+            if (name.name().equals("records-lag") && name.group().equals("consumer-fetch-manager-metrics")
+                    && topic.equals(name.tags().get("topic")) && m.metricValue() instanceof Double v && !v.isNaN()) {
+                lag += v.longValue();
+                measured = true;
+            }
+        }
+        return measured ? OptionalLong.of(lag) : OptionalLong.empty();
     }
 
     public DeadLetters.Counter deadLetters() {

@@ -27,6 +27,9 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * same answer.
  */
 public final class ShardSplitter implements Processor<String, EmbeddingBatch, String, EmbeddingBatch> {
+    /** Between job id and shard number in the key of a shard's memory: {@code job_id#shard}. */
+    public static final char SEPARATOR = '#';
+
     private final ServiceConfig config;
     private ProcessorContext<String, EmbeddingBatch> context;
     private ReadOnlyKeyValueStore<String, ValueAndTimestamp<JobConfig>> jobConfigs;
@@ -73,7 +76,7 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
         for (int s = 0; s < shards; s++) {
             if (!parts.get(s).isEmpty()) {
                 EmbeddingBatch part = EmbeddingBatch.newBuilder(batch).setSamples(parts.get(s)).build();
-                context.forward(record.withKey(batch.getJobId() + "#" + s).withValue(part));
+                context.forward(record.withKey(batch.getJobId() + SEPARATOR + s).withValue(part));
             }
         }
     }

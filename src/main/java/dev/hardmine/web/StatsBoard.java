@@ -10,7 +10,9 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -31,6 +33,7 @@ public final class StatsBoard implements AutoCloseable {
 
     private final Map<String, Deque<MiningStats>> byJob = new TreeMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Consumer<MiningStats>> listeners = new CopyOnWriteArrayList<>();
     private Thread reader;
 
     /** A board that is filled through {@link #add}. */
@@ -43,7 +46,9 @@ public final class StatsBoard implements AutoCloseable {
         Map<String, Object> props = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                // the miner creates its topics with their partition counts; a reader must not create them first
+                ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         board.reader = new Thread(() -> board.read(props, statsTopic, registry), "stats-board");
         board.reader.setDaemon(true);
         board.reader.start();
@@ -57,6 +62,9 @@ public final class StatsBoard implements AutoCloseable {
             while (running.get() && partitions.isEmpty()) {
                 for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
                     partitions.add(new TopicPartition(topic, p.partition()));
+                }
+                if (partitions.isEmpty()) {
+                    Thread.sleep(200); // the topic does not exist yet
                 }
             }
             consumer.assign(partitions);
@@ -77,6 +85,8 @@ public final class StatsBoard implements AutoCloseable {
                     }
                 }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             if (running.get()) {
                 LOG.error("stats board stopped reading", e);
@@ -84,8 +94,18 @@ public final class StatsBoard implements AutoCloseable {
         }
     }
 
+    /** Calls the listener with every window record added from now on, on the adding thread. */
+    public void addListener(Consumer<MiningStats> listener) {
+        listeners.add(listener);
+    }
+
     /** Adds a window's record; a newer version of the job's latest window replaces it. */
-    public synchronized void add(MiningStats s) {
+    public void add(MiningStats s) {
+        keep(s);
+        listeners.forEach(l -> l.accept(s));
+    }
+
+    private synchronized void keep(MiningStats s) {
         Deque<MiningStats> windows = byJob.computeIfAbsent(s.getJobId(), j -> new ArrayDeque<>());
         MiningStats last = windows.peekLast();
         if (last != null && last.getWindowStart().equals(s.getWindowStart())) {

@@ -1,55 +1,146 @@
 package dev.hardmine.web;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.hardmine.avro.MiningStats;
+import dev.hardmine.stream.MemorySummary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * hardmine's HTTP side: {@code /} the live page, {@code /api/jobs} and
- * {@code /api/jobs/{id}/stats?since=EPOCH_MS} as JSON (MiningStats with the schema's field names,
- * timestamps in epoch ms), {@code /health} (the process is up) and {@code /ready} (200 only while
- * Kafka Streams is running, else 503). Binds 127.0.0.1 unless given another address.
+ * hardmine's HTTP side, the same for {@code run} and {@code demo}:
+ * <ul>
+ * <li>{@code /} the live dashboard, with its scripts and the charting library under {@code /assets/}
+ * (all served from the jar);
+ * <li>{@code /api/jobs}, {@code /api/jobs/{id}/stats?since=EPOCH_MS} (MiningStats with the
+ * schema's field names, timestamps in epoch ms), {@code /api/jobs/{id}/memory} (the job's memory
+ * read through interactive queries from every instance; {@code ?scope=local} for this instance's
+ * part), {@code /api/service?since=EPOCH_MS} (consumer lag and dead letters), and
+ * {@code /api/events[?job=ID]}, a server-sent-event stream of {@code stats} and {@code service}
+ * events;
+ * <li>{@code /health} (the process is up) and {@code /ready} (200 only while Kafka Streams is
+ * RUNNING, else 503).
+ * </ul>
+ * With a token, {@code /api/} answers 401 unless the request carries {@code Authorization: Bearer
+ * TOKEN} — or, for the event stream, whose browser API cannot set headers, {@code access_token=TOKEN}.
+ * Binds 127.0.0.1 unless given another address.
  */
 public final class WebServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WebServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Open event streams at most; each holds a thread of the server's pool. */
+    static final int MAX_STREAMS = 16;
+    private static final long KEEP_ALIVE_SECONDS = 15;
+    private static final String UPLOT = "/META-INF/resources/webjars/uplot/1.6.30/dist/";
+    private static final Map<String, String[]> ASSETS = Map.of(
+            "uPlot.iife.min.js", new String[] {UPLOT + "uPlot.iife.min.js", "text/javascript; charset=utf-8"},
+            "uPlot.min.css", new String[] {UPLOT + "uPlot.min.css", "text/css; charset=utf-8"},
+            "dashboard.js", new String[] {"/web/dashboard.js", "text/javascript; charset=utf-8"},
+            "dashboard.css", new String[] {"/web/dashboard.css", "text/css; charset=utf-8"});
+
+    /**
+     * @param bind        address to listen on
+     * @param port        port, 0 for any free one
+     * @param token       bearer token protecting {@code /api/}, or null for none
+     * @param sampleEvery how often the service series are sampled and pushed to event streams
+     */
+    public record Options(String bind, int port, String token, Duration sampleEvery) {
+        public Options(String bind, int port, String token) {
+            this(bind, port, token, Duration.ofSeconds(2));
+        }
+    }
 
     private final HttpServer server;
+    private final ExecutorService pool;
+    private final ScheduledExecutorService sampler;
     private final StatsBoard board;
-    private final BooleanSupplier ready;
+    private final byte[] token;
+    private final EventHub events = new EventHub();
+    private final Semaphore streamSlots = new Semaphore(MAX_STREAMS);
+    private final ServiceHistory history = new ServiceHistory();
+    private final HttpClient peers = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private volatile MinerView miner = MinerView.STARTING;
+    private volatile boolean closed;
 
-    public WebServer(String bind, int port, StatsBoard board, BooleanSupplier ready) throws IOException {
+    public WebServer(Options options, StatsBoard board) throws IOException {
         this.board = board;
-        this.ready = ready;
-        server = HttpServer.create(new InetSocketAddress(bind, port), 0);
-        server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "http");
+        this.token = options.token() == null || options.token().isEmpty() ? null
+                : options.token().getBytes(StandardCharsets.UTF_8);
+        server = HttpServer.create(new InetSocketAddress(options.bind(), options.port()), 0);
+        pool = Executors.newFixedThreadPool(MAX_STREAMS + 4, daemon("http"));
+        server.setExecutor(pool);
+        server.createContext("/", this::handle);
+        board.addListener(s -> events.publish(s.getJobId(), "stats", write(toJson(s))));
+        sampler = Executors.newSingleThreadScheduledExecutor(daemon("http-sampler"));
+        long every = options.sampleEvery().toMillis();
+        sampler.scheduleAtFixedRate(this::sample, every, every, TimeUnit.MILLISECONDS);
+        server.start();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
-        }));
-        server.createContext("/", this::handle);
-        server.start();
+        };
+    }
+
+    /** From now on, answers from this miner (until then: not ready, memory not queryable). */
+    public void serve(MinerView view) {
+        this.miner = view;
     }
 
     public int port() {
         return server.getAddress().getPort();
     }
 
+    /** {@code host:port} as other instances reach this one (Kafka Streams' {@code application.server}). */
+    public String hostPort() {
+        return server.getAddress().getHostString() + ":" + port();
+    }
+
     public String url() {
-        return "http://" + server.getAddress().getHostString() + ":" + port() + "/";
+        return "http://" + hostPort() + "/";
+    }
+
+    private void sample() {
+        try {
+            MinerView m = miner;
+            long lag = m.consumerLag().orElse(-1);
+            long dead = m.deadLetters().values().stream().mapToLong(Long::longValue).sum();
+            ServiceHistory.Sample s = new ServiceHistory.Sample(System.currentTimeMillis(), lag, dead);
+            history.add(s);
+            events.publish(null, "service", write(toJson(s, m.deadLetters())));
+        } catch (RuntimeException e) {
+            LOG.warn("could not sample the service series", e);
+        }
     }
 
     private void handle(HttpExchange ex) throws IOException {
@@ -57,65 +148,240 @@ public final class WebServer implements AutoCloseable {
             try {
                 route(ex);
             } catch (IllegalArgumentException e) {
-                send(ex, 400, "application/json",
-                        JSON.writeValueAsString(JSON.createObjectNode().put("error", e.getMessage())));
+                sendJson(ex, 400, JSON.createObjectNode().put("error", e.getMessage()));
+            } catch (InvalidStateStoreException e) {
+                sendJson(ex, 503, JSON.createObjectNode().put("error", "not queryable yet: " + e.getMessage()));
             }
         }
     }
 
     private void route(HttpExchange ex) throws IOException {
         if (!"GET".equals(ex.getRequestMethod())) {
-            send(ex, 405, "application/json", "{\"error\":\"method not allowed\"}");
+            sendJson(ex, 405, JSON.createObjectNode().put("error", "method not allowed"));
             return;
         }
         URI uri = ex.getRequestURI();
         String path = uri.getPath();
+        Map<String, String> query = query(uri.getRawQuery());
+        if (path.startsWith("/api/") && !authorized(ex, path, query)) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"hardmine\"");
+            sendJson(ex, 401, JSON.createObjectNode().put("error", "a bearer token is required"));
+            return;
+        }
         if (path.equals("/") || path.equals("/index.html")) {
-            try (InputStream page = WebServer.class.getResourceAsStream("/web/index.html")) {
-                send(ex, 200, "text/html; charset=utf-8", new String(page.readAllBytes(), StandardCharsets.UTF_8));
-            }
+            sendResource(ex, "/web/index.html", "text/html; charset=utf-8");
+        } else if (path.startsWith("/assets/") && ASSETS.containsKey(path.substring("/assets/".length()))) {
+            String[] asset = ASSETS.get(path.substring("/assets/".length()));
+            sendResource(ex, asset[0], asset[1]);
         } else if (path.equals("/health")) {
-            send(ex, 200, "application/json", "{\"status\":\"UP\"}");
+            sendJson(ex, 200, JSON.createObjectNode().put("status", "UP"));
         } else if (path.equals("/ready")) {
-            boolean ok = ready.getAsBoolean();
-            send(ex, ok ? 200 : 503, "application/json", ok ? "{\"status\":\"READY\"}" : "{\"status\":\"NOT_READY\"}");
+            boolean ok = miner.running();
+            sendJson(ex, ok ? 200 : 503, JSON.createObjectNode().put("status", ok ? "READY" : "NOT_READY"));
         } else if (path.equals("/api/jobs")) {
-            ArrayNode jobs = JSON.createArrayNode();
-            for (String job : board.jobs()) {
-                ObjectNode j = jobs.addObject();
-                j.put("job_id", job);
-                List<MiningStats> stats = board.stats(job, 0);
-                if (!stats.isEmpty()) {
-                    j.set("latest", toJson(stats.get(stats.size() - 1)));
-                }
-            }
-            send(ex, 200, "application/json", JSON.writeValueAsString(jobs));
+            sendJson(ex, 200, jobs());
+        } else if (path.equals("/api/service")) {
+            sendJson(ex, 200, service(since(query)));
+        } else if (path.equals("/api/events")) {
+            stream(ex, query.get("job"));
         } else if (path.startsWith("/api/jobs/") && path.endsWith("/stats")) {
-            String job = URLDecoder.decode(path.substring("/api/jobs/".length(), path.length() - "/stats".length()),
-                    StandardCharsets.UTF_8);
-            long since = parseSince(uri.getQuery());
             ArrayNode out = JSON.createArrayNode();
-            board.stats(job, since).forEach(s -> out.add(toJson(s)));
-            send(ex, 200, "application/json", JSON.writeValueAsString(out));
+            board.stats(jobIn(path, "/stats"), since(query)).forEach(s -> out.add(toJson(s)));
+            sendJson(ex, 200, out);
+        } else if (path.startsWith("/api/jobs/") && path.endsWith("/memory")) {
+            memory(ex, jobIn(path, "/memory"), "local".equals(query.get("scope")));
         } else {
-            send(ex, 404, "application/json", "{\"error\":\"not found\"}");
+            sendJson(ex, 404, JSON.createObjectNode().put("error", "not found"));
         }
     }
 
-    private static long parseSince(String query) {
-        if (query == null) {
-            return 0;
+    private boolean authorized(HttpExchange ex, String path, Map<String, String> query) {
+        if (token == null) {
+            return true;
         }
-        for (String kv : query.split("&")) {
-            if (kv.startsWith("since=")) {
+        String header = ex.getRequestHeaders().getFirst("Authorization");
+        String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim()
+                : path.equals("/api/events") ? query.get("access_token") : null;
+        return given != null && MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private ArrayNode jobs() {
+        ArrayNode jobs = JSON.createArrayNode();
+        for (String job : board.jobs()) {
+            ObjectNode j = jobs.addObject();
+            j.put("job_id", job);
+            List<MiningStats> stats = board.stats(job, 0);
+            if (!stats.isEmpty()) {
+                j.set("latest", toJson(stats.get(stats.size() - 1)));
+            }
+        }
+        return jobs;
+    }
+
+    private ObjectNode service(long since) {
+        ObjectNode out = JSON.createObjectNode();
+        ArrayNode samples = out.putArray("samples");
+        history.since(since).forEach(s -> samples.add(toJson(s, null)));
+        ObjectNode reasons = out.putObject("dead_letters_by_reason");
+        miner.deadLetters().forEach(reasons::put);
+        return out;
+    }
+
+    private static ObjectNode toJson(ServiceHistory.Sample s, Map<String, Long> byReason) {
+        ObjectNode o = JSON.createObjectNode().put("at", s.at());
+        if (s.consumerLag() >= 0) {
+            o.put("consumer_lag", s.consumerLag());
+        } else {
+            o.putNull("consumer_lag");
+        }
+        o.put("dead_letters", s.deadLetters());
+        if (byReason != null) {
+            ObjectNode reasons = o.putObject("dead_letters_by_reason");
+            byReason.forEach(reasons::put);
+        }
+        return o;
+    }
+
+    /**
+     * The job's memory: this instance's part, plus, unless {@code localOnly}, the parts the other
+     * instances report. 404 when no instance holds any of it.
+     */
+    private void memory(HttpExchange ex, String job, boolean localOnly) throws IOException {
+        MinerView m = miner;
+        MemorySummary total = m.localMemory(job);
+        ObjectNode out = JSON.createObjectNode().put("job_id", job);
+        ArrayNode instances = JSON.createArrayNode();
+        if (total != null) {
+            instances.add(part("local", total));
+        }
+        boolean complete = true;
+        if (!localOnly) {
+            for (String peer : m.otherInstances()) {
+                MemorySummary part;
                 try {
-                    return Long.parseLong(kv.substring(6));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("since must be epoch milliseconds, got " + kv.substring(6));
+                    part = askPeer(peer, job);
+                } catch (IOException e) {
+                    LOG.warn("memory of job {}: instance {} did not answer: {}", job, peer, e.toString());
+                    instances.addObject().put("instance", peer).put("error", e.getMessage());
+                    complete = false;
+                    continue;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+                if (part != null) {
+                    instances.add(part(peer, part));
+                    total = total == null ? part : total.plus(part);
                 }
             }
         }
-        return 0;
+        if (total == null && complete) {
+            sendJson(ex, 404, JSON.createObjectNode().put("error", "no instance holds a memory of job " + job));
+            return;
+        }
+        if (total != null) {
+            put(out, total);
+        }
+        out.put("complete", complete);
+        out.set("instances", instances);
+        sendJson(ex, 200, out);
+    }
+
+    private MemorySummary askPeer(String peer, String job) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + peer + "/api/jobs/"
+                        + URLEncoder.encode(job, StandardCharsets.UTF_8).replace("+", "%20") + "/memory?scope=local"))
+                .timeout(Duration.ofSeconds(5));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + new String(token, StandardCharsets.UTF_8));
+        }
+        HttpResponse<String> response = peers.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 404) {
+            return null;
+        }
+        if (response.statusCode() != 200) {
+            throw new IOException("HTTP " + response.statusCode() + ": " + response.body());
+        }
+        JsonNode j = JSON.readTree(response.body());
+        return new MemorySummary(j.path("size").asLong(), j.path("identities").asLong(),
+                j.path("oldest_step").asLong(-1), j.path("newest_step").asLong(-1), j.path("dim").asInt());
+    }
+
+    private static ObjectNode part(String instance, MemorySummary s) {
+        ObjectNode o = JSON.createObjectNode().put("instance", instance);
+        put(o, s);
+        return o;
+    }
+
+    private static void put(ObjectNode o, MemorySummary s) {
+        o.put("size", s.size()).put("identities", s.identities()).put("oldest_step", s.oldestStep())
+                .put("newest_step", s.newestStep()).put("dim", s.dim());
+    }
+
+    /**
+     * A server-sent-event stream: {@code stats} (a MiningStats window, as in the stats API) each
+     * time a window of the job (or of any job) changes, {@code service} at each sample, a comment
+     * every {@value #KEEP_ALIVE_SECONDS} s otherwise. Ends when the client goes, the server closes,
+     * or the client falls {@value EventHub#QUEUE} events behind.
+     */
+    private void stream(HttpExchange ex, String job) throws IOException {
+        if (!streamSlots.tryAcquire()) {
+            sendJson(ex, 503, JSON.createObjectNode().put("error", "too many event streams open"));
+            return;
+        }
+        try (EventHub.Subscription subscription = events.subscribe(job)) {
+            ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+            ex.getResponseHeaders().set("Cache-Control", "no-store");
+            ex.sendResponseHeaders(200, 0);
+            OutputStream out = ex.getResponseBody();
+            out.write("retry: 2000\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (!closed) {
+                String event = subscription.next(KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
+                out.write((event == null ? ": keep-alive\n\n" : event).getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        } catch (EventHub.Ended | IOException e) {
+            // the client went, fell behind, or the server is closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            streamSlots.release();
+        }
+    }
+
+    /** Event streams open now. */
+    int openStreams() {
+        return events.open();
+    }
+
+    private static String jobIn(String path, String suffix) {
+        return URLDecoder.decode(path.substring("/api/jobs/".length(), path.length() - suffix.length()),
+                StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> out = new HashMap<>();
+        if (raw == null) {
+            return out;
+        }
+        for (String kv : raw.split("&")) {
+            int eq = kv.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? kv : kv.substring(0, eq), StandardCharsets.UTF_8);
+            out.put(k, eq < 0 ? "" : URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    private static long since(Map<String, String> query) {
+        String v = query.get("since");
+        if (v == null) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("since must be epoch milliseconds, got " + v);
+        }
     }
 
     /** A MiningStats as JSON with the schema's field names; timestamps as epoch milliseconds. */
@@ -129,6 +395,9 @@ public final class WebServer implements AutoCloseable {
                 o.put(f.name(), l);
             } else if (v instanceof Double d) {
                 o.put(f.name(), d);
+            } else if (v instanceof List<?> list) {
+                ArrayNode a = o.putArray(f.name());
+                list.forEach(x -> a.add((Long) x));
             } else {
                 o.put(f.name(), String.valueOf(v));
             }
@@ -136,18 +405,51 @@ public final class WebServer implements AutoCloseable {
         return o;
     }
 
-    private static void send(HttpExchange ex, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    private static String write(JsonNode node) {
+        try {
+            return JSON.writeValueAsString(node);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void sendResource(HttpExchange ex, String resource, String type) throws IOException {
+        try (InputStream in = WebServer.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("resource missing from the jar: " + resource);
+            }
+            send(ex, 200, type, in.readAllBytes());
+        }
+    }
+
+    private static void sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
+        send(ex, status, "application/json", write(body).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
         ex.getResponseHeaders().set("Content-Type", type);
         ex.getResponseHeaders().set("Cache-Control", "no-store");
-        ex.sendResponseHeaders(status, bytes.length);
+        ex.sendResponseHeaders(status, body.length);
         try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
+            out.write(body);
         }
     }
 
     @Override
     public void close() {
+        closed = true;
+        sampler.shutdownNow();
+        events.close();
+        // Let the event streams end their responses (a last chunk) before the connections close.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        try {
+            while (streamSlots.availablePermits() < MAX_STREAMS && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         server.stop(0);
+        pool.shutdownNow();
     }
 }

@@ -26,7 +26,7 @@ class DemoTrainingTrendTest {
     @Test
     void hardnessMixFallsAsTheModelTrainsAndTrainersAreFedMinedSamples() throws Exception {
         Demo.Settings settings = new Demo.Settings(0, 0, 0, "127.0.0.1", null, true,
-                new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(40), 3),
+                new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(40), 3), 1,
                 300, 6, 32, 80, MiningSettings.defaults(), MemoryLimits.defaults(), null);
         try (Demo demo = Demo.start(settings)) {
             HttpClient http = HttpClient.newHttpClient();
@@ -49,8 +49,8 @@ class DemoTrainingTrendTest {
             double late = hardShare.subList(hardShare.size() - third, hardShare.size()).stream()
                     .mapToDouble(Double::doubleValue).average().orElseThrow();
             assertThat(late).as("share of hard + semi-hard triplets, early %s late %s", early, late).isLessThan(early);
-            assertThat(demo.trainers().fedSamples()).isPositive();
-            assertThat(demo.trainers().minedReceived()).isPositive();
+            assertThat(demo.trainers().get(0).fedSamples()).isPositive();
+            assertThat(demo.trainers().get(0).minedReceived()).isPositive();
         }
     }
 }

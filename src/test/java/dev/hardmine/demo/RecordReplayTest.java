@@ -41,7 +41,7 @@ class RecordReplayTest {
     void recordedRunReplaysToTheSameMinedBatchesFromTheFileAndFromKafka() throws Exception {
         Path recording = dir.resolve("run.avro");
         Demo.Settings settings = new Demo.Settings(0, 0, 0, "127.0.0.1", null, true,
-                new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(60), 5),
+                new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(60), 5), 1,
                 200, 6, 16, 200, MiningSettings.defaults(), MemoryLimits.defaults(), recording);
         Map<String, String> live = new ConcurrentHashMap<>();
         Path fromKafka = dir.resolve("from-kafka.jsonl");
@@ -49,13 +49,13 @@ class RecordReplayTest {
             AtomicBoolean reading = new AtomicBoolean(true);
             Thread reader = new Thread(() -> readMined(demo, live, reading));
             reader.start();
-            await().atMost(Duration.ofSeconds(60)).until(() -> demo.trainers().published() >= 60);
-            demo.trainers().close();
-            long published = demo.trainers().published();
+            await().atMost(Duration.ofSeconds(60)).until(() -> demo.trainers().get(0).published() >= 60);
+            demo.trainers().get(0).close();
+            long published = demo.trainers().get(0).published();
             await().atMost(Duration.ofSeconds(60)).until(() -> live.size() >= published);
             reading.set(false);
             reader.join(10_000);
-            assertThat(demo.trainers().fedSamples()).isPositive();
+            assertThat(demo.trainers().get(0).fedSamples()).isPositive();
 
             int code = HardmineCommand.commandLine().execute("replay", "--input", "kafka:hardmine.embeddings",
                     "--bootstrap-servers", demo.bootstrapServers(), "--schema-registry-url", demo.registryUrl(),

@@ -30,8 +30,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class MiningTopologyTest {
@@ -219,6 +223,31 @@ class MiningTopologyTest {
             assertThat(shardsOfLabel.values()).allSatisfy(s -> assertThat(s).hasSize(1));
             long anchors = out.stream().mapToLong(m -> m.getStats().getAnchors()).sum();
             assertThat(anchors).isEqualTo(batches.stream().mapToLong(b -> b.getSamples().size()).sum());
+        }
+    }
+
+    @ParameterizedTest(name = "shards.per-job={0}")
+    @ValueSource(ints = {1, 3})
+    void theMemorySummaryReadFromTheStoreIsTheJobsWholeMemory(int shards) {
+        List<EmbeddingBatch> batches = SyntheticLog.batches(21, 10, 6, 3, 4);
+        try (TopologyFixture f = fixture("shards.per-job", Integer.toString(shards))) {
+            batches.forEach(f::send);
+            KeyValueStore<Bytes, byte[]> store = f.driver.getKeyValueStore(MemoryStore.NAME);
+            for (String job : List.of("job-0", "job-1")) {
+                // Unbounded memory: every distinct sample id of the job, at the step it was last seen.
+                Map<String, Long> stepOf = new HashMap<>();
+                Map<String, String> labelOf = new HashMap<>();
+                batches.stream().filter(b -> b.getJobId().equals(job)).forEach(b -> b.getSamples().forEach(x -> {
+                    stepOf.put(x.getSampleId(), b.getStep());
+                    labelOf.put(x.getSampleId(), x.getLabel());
+                }));
+                MemorySummary summary = MemoryStore.summarize(store, job);
+                assertThat(summary).isEqualTo(new MemorySummary(stepOf.size(), new HashSet<>(labelOf.values()).size(),
+                        stepOf.values().stream().mapToLong(Long::longValue).min().orElseThrow(),
+                        stepOf.values().stream().mapToLong(Long::longValue).max().orElseThrow(), 4));
+            }
+            assertThat(MemoryStore.summarize(store, "job")).as("a prefix of a job id is another job").isNull();
+            assertThat(MemoryStore.summarize(store, "job-2")).isNull();
         }
     }
 }

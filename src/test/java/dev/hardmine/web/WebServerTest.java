@@ -1,16 +1,28 @@
 package dev.hardmine.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.MiningStats;
+import dev.hardmine.stream.MemorySummary;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,14 +34,66 @@ class WebServerTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private WebServer server;
 
+    private final Map<String, MemorySummary> memory = new ConcurrentHashMap<>();
+    private final Map<String, Long> deadLetters = new ConcurrentHashMap<>();
+    private final List<String> peers = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> others = new ArrayList<>();
+
+    /** A miner whose answers the test sets. */
+    private final class FakeMiner implements MinerView {
+        final Map<String, MemorySummary> memory;
+        final List<String> peers;
+
+        FakeMiner(Map<String, MemorySummary> memory, List<String> peers) {
+            this.memory = memory;
+            this.peers = peers;
+        }
+
+        @Override
+        public boolean running() {
+            return ready.get();
+        }
+
+        @Override
+        public MemorySummary localMemory(String jobId) {
+            return memory.get(jobId);
+        }
+
+        @Override
+        public List<String> otherInstances() {
+            return peers;
+        }
+
+        @Override
+        public Map<String, Long> deadLetters() {
+            return deadLetters;
+        }
+
+        @Override
+        public OptionalLong consumerLag() {
+            return OptionalLong.of(42);
+        }
+    }
+
     @BeforeEach
     void start() throws Exception {
-        server = new WebServer("127.0.0.1", 0, board, ready::get);
+        server = new WebServer(new WebServer.Options("127.0.0.1", 0, null, Duration.ofMillis(100)), board);
+        server.serve(new FakeMiner(memory, peers));
     }
 
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
         server.close();
+        for (AutoCloseable c : others) {
+            c.close();
+        }
+    }
+
+    private WebServer anotherInstance(Map<String, MemorySummary> memory, String token) throws Exception {
+        WebServer other = new WebServer(new WebServer.Options("127.0.0.1", 0, token), new StatsBoard());
+        other.serve(new FakeMiner(memory, List.of()));
+        others.add(other);
+        return other;
     }
 
     private HttpResponse<String> get(String path) throws Exception {
@@ -51,7 +115,7 @@ class WebServerTest {
         HttpResponse<String> page = get("");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
-        assertThat(page.body()).contains("<title>hardmine</title>", "api/jobs");
+        assertThat(page.body()).contains("<title>hardmine</title>", "assets/uPlot.iife.min.js", "assets/dashboard.js");
     }
 
     @Test
@@ -90,5 +154,179 @@ class WebServerTest {
         assertThat(get("ready").statusCode()).isEqualTo(503);
         ready.set(true);
         assertThat(get("ready").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void beforeTheMinerIsServedNothingIsReadyAndMemoryIsNotQueryable() throws Exception {
+        try (WebServer starting = new WebServer(new WebServer.Options("127.0.0.1", 0, null), board)) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(starting.url() + "ready")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(503);
+            r = http.send(HttpRequest.newBuilder(URI.create(starting.url() + "api/jobs/job/memory")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(r.body()).contains("not queryable yet");
+        }
+    }
+
+    @Test
+    void servesTheChartingLibraryAndTheDashboardScriptFromTheJar() throws Exception {
+        HttpResponse<String> uplot = get("assets/uPlot.iife.min.js");
+        assertThat(uplot.statusCode()).isEqualTo(200);
+        assertThat(uplot.headers().firstValue("Content-Type")).hasValue("text/javascript; charset=utf-8");
+        assertThat(uplot.body()).contains("uPlot");
+        assertThat(get("assets/uPlot.min.css").statusCode()).isEqualTo(200);
+        assertThat(get("assets/dashboard.js").body()).contains("EventSource");
+        assertThat(get("assets/../web/index.html").statusCode()).isEqualTo(404);
+        assertThat(get("assets/WebServer.class").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void statsCarryTheGapHistogramAsAnArray() throws Exception {
+        board.add(MiningStats.newBuilder(window("job", 10_000, 1)).setMargin(0.2).setGapLow(-0.8).setGapWidth(0.05)
+                .setGapCounts(List.of(0L, 3L, 4L)).build());
+        JsonNode w = JSON.readTree(get("api/jobs/job/stats").body()).get(0);
+        assertThat(w.get("gap_counts")).extracting(JsonNode::asLong).containsExactly(0L, 3L, 4L);
+        assertThat(w.get("gap_low").asDouble()).isEqualTo(-0.8);
+        assertThat(w.get("margin").asDouble()).isEqualTo(0.2);
+    }
+
+    @Test
+    void memoryAddsUpTheInstancesParts() throws Exception {
+        memory.put("job", new MemorySummary(100, 10, 3, 40, 64));
+        WebServer other = anotherInstance(Map.of("job", new MemorySummary(50, 5, 1, 38, 64)), null);
+        WebServer empty = anotherInstance(Map.of(), null);
+        peers.add(other.hostPort());
+        peers.add(empty.hostPort());
+
+        JsonNode m = JSON.readTree(get("api/jobs/job/memory").body());
+        assertThat(m.get("size").asLong()).isEqualTo(150);
+        assertThat(m.get("identities").asLong()).isEqualTo(15);
+        assertThat(m.get("oldest_step").asLong()).isEqualTo(1);
+        assertThat(m.get("newest_step").asLong()).isEqualTo(40);
+        assertThat(m.get("complete").asBoolean()).isTrue();
+        assertThat(m.get("instances")).extracting(i -> i.get("instance").asText())
+                .containsExactly("local", other.hostPort());
+
+        JsonNode local = JSON.readTree(get("api/jobs/job/memory?scope=local").body());
+        assertThat(local.get("size").asLong()).isEqualTo(100);
+    }
+
+    @Test
+    void memoryHeldOnlyByAnotherInstanceIsFoundThereAndAJobNobodyHoldsIsA404() throws Exception {
+        WebServer other = anotherInstance(Map.of("remote job", new MemorySummary(7, 2, 5, 9, 8)), null);
+        peers.add(other.hostPort());
+        HttpResponse<String> r = get("api/jobs/remote%20job/memory");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(r.body()).get("size").asLong()).isEqualTo(7);
+        assertThat(get("api/jobs/nobody/memory").statusCode()).isEqualTo(404);
+        assertThat(get("api/jobs/remote%20job/memory?scope=local").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void anInstanceThatDoesNotAnswerMakesTheMemoryIncompleteNotWrong() throws Exception {
+        memory.put("job", new MemorySummary(100, 10, 3, 40, 64));
+        WebServer gone = anotherInstance(Map.of(), null);
+        peers.add(gone.hostPort());
+        gone.close();
+        JsonNode m = JSON.readTree(get("api/jobs/job/memory").body());
+        assertThat(m.get("size").asLong()).isEqualTo(100);
+        assertThat(m.get("complete").asBoolean()).isFalse();
+        assertThat(m.get("instances").get(1).get("instance").asText()).isEqualTo(gone.hostPort());
+    }
+
+    @Test
+    void theServiceSeriesHoldConsumerLagAndDeadLetters() throws Exception {
+        deadLetters.put("truncated", 2L);
+        deadLetters.put("dim-mismatch", 1L);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> JSON.readTree(get("api/service").body()).get("samples").size() >= 2);
+        JsonNode service = JSON.readTree(get("api/service").body());
+        JsonNode last = service.get("samples").get(service.get("samples").size() - 1);
+        assertThat(last.get("consumer_lag").asLong()).isEqualTo(42);
+        assertThat(last.get("dead_letters").asLong()).isEqualTo(3);
+        assertThat(service.get("dead_letters_by_reason").get("truncated").asLong()).isEqualTo(2);
+        long lastAt = last.get("at").asLong();
+        assertThat(JSON.readTree(get("api/service?since=" + lastAt).body()).get("samples"))
+                .allSatisfy(later -> assertThat(later.get("at").asLong()).isGreaterThan(lastAt));
+    }
+
+    @Test
+    void theEventStreamPushesTheJobsWindowsAndTheServiceSamples() throws Exception {
+        HttpResponse<Stream<String>> response = http.send(
+                HttpRequest.newBuilder(URI.create(server.url() + "api/events?job=a-job")).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("text/event-stream; charset=utf-8");
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        AtomicBoolean endedCleanly = new AtomicBoolean();
+        Thread reader = new Thread(() -> {
+            try (Stream<String> body = response.body()) {
+                body.forEach(lines::add);
+                endedCleanly.set(true);
+            } catch (java.io.UncheckedIOException e) {
+                lines.add("failed: " + e);
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.openStreams() == 1);
+
+        board.add(window("b-job", 10_000, 9));
+        board.add(window("a-job", 10_000, 5));
+        List<String> events = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            lines.drainTo(events);
+            return events.contains("event: stats") && events.contains("event: service");
+        });
+        String stats = events.get(events.indexOf("event: stats") + 1);
+        assertThat(stats).startsWith("data: ");
+        JsonNode window = JSON.readTree(stats.substring("data: ".length()));
+        assertThat(window.get("job_id").asText()).as("only the job asked for").isEqualTo("a-job");
+        assertThat(window.get("batches").asLong()).isEqualTo(5);
+
+        server.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !reader.isAlive());
+        assertThat(endedCleanly).as("the stream ends with its last chunk: " + lines).isTrue();
+    }
+
+    @Test
+    void withATokenTheApiAndTheEventStreamNeedIt() throws Exception {
+        WebServer guarded = anotherInstance(Map.of("job", new MemorySummary(1, 1, 0, 0, 2)), "s3cret");
+        String base = guarded.url();
+        assertThat(status(base + "api/jobs", null)).isEqualTo(401);
+        assertThat(status(base + "api/jobs", "wrong")).isEqualTo(401);
+        assertThat(status(base + "api/jobs", "s3cret")).isEqualTo(200);
+        assertThat(status(base + "api/jobs/job/memory", "s3cret")).isEqualTo(200);
+        assertThat(status(base + "api/jobs?access_token=s3cret", null)).as("query tokens: event stream only")
+                .isEqualTo(401);
+        assertThat(status(base + "health", null)).isEqualTo(200);
+        assertThat(status(base, null)).as("the page itself asks for the token").isEqualTo(200);
+
+        HttpResponse<Stream<String>> stream = http.send(
+                HttpRequest.newBuilder(URI.create(base + "api/events?access_token=s3cret")).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        stream.body().close();
+        assertThat(status(base + "api/events?access_token=wrong", null)).isEqualTo(401);
+    }
+
+    @Test
+    void memoryFromAnotherInstanceCarriesTheToken() throws Exception {
+        WebServer guarded = anotherInstance(Map.of("job", new MemorySummary(5, 1, 0, 0, 2)), "s3cret");
+        WebServer asking = anotherInstance(Map.of(), "s3cret");
+        asking.serve(new FakeMiner(Map.of(), List.of(guarded.hostPort())));
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(asking.url() + "api/jobs/job/memory"))
+                .header("Authorization", "Bearer s3cret").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(r.body()).get("size").asLong()).isEqualTo(5);
+    }
+
+    private int status(String url, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 }
