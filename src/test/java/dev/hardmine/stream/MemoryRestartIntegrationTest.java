@@ -6,7 +6,6 @@ import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.mining.JobMiner;
-import dev.hardmine.registry.MockSchemaRegistry;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.SharedKafkaBroker;
 import dev.hardmine.testing.SyntheticLog;
@@ -18,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,18 +39,16 @@ class MemoryRestartIntegrationTest {
 
     @TempDir
     Path tmp;
-    private final String registryScope = "restart-" + UUID.randomUUID();
     private LiveMining live;
 
     @BeforeEach
     void slice(EmbeddedKafkaBroker kafka) {
-        live = new LiveMining(kafka, "mock://" + registryScope, tmp);
+        live = LiveMining.withMockRegistry(kafka, tmp);
     }
 
     @AfterEach
     void close() {
         live.close();
-        MockSchemaRegistry.dropScope(registryScope);
     }
 
     @ParameterizedTest(name = "state directory {0}, memory.per-identity {1}")

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
-import dev.hardmine.registry.MockSchemaRegistry;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.SharedKafkaBroker;
 import dev.hardmine.testing.SyntheticLog;
@@ -17,7 +16,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
@@ -39,18 +37,16 @@ class SharedWorkIntegrationTest {
 
     @TempDir
     Path tmp;
-    private final String registryScope = "shared-" + UUID.randomUUID();
     private LiveMining live;
 
     @BeforeEach
     void slice(EmbeddedKafkaBroker kafka) {
-        live = new LiveMining(kafka, "mock://" + registryScope, tmp);
+        live = LiveMining.withMockRegistry(kafka, tmp);
     }
 
     @AfterEach
     void close() {
         live.close();
-        MockSchemaRegistry.dropScope(registryScope);
     }
 
     @Test

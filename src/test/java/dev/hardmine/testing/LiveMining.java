@@ -7,6 +7,7 @@ import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.registry.AvroSerde;
+import dev.hardmine.registry.MockSchemaRegistry;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.stream.MinerService;
@@ -88,6 +89,14 @@ public final class LiveMining implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 0,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 20_000),
                 new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** A fixture with a registry of its own, a {@code mock://} scope dropped when the fixture closes. */
+    public static LiveMining withMockRegistry(EmbeddedKafkaBroker kafka, Path root) {
+        String scope = "live-" + UUID.randomUUID();
+        LiveMining live = new LiveMining(kafka, "mock://" + scope, root);
+        live.closeLater(() -> MockSchemaRegistry.dropScope(scope)); // first in, so closed last
+        return live;
     }
 
     public String prefix() {

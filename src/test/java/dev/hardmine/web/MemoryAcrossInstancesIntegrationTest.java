@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
-import dev.hardmine.registry.MockSchemaRegistry;
 import dev.hardmine.stream.MinerService;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.SharedKafkaBroker;
@@ -22,7 +21,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.AfterEach;
@@ -44,19 +42,17 @@ class MemoryAcrossInstancesIntegrationTest {
 
     @TempDir
     Path tmp;
-    private final String registryScope = "memory-" + UUID.randomUUID();
     private final HttpClient http = HttpClient.newHttpClient();
     private LiveMining live;
 
     @BeforeEach
     void slice(EmbeddedKafkaBroker kafka) {
-        live = new LiveMining(kafka, "mock://" + registryScope, tmp);
+        live = LiveMining.withMockRegistry(kafka, tmp);
     }
 
     @AfterEach
     void close() {
         live.close();
-        MockSchemaRegistry.dropScope(registryScope);
     }
 
     private WebServer instance(Properties base, List<MinerService> services) throws Exception {
