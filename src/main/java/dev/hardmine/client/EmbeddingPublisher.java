@@ -42,23 +42,8 @@ import org.apache.kafka.common.errors.InterruptException;
  * slow or unreachable broker slows training down instead of filling memory. The returned future
  * completes when Kafka acknowledges the batch, or exceptionally when it cannot.
  *
- * <pre>{@code
- * try (EmbeddingPublisher publisher = EmbeddingPublisher.builder()
- *          .bootstrapServers("127.0.0.1:9092").registryUrl("http://127.0.0.1:8081")
- *          .jobId("arcface-r50").workerId("rank-0").maxInFlightBatches(8).build();
- *      MinedBatchSubscriber mined = MinedBatchSubscriber.builder()
- *          .bootstrapServers("127.0.0.1:9092").registryUrl("http://127.0.0.1:8081")
- *          .jobId("arcface-r50").ownBatchesOf("rank-0")
- *          .maxStalenessSteps(50, publisher).build()) {
- *     for (long step = 0; step < steps; step++) {
- *         float[][] embeddings = model.embed(batch);                  // [batch][dim]
- *         publisher.publish(step, batch.ids(), batch.labels(), embeddings);
- *         for (MinedBatch m : mined.poll(Duration.ZERO)) {
- *             m.getTriplets().forEach(t -> sampler.feed(t.getNegativeId(), t.getPositiveId()));
- *         }
- *     }
- * }
- * }</pre>
+ * <p>{@linkplain dev.hardmine.client The package's documentation} shows a complete training loop
+ * with a {@link MinedBatchSubscriber}.
  *
  * <p>Thread-safe: several threads may publish through one publisher.
  */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.Triplet;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.testing.LiveMining;
@@ -12,7 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -175,5 +179,46 @@ class MinedBatchSubscriberTest {
         assertThat(callbackThread).isNotEqualTo(Thread.currentThread());
         callbackThread.join(TimeUnit.SECONDS.toMillis(1));
         assertThat(callbackThread.isAlive()).as("callback thread alive after close()").isFalse();
+    }
+
+    /** The loop of the package documentation, on this test's topics: it runs, and mined samples come back. */
+    @Test
+    void thePackageDocumentationsLoopRunsAndGetsMinedSamples() {
+        String job = "doc-" + UUID.randomUUID();
+        Set<String> fed = new LinkedHashSet<>();
+        try (EmbeddingPublisher publisher = EmbeddingPublisher.builder()
+                 .bootstrapServers(kafka.bootstrapServers()).registryUrl(registry.url()).topic(live.topics().embeddings())
+                 .jobId(job).workerId("rank-0").build();
+             MinedBatchSubscriber mined = MinedBatchSubscriber.builder()
+                 .bootstrapServers(kafka.bootstrapServers()).registryUrl(registry.url()).topic(live.topics().mined())
+                 .jobId(job).ownBatchesOf("rank-0").maxStalenessSteps(20, publisher).build()) {
+            Random random = new Random(0);
+            for (long step = 0; step < 100; step++) {
+                List<String> ids = new ArrayList<>();
+                List<String> labels = new ArrayList<>();
+                float[][] embeddings = new float[32][16];
+                for (int i = 0; i < 32; i++) {
+                    long identity = (step * 8 + i / 4) % 50;
+                    ids.add("img-" + identity + "-" + i % 4);
+                    labels.add("person-" + identity);
+                    for (int d = 0; d < 16; d++) {
+                        embeddings[i][d] = (float) random.nextGaussian();
+                    }
+                }
+                publisher.publish(step, ids, labels, embeddings);
+                for (MinedBatch batch : mined.poll(Duration.ZERO)) {
+                    for (Triplet t : batch.getTriplets()) {
+                        fed.add(t.getNegativeId());
+                    }
+                }
+            }
+            publisher.flush();
+            // The loop does not wait for the miner; the rest of its answers are read here.
+            await().atMost(WAIT).until(() -> {
+                mined.poll(Duration.ofMillis(100)).forEach(b -> b.getTriplets().forEach(t -> fed.add(t.getNegativeId())));
+                return mined.delivered() + mined.droppedStale() == 100;
+            });
+        }
+        assertThat(fed).isNotEmpty().allSatisfy(id -> assertThat(id).startsWith("img-"));
     }
 }
