@@ -3,7 +3,6 @@ package dev.hardmine.client;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.registry.AvroSerializer;
-import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.Utf8KeySerde;
 import dev.hardmine.stream.Topics;
 import java.nio.ByteBuffer;
@@ -52,8 +51,7 @@ public final class EmbeddingPublisher implements AutoCloseable {
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final KafkaProducer<String, EmbeddingBatch> producer;
-    private final SchemaRegistryClient registry;
-    private final boolean ownsRegistry;
+    private final ClientBuilder.Registry registry;
     private final String topic;
     private final String jobId;
     private final String workerId;
@@ -68,26 +66,23 @@ public final class EmbeddingPublisher implements AutoCloseable {
 
     private EmbeddingPublisher(Builder b) {
         this.topic = b.topic;
-        this.jobId = Connection.requireText(b.jobId, "jobId");
-        this.workerId = Connection.requireText(b.workerId, "workerId");
+        this.jobId = ClientBuilder.requireText(b.jobId, "jobId");
+        this.workerId = ClientBuilder.requireText(b.workerId, "workerId");
         this.modelVersion = b.modelVersion;
         this.maxInFlight = b.maxInFlightBatches;
         this.inFlight = new Semaphore(maxInFlight);
-        Map<String, Object> props = b.connection.kafkaProperties(Map.of(
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+        Map<String, Object> props = b.kafkaProperties(Map.of(
                 ProducerConfig.LINGER_MS_CONFIG, 5,
                 ProducerConfig.CLIENT_ID_CONFIG, "hardmine-publisher-" + jobId + "-" + workerId));
         // Idempotence is what makes retries safe; a pass-through setting must not quietly turn it off.
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
-        this.registry = b.connection.registryClient();
-        this.ownsRegistry = b.connection.ownsRegistry();
+        this.registry = b.openRegistry();
         try {
             this.producer = new KafkaProducer<>(props, new Utf8KeySerde().serializer(),
-                    new AvroSerializer<>(registry, b.connection.serdeConfig(), false));
+                    new AvroSerializer<>(registry.client(), b.serdeConfig(), false));
         } catch (RuntimeException e) {
-            closeRegistry();
+            registry.close();
             throw e;
         }
     }
@@ -278,62 +273,18 @@ public final class EmbeddingPublisher implements AutoCloseable {
         try {
             producer.close(CLOSE_TIMEOUT);
         } finally {
-            closeRegistry();
-        }
-    }
-
-    private void closeRegistry() {
-        if (ownsRegistry) {
             registry.close();
         }
     }
 
     /** Settings of an {@link EmbeddingPublisher}; job id, worker id, Kafka and the registry are required. */
-    public static final class Builder {
-        private final Connection connection = new Connection();
-        private String topic = Topics.withPrefix("hardmine.").embeddings();
-        private String jobId;
+    public static final class Builder extends ClientBuilder<Builder> {
         private String workerId;
         private String modelVersion = "";
         private int maxInFlightBatches = 8;
 
         private Builder() {
-        }
-
-        /** {@code HOST:PORT[,HOST:PORT…]} of the Kafka cluster hardmine reads. */
-        public Builder bootstrapServers(String servers) {
-            connection.bootstrapServers(servers);
-            return this;
-        }
-
-        /** The schema registry's URL ({@code http(s)://…}, or {@code mock://NAME} in tests). */
-        public Builder registryUrl(String url) {
-            connection.registryUrl(url);
-            return this;
-        }
-
-        /** A registry client to share; the caller keeps it and closes it. */
-        public Builder registry(SchemaRegistryClient client) {
-            connection.registry(client);
-            return this;
-        }
-
-        /** A Kafka producer setting passed through ({@code security.protocol}, {@code linger.ms}, …). */
-        public Builder kafkaProperty(String key, Object value) {
-            connection.kafkaProperty(key, value);
-            return this;
-        }
-
-        /** The embeddings topic; default {@code hardmine.embeddings}. */
-        public Builder topic(String topic) {
-            this.topic = Connection.requireText(topic, "topic");
-            return this;
-        }
-
-        /** The training job: the key of every batch, and the unit of hardmine's memory. */
-        public Builder jobId(String jobId) {
-            this.jobId = jobId;
-            return this;
+            super(Topics.withPrefix("hardmine.").embeddings());
         }
 
         /** This worker (process, rank): mined batches come back keyed {@code <job>/<worker>}. */

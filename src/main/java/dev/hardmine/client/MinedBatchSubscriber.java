@@ -2,7 +2,6 @@ package dev.hardmine.client;
 
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.registry.AvroDeserializer;
-import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.Utf8KeySerde;
 import dev.hardmine.stream.Topics;
 import java.nio.charset.StandardCharsets;
@@ -71,8 +70,7 @@ public final class MinedBatchSubscriber implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MinedBatchSubscriber.class);
 
     private final KafkaConsumer<String, MinedBatch> consumer;
-    private final SchemaRegistryClient registry;
-    private final boolean ownsRegistry;
+    private final ClientBuilder.Registry registry;
     private final String jobId;
     /** {@code <job>/<worker>} in own mode, null in group mode. */
     private final String ownKey;
@@ -88,14 +86,14 @@ public final class MinedBatchSubscriber implements AutoCloseable {
     private volatile Thread callbackThread;
 
     private MinedBatchSubscriber(Builder b) {
-        this.jobId = Connection.requireText(b.jobId, "jobId");
+        this.jobId = ClientBuilder.requireText(b.jobId, "jobId");
         if ((b.workerId == null) == (b.groupId == null)) {
             throw new IllegalStateException("choose one mode: ownBatchesOf(worker) or groupId(group)");
         }
         this.ownKey = b.workerId == null ? null : Topics.minedKey(jobId, b.workerId);
         this.maxStalenessSteps = b.maxStalenessSteps;
         this.currentStep = b.currentStep;
-        Map<String, Object> props = b.connection.kafkaProperties(Map.of(
+        Map<String, Object> props = b.kafkaProperties(Map.of(
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, b.fromBeginning ? "earliest" : "latest",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, b.groupId != null,
@@ -103,13 +101,12 @@ public final class MinedBatchSubscriber implements AutoCloseable {
         if (b.groupId != null) {
             props.put(ConsumerConfig.GROUP_ID_CONFIG, b.groupId);
         }
-        this.registry = b.connection.registryClient();
-        this.ownsRegistry = b.connection.ownsRegistry();
+        this.registry = b.openRegistry();
         try {
             this.consumer = new KafkaConsumer<>(props, new Utf8KeySerde().deserializer(),
-                    new AvroDeserializer<>(MinedBatch.class, registry));
+                    new AvroDeserializer<>(MinedBatch.class, registry.client()));
         } catch (RuntimeException e) {
-            closeRegistry();
+            registry.close();
             throw e;
         }
         try {
@@ -120,7 +117,7 @@ public final class MinedBatchSubscriber implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             consumer.close(CloseOptions.timeout(CLOSE_TIMEOUT));
-            closeRegistry();
+            registry.close();
             throw e;
         }
     }
@@ -315,21 +312,12 @@ public final class MinedBatchSubscriber implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            closeRegistry();
-        }
-    }
-
-    private void closeRegistry() {
-        if (ownsRegistry) {
             registry.close();
         }
     }
 
     /** Settings of a {@link MinedBatchSubscriber}; job id, one mode, Kafka and the registry are required. */
-    public static final class Builder {
-        private final Connection connection = new Connection();
-        private String topic = Topics.withPrefix("hardmine.").mined();
-        private String jobId;
+    public static final class Builder extends ClientBuilder<Builder> {
         private String workerId;
         private String groupId;
         private boolean fromBeginning;
@@ -337,53 +325,18 @@ public final class MinedBatchSubscriber implements AutoCloseable {
         private LongSupplier currentStep = () -> -1;
 
         private Builder() {
-        }
-
-        /** {@code HOST:PORT[,HOST:PORT…]} of the Kafka cluster hardmine writes to. */
-        public Builder bootstrapServers(String servers) {
-            connection.bootstrapServers(servers);
-            return this;
-        }
-
-        /** The schema registry's URL ({@code http(s)://…}, or {@code mock://NAME} in tests). */
-        public Builder registryUrl(String url) {
-            connection.registryUrl(url);
-            return this;
-        }
-
-        /** A registry client to share; the caller keeps it and closes it. */
-        public Builder registry(SchemaRegistryClient client) {
-            connection.registry(client);
-            return this;
-        }
-
-        /** A Kafka consumer setting passed through ({@code security.protocol}, {@code max.poll.records}, …). */
-        public Builder kafkaProperty(String key, Object value) {
-            connection.kafkaProperty(key, value);
-            return this;
-        }
-
-        /** The mined topic; default {@code hardmine.mined}. */
-        public Builder topic(String topic) {
-            this.topic = Connection.requireText(topic, "topic");
-            return this;
-        }
-
-        /** The training job whose mined batches to read. */
-        public Builder jobId(String jobId) {
-            this.jobId = jobId;
-            return this;
+            super(Topics.withPrefix("hardmine.").mined());
         }
 
         /** Own mode: only the batches mined from this worker's input (key {@code <job>/<worker>}). */
         public Builder ownBatchesOf(String workerId) {
-            this.workerId = Connection.requireText(workerId, "workerId");
+            this.workerId = ClientBuilder.requireText(workerId, "workerId");
             return this;
         }
 
         /** Group mode: a share of all the job's mined batches, among the members of this consumer group. */
         public Builder groupId(String groupId) {
-            this.groupId = Connection.requireText(groupId, "groupId");
+            this.groupId = ClientBuilder.requireText(groupId, "groupId");
             return this;
         }
 
