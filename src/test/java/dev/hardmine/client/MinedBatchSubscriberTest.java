@@ -1,0 +1,224 @@
+package dev.hardmine.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.Triplet;
+import dev.hardmine.demo.EmbeddedKafkaBroker;
+import dev.hardmine.registry.EmbeddedSchemaRegistry;
+import dev.hardmine.testing.LiveMining;
+import dev.hardmine.testing.SharedKafkaBroker;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Trainers publish with {@link EmbeddingPublisher}, hardmine mines (a real service on the shared
+ * broker, the embedded registry over HTTP), and {@link MinedBatchSubscriber} brings the mined
+ * batches back. Each test has a job of its own.
+ */
+@ExtendWith(SharedKafkaBroker.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(120)
+class MinedBatchSubscriberTest {
+    private static final Duration WAIT = LiveMining.TIMEOUT;
+
+    private final EmbeddedKafkaBroker kafka;
+    private EmbeddedSchemaRegistry registry;
+    private LiveMining live;
+
+    MinedBatchSubscriberTest(EmbeddedKafkaBroker kafka) {
+        this.kafka = kafka;
+    }
+
+    @BeforeAll
+    void startTheMiner(@TempDir Path tmp) {
+        registry = EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers())
+                .topic("_schemas-subscriber-" + UUID.randomUUID()).start();
+        live = new LiveMining(kafka, registry.url(), tmp);
+        live.start(live.properties());
+    }
+
+    @AfterAll
+    void stopTheMiner() {
+        live.close();
+        registry.close();
+    }
+
+    private EmbeddingPublisher publisher(String job, String worker) {
+        return EmbeddingPublisher.builder().bootstrapServers(kafka.bootstrapServers()).registryUrl(registry.url())
+                .topic(live.topics().embeddings()).jobId(job).workerId(worker).build();
+    }
+
+    private MinedBatchSubscriber.Builder subscriber(String job) {
+        return MinedBatchSubscriber.builder().bootstrapServers(kafka.bootstrapServers()).registryUrl(registry.url())
+                .topic(live.topics().mined()).jobId(job);
+    }
+
+    /** Two identities × two samples, 2-d embeddings that move with the step. */
+    private static void publish(EmbeddingPublisher publisher, long step) {
+        String prefix = publisher.workerId() + "-s" + step + "-";
+        float s = step * 0.01f;
+        publisher.publish(step, List.of(prefix + 0, prefix + 1, prefix + 2, prefix + 3), List.of("a", "a", "b", "b"),
+                new float[][] {{0f, s}, {1f, s}, {0.5f, 1 + s}, {2f, 1 + s}});
+    }
+
+    private static List<MinedBatch> pollUntil(MinedBatchSubscriber subscriber, int count) {
+        List<MinedBatch> out = new ArrayList<>();
+        await().atMost(WAIT).until(() -> {
+            out.addAll(subscriber.poll(Duration.ofMillis(100)));
+            return out.size() >= count;
+        });
+        return out;
+    }
+
+    @Test
+    void ownModeDeliversTheBatchesMinedFromThisWorkersInputAndNoOthers() {
+        String job = "own-" + UUID.randomUUID();
+        try (MinedBatchSubscriber mine = subscriber(job).ownBatchesOf("w-a").build();
+             EmbeddingPublisher a = publisher(job, "w-a");
+             EmbeddingPublisher b = publisher(job, "w-b")) {
+            for (long step = 0; step < 3; step++) {
+                publish(b, step);
+                publish(a, step);
+            }
+            List<MinedBatch> received = new ArrayList<>();
+            Iterator<MinedBatch> batches = mine.iterator(WAIT);
+            while (received.size() < 3 && batches.hasNext()) {
+                received.add(batches.next());
+            }
+
+            assertThat(received).extracting(MinedBatch::getBatchId).containsExactly("w-a-0", "w-a-1", "w-a-2");
+            assertThat(received).allSatisfy(m -> assertThat(m.getJobId()).isEqualTo(job));
+            // Mined against the job's memory, which holds worker b's samples too.
+            assertThat(received.get(2).getStats().getMemorySize()).isGreaterThan(4);
+            assertThat(received.get(2).getTriplets()).isNotEmpty();
+        }
+    }
+
+    @Test
+    void groupModeSharesAllTheJobsMinedBatchesAndNoOtherJobs() {
+        String job = "group-" + UUID.randomUUID();
+        String otherJob = "other-" + UUID.randomUUID();
+        try (MinedBatchSubscriber shared = subscriber(job).groupId("trainers-" + job).fromBeginning().build();
+             EmbeddingPublisher a = publisher(job, "w-a");
+             EmbeddingPublisher b = publisher(job, "w-b");
+             EmbeddingPublisher other = publisher(otherJob, "w-a")) {
+            for (long step = 0; step < 2; step++) {
+                publish(other, step);
+                publish(a, step);
+                publish(b, step);
+            }
+            List<MinedBatch> received = pollUntil(shared, 4);
+
+            assertThat(received).extracting(MinedBatch::getBatchId)
+                    .containsExactlyInAnyOrder("w-a-0", "w-a-1", "w-b-0", "w-b-1");
+            assertThat(received).allSatisfy(m -> assertThat(m.getJobId()).isEqualTo(job));
+        }
+    }
+
+    @Test
+    void batchesMoreThanMaxStalenessStepsBehindThePublishersNewestStepAreDropped() {
+        String job = "stale-" + UUID.randomUUID();
+        try (EmbeddingPublisher a = publisher(job, "w-a");
+             MinedBatchSubscriber mine = subscriber(job).ownBatchesOf("w-a").maxStalenessSteps(2, a).build()) {
+            for (long step = 0; step < 10; step++) {
+                publish(a, step);
+            }
+            a.flush();
+            assertThat(a.newestStep()).isEqualTo(9);
+
+            // Steps 0..6 are more than 2 behind step 9; 7, 8 and 9 are fresh enough.
+            List<MinedBatch> received = new ArrayList<>();
+            await().atMost(WAIT).until(() -> {
+                received.addAll(mine.poll(Duration.ofMillis(100)));
+                return received.size() + mine.droppedStale() >= 10;
+            });
+            assertThat(received).extracting(MinedBatch::getStep).containsExactly(7L, 8L, 9L);
+            assertThat(mine.droppedStale()).isEqualTo(7);
+            assertThat(mine.delivered()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void callbackStyleDeliversOnTheSubscribersThreadAndCloseStopsIt() throws Exception {
+        String job = "callback-" + UUID.randomUUID();
+        List<MinedBatch> received = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        MinedBatchSubscriber mine = subscriber(job).ownBatchesOf("w-a").build();
+        try (EmbeddingPublisher a = publisher(job, "w-a")) {
+            mine.start(batch -> {
+                threads.add(Thread.currentThread());
+                received.add(batch);
+            });
+            publish(a, 0);
+            publish(a, 1);
+            await().atMost(WAIT).until(() -> received.size() >= 2);
+        } finally {
+            mine.close();
+        }
+
+        assertThat(received).extracting(MinedBatch::getStep).containsExactly(0L, 1L);
+        Thread callbackThread = threads.get(0);
+        assertThat(callbackThread).isNotEqualTo(Thread.currentThread());
+        callbackThread.join(TimeUnit.SECONDS.toMillis(1));
+        assertThat(callbackThread.isAlive()).as("callback thread alive after close()").isFalse();
+    }
+
+    /** The loop of the package documentation, on this test's topics: it runs, and mined samples come back. */
+    @Test
+    void thePackageDocumentationsLoopRunsAndGetsMinedSamples() {
+        String job = "doc-" + UUID.randomUUID();
+        Set<String> fed = new LinkedHashSet<>();
+        try (EmbeddingPublisher publisher = EmbeddingPublisher.builder()
+                 .bootstrapServers(kafka.bootstrapServers()).registryUrl(registry.url()).topic(live.topics().embeddings())
+                 .jobId(job).workerId("rank-0").build();
+             MinedBatchSubscriber mined = MinedBatchSubscriber.builder()
+                 .bootstrapServers(kafka.bootstrapServers()).registryUrl(registry.url()).topic(live.topics().mined())
+                 .jobId(job).ownBatchesOf("rank-0").maxStalenessSteps(20, publisher).build()) {
+            Random random = new Random(0);
+            for (long step = 0; step < 100; step++) {
+                List<String> ids = new ArrayList<>();
+                List<String> labels = new ArrayList<>();
+                float[][] embeddings = new float[32][16];
+                for (int i = 0; i < 32; i++) {
+                    long identity = (step * 8 + i / 4) % 50;
+                    ids.add("img-" + identity + "-" + i % 4);
+                    labels.add("person-" + identity);
+                    for (int d = 0; d < 16; d++) {
+                        embeddings[i][d] = (float) random.nextGaussian();
+                    }
+                }
+                publisher.publish(step, ids, labels, embeddings);
+                for (MinedBatch batch : mined.poll(Duration.ZERO)) {
+                    for (Triplet t : batch.getTriplets()) {
+                        fed.add(t.getNegativeId());
+                    }
+                }
+            }
+            publisher.flush();
+            // The loop does not wait for the miner; the rest of its answers are read here.
+            await().atMost(WAIT).until(() -> {
+                mined.poll(Duration.ofMillis(100)).forEach(b -> b.getTriplets().forEach(t -> fed.add(t.getNegativeId())));
+                return mined.delivered() + mined.droppedStale() == 100;
+            });
+        }
+        assertThat(fed).isNotEmpty().allSatisfy(id -> assertThat(id).startsWith("img-"));
+    }
+}

@@ -1,0 +1,233 @@
+package dev.hardmine.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.Sample;
+import dev.hardmine.avro.Triplet;
+import dev.hardmine.registry.AvroDeserializer;
+import dev.hardmine.registry.SchemaRegistryClient;
+import dev.hardmine.registry.Utf8KeySerde;
+import dev.hardmine.stream.Topics;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.LongStream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The PyTorch example of {@code examples/python} against {@code hardmine demo --no-synthetic}, both
+ * as child processes, as a user runs them. The example trains once; each test checks one thing,
+ * from what the example reports and, independently, from what is on Kafka. Missing Debian packages
+ * (python3-torch, python3-confluent-kafka, python3-avro, python3-requests) fail the tests: CI
+ * installs them.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(300)
+class PyTorchExampleTest {
+    private static final String PYTHON = "/usr/bin/python3";
+    private static final Pattern READY = Pattern.compile("hardmine demo ready: kafka=(\\S+) registry=(\\S+) dashboard=(\\S+)");
+    private static final int STEPS = 150;
+    private static final String JOB = "pytorch-example-test";
+    private static final String WORKER = "worker-7";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Process demo;
+    private String bootstrap;
+    private String registryUrl;
+    private JsonNode summary;
+    private List<EmbeddingBatch> published;
+    private List<MinedBatch> mined;
+
+    @BeforeAll
+    void trainAgainstTheDemo(@TempDir Path tmp) throws Exception {
+        Path project = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize();
+        // Fails with the import error when one of the Debian packages is missing.
+        run(List.of(PYTHON, "-c", "import torch, numpy, avro.io, confluent_kafka.schema_registry"), project, tmp, Duration.ofSeconds(60));
+
+        demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"),
+                "dev.hardmine.cli.HardmineCommand", "demo", "--no-synthetic",
+                "--kafka-port", "" + freePort(), "--registry-port", "" + freePort(), "--http-port", "" + freePort())
+                .redirectError(tmp.resolve("demo.stderr").toFile()).start();
+        String ready = lines(demo).poll(90, TimeUnit.SECONDS);
+        assertThat(ready).as("the demo's ready line within 90 s; stderr: %s", tmp.resolve("demo.stderr")).isNotNull();
+        Matcher m = READY.matcher(ready);
+        assertThat(m.matches()).as(ready).isTrue();
+        bootstrap = m.group(1);
+        registryUrl = m.group(2);
+
+        List<String> output = run(List.of(PYTHON, "examples/python/train.py", "--bootstrap", bootstrap, "--registry", registryUrl,
+                "--job", JOB, "--worker", WORKER, "--steps", "" + STEPS, "--seed", "3"), project, tmp, Duration.ofSeconds(150));
+        String line = output.stream().filter(l -> l.startsWith("SUMMARY ")).reduce((a, b) -> b)
+                .orElseThrow(() -> new AssertionError("no SUMMARY line in " + output));
+        summary = JSON.readTree(line.substring("SUMMARY ".length()));
+
+        try (SchemaRegistryClient registry = SchemaRegistryClient.forUrl(registryUrl)) {
+            published = readAll("hardmine.embeddings", new AvroDeserializer<>(EmbeddingBatch.class, registry),
+                    b -> b.getJobId().equals(JOB), STEPS);
+            mined = readAll("hardmine.mined", new AvroDeserializer<>(MinedBatch.class, registry),
+                    b -> b.getJobId().equals(JOB) && b.getWorkerId().equals(WORKER), STEPS);
+        }
+    }
+
+    @AfterAll
+    void stopTheDemo() throws InterruptedException {
+        if (demo != null) {
+            demo.destroy();
+            if (!demo.waitFor(30, TimeUnit.SECONDS)) {
+                demo.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void theExamplePublishedEveryStepAndHardmineMinedEachOfItsBatches() {
+        assertThat(summary.get("steps").asInt()).isEqualTo(STEPS);
+        assertThat(summary.get("published").asInt()).isEqualTo(STEPS);
+        assertThat(published).extracting(EmbeddingBatch::getStep)
+                .containsExactlyElementsOf(LongStream.range(0, STEPS).boxed().toList());
+        assertThat(mined).extracting(MinedBatch::getBatchId)
+                .containsExactlyElementsOf(published.stream().map(EmbeddingBatch::getBatchId).toList());
+        assertThat(mined).filteredOn(b -> !b.getTriplets().isEmpty()).hasSizeGreaterThan(STEPS / 2);
+    }
+
+    @Test
+    void theExampleReadItsOwnPartitionWithKafkasDefaultPartitioner() {
+        int partitions = 3; // the demo's topics
+        assertThat(summary.get("mined_partition").asInt())
+                .isEqualTo(MinedBatchSubscriber.partitionOf(Topics.minedKey(JOB, WORKER), partitions));
+        assertThat(summary.get("mined_consumed").asInt()).isPositive().isLessThanOrEqualTo(STEPS);
+    }
+
+    /**
+     * The example puts each fed triplet at the end of its batch as (anchor, positive, negative),
+     * after its P × K random samples: the published batches end with triplets that hardmine mined
+     * from earlier steps, as many as the example says it fed.
+     */
+    @Test
+    void laterBatchesEndWithTheTripletsHardmineMinedFromEarlierOnes() {
+        Map<List<String>, Long> minedAt = new HashMap<>();
+        for (MinedBatch b : mined) {
+            for (Triplet t : b.getTriplets()) {
+                minedAt.merge(List.of(t.getAnchorId(), t.getPositiveId(), t.getNegativeId()), b.getStep(), Math::min);
+            }
+        }
+        int fedSamples = 0;
+        long firstFedStep = -1;
+        for (EmbeddingBatch batch : published) {
+            List<String> ids = batch.getSamples().stream().map(Sample::getSampleId).toList();
+            // The last K >= 3 random samples share one identity, so the scan stops at the random part.
+            for (int end = ids.size(); end >= 3; end -= 3) {
+                Long source = minedAt.get(ids.subList(end - 3, end));
+                if (source == null || source >= batch.getStep()) {
+                    break;
+                }
+                fedSamples += 3;
+                firstFedStep = firstFedStep < 0 ? batch.getStep() : firstFedStep;
+            }
+        }
+
+        assertThat(fedSamples).isPositive().isEqualTo(summary.get("fed_samples").asInt());
+        assertThat(firstFedStep).isEqualTo(summary.get("first_fed_step").asLong());
+        assertThat(summary.get("steps_with_fed").asInt()).isGreaterThan(STEPS / 2);
+    }
+
+    @Test
+    void theLossFell() {
+        assertThat(summary.get("loss_last").asDouble()).isLessThan(summary.get("loss_first").asDouble());
+    }
+
+    private <T> List<T> readAll(String topic, Deserializer<T> values, Predicate<T> ours, int expected) {
+        List<T> out = new ArrayList<>();
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new Utf8KeySerde().deserializer(), values)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(20)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (out.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, T> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (ours.test(r.value())) {
+                        out.add(r.value());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Runs a command to its end (at most {@code timeout}) and returns its standard output; fails unless it exits 0. */
+    private static List<String> run(List<String> command, Path dir, Path tmp, Duration timeout) throws IOException, InterruptedException {
+        Path out = Files.createTempFile(tmp, "run-", ".out");
+        Path err = Files.createTempFile(tmp, "run-", ".err");
+        Process p = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        p.getOutputStream().close();
+        boolean exited = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (!exited) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        List<String> stdout = Files.readAllLines(out, StandardCharsets.UTF_8);
+        if (!exited || p.exitValue() != 0) {
+            throw new AssertionError(String.join(" ", command) + (exited ? " exited " + p.exitValue() : " timed out after " + timeout)
+                    + "\nstdout:\n" + String.join("\n", stdout) + "\nstderr:\n" + Files.readString(err, StandardCharsets.UTF_8));
+        }
+        return stdout;
+    }
+
+    private static BlockingQueue<String> lines(Process p) {
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        }, "demo-stdout");
+        t.setDaemon(true);
+        t.start();
+        return lines;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+}
