@@ -35,7 +35,7 @@ public final class MinerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MinerService.class);
 
     private final ServiceConfig config;
-    private final DeadLetters.Counter deadLetters = new DeadLetters.Counter();
+    private final DeadLetters.Counter deadLetters;
     private final SchemaRegistryClient registry;
     private final KafkaStreams streams;
     private final CountDownLatch running = new CountDownLatch(1);
@@ -43,7 +43,13 @@ public final class MinerService implements AutoCloseable {
     private volatile Throwable uncaught;
 
     public MinerService(ServiceConfig config) {
+        this(config, MiningObserver.NONE);
+    }
+
+    /** A service whose mined batches and dead letters are also told to {@code observer} (metrics). */
+    public MinerService(ServiceConfig config, MiningObserver observer) {
         this.config = config;
+        this.deadLetters = new DeadLetters.Counter(observer);
         SerdeConfig serdeConfig = SerdeConfig.fromMap(serdeSettings(config));
         this.registry = SchemaRegistryClient.create(serdeConfig.client());
         MiningTopology.Serdes4 serdes = new MiningTopology.Serdes4(
@@ -51,7 +57,7 @@ public final class MinerService implements AutoCloseable {
                 new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false),
                 new AvroSerde<>(MiningStats.class, registry, serdeConfig, false),
                 new AvroSerde<>(JobConfig.class, registry, serdeConfig, false));
-        Topology topology = MiningTopology.build(config, serdes);
+        Topology topology = MiningTopology.build(config, serdes, observer);
         this.streams = new KafkaStreams(topology, streamsProperties(config, deadLetters));
         streams.setStateListener((now, before) -> {
             LOG.info("kafka streams: {} -> {}", before, now);
@@ -76,6 +82,13 @@ public final class MinerService implements AutoCloseable {
         return m;
     }
 
+    /** Settings of an Admin client for the service's cluster: bootstrap servers and every Kafka passthrough key. */
+    public static Map<String, Object> adminProperties(ServiceConfig config) {
+        Map<String, Object> adminProps = new HashMap<>(config.kafka());
+        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        return adminProps;
+    }
+
     /** Kafka Streams settings: exactly-once by default, dead letters through Streams' handlers, passthrough last. */
     public static Properties streamsProperties(ServiceConfig config, DeadLetters.Counter counter) {
         Properties p = new Properties();
@@ -96,9 +109,7 @@ public final class MinerService implements AutoCloseable {
 
     /** Creates or checks the topics, then starts Kafka Streams. */
     public void start() {
-        Map<String, Object> adminProps = new HashMap<>(config.kafka());
-        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        try (Admin admin = Admin.create(adminProps)) {
+        try (Admin admin = Admin.create(adminProperties(config))) {
             TopicManager.ensure(admin, config);
         }
         streams.start();
@@ -120,6 +131,11 @@ public final class MinerService implements AutoCloseable {
 
     public KafkaStreams streams() {
         return streams;
+    }
+
+    /** The service's registry client (closed with the service). */
+    public SchemaRegistryClient registry() {
+        return registry;
     }
 
     public DeadLetters.Counter deadLetters() {
