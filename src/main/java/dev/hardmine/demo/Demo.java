@@ -1,5 +1,6 @@
 package dev.hardmine.demo;
 
+import dev.hardmine.metrics.HardmineMetrics;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MiningSettings;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
@@ -36,7 +37,7 @@ public final class Demo implements AutoCloseable {
     public record Settings(int kafkaPort, int registryPort, int httpPort, String httpBind, Path dataDir,
                            boolean synthetic, SyntheticTrainers.Settings trainers, int identities,
                            int imagesPerIdentity, int dim, double learningSteps, MiningSettings mining,
-                           MemoryLimits memory, Path record) {
+                           MemoryLimits memory, Path record, String httpToken) {
     }
 
     /** A port that is taken, with the flag that chose it. */
@@ -117,9 +118,12 @@ public final class Demo implements AutoCloseable {
         p.setProperty("memory.max-embeddings", Integer.toString(s.memory().maxEmbeddings()));
         p.setProperty("memory.max-age-steps", Long.toString(s.memory().maxAgeSteps()));
         ServiceConfig config = ServiceConfig.fromProperties(p);
-        miner = new MinerService(config);
+        HardmineMetrics metrics = new HardmineMetrics();
+        started.add(metrics);
+        miner = new MinerService(config, metrics.observer());
         started.add(miner);
         miner.start();
+        metrics.bind(miner);
         if (!miner.awaitRunning(Duration.ofSeconds(60))) {
             throw new IllegalStateException("the mining service did not start within 60 s");
         }
@@ -129,7 +133,7 @@ public final class Demo implements AutoCloseable {
         StatsBoard board = StatsBoard.following(broker.bootstrapServers(), config.topics().stats(), client);
         started.add(board);
         web = new WebServer(s.httpBind(), s.httpPort(), board,
-                () -> miner.streams().state() == KafkaStreams.State.RUNNING);
+                () -> miner.streams().state() == KafkaStreams.State.RUNNING, metrics::scrape, s.httpToken());
         started.add(web);
 
         if (s.record() != null) {
