@@ -113,10 +113,7 @@ public final class RunCommand implements Callable<Integer> {
         Signals.onTermination(stop::countDown);
         // Closed in reverse: the HTTP side, then Kafka Streams, then the metrics' own tasks.
         try (HardmineMetrics metrics = new HardmineMetrics();
-             MinerService service = new MinerService(serviceConfig, metrics.observer());
-             StatsBoard board = StatsBoard.following(MinerService.adminProperties(serviceConfig),
-                     serviceConfig.topics().stats(), service.registry());
-             WebServer web = startWeb(http, board, service, metrics)) {
+             MinerService service = new MinerService(serviceConfig, metrics.observer())) {
             // Kafka Streams that stopped on an error mines nothing more: exit non-zero so that a
             // supervisor sees it and restarts the service, instead of waiting for a signal forever.
             service.failure().thenAccept(e -> {
@@ -125,12 +122,18 @@ public final class RunCommand implements Callable<Integer> {
             });
             service.start();
             metrics.bind(service);
-            System.err.println("hardmine run: http on " + web.url() + " (/metrics, /health, /ready"
-                    + (http.token() == null ? ")" : "; /api and /metrics need the token)"));
-            System.err.println("hardmine run: mining " + serviceConfig.topics().embeddings() + " as "
-                    + serviceConfig.applicationId() + " on " + serviceConfig.bootstrapServers());
-            stop.await();
-            System.err.println("hardmine run: stopping");
+            // The board reads the stats topic: only once start() has created it (a consumer asking
+            // for a missing topic may have the broker create it with its default partitions).
+            try (StatsBoard board = StatsBoard.following(MinerService.adminProperties(serviceConfig),
+                    serviceConfig.topics().stats(), service.registry());
+                 WebServer web = startWeb(http, board, service, metrics)) {
+                System.err.println("hardmine run: http on " + web.url() + " (/metrics, /health, /ready"
+                        + (http.token() == null ? ")" : "; /api and /metrics need the token)"));
+                System.err.println("hardmine run: mining " + serviceConfig.topics().embeddings() + " as "
+                        + serviceConfig.applicationId() + " on " + serviceConfig.bootstrapServers());
+                stop.await();
+                System.err.println("hardmine run: stopping");
+            }
             Throwable e = failed.get();
             if (e != null) {
                 throw new IllegalStateException("Kafka Streams stopped on an error: " + e, e);
