@@ -54,7 +54,7 @@ public final class DemoProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(stderr.toFile());
         builder.environment().putAll(env);
         Process p = builder.start();
-        String line = firstLine(p).poll(60, TimeUnit.SECONDS);
+        String line = lines(p).poll(60, TimeUnit.SECONDS);
         Matcher m = line == null ? null : READY.matcher(line);
         if (m == null || !m.matches()) {
             p.destroyForcibly();
@@ -70,7 +70,8 @@ public final class DemoProcess implements AutoCloseable {
         }
     }
 
-    private static BlockingQueue<String> firstLine(Process p) {
+    /** The lines a process writes to its standard output, as they come, read by a daemon thread. */
+    public static BlockingQueue<String> lines(Process p) {
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
