@@ -2,6 +2,7 @@ package dev.hardmine.cli;
 
 import dev.hardmine.demo.Demo;
 import dev.hardmine.demo.SyntheticTrainers;
+import dev.hardmine.web.HttpSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -38,6 +39,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--http-bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
             description = "Address the HTTP server binds (default: ${DEFAULT-VALUE}).")
     String httpBind;
+
+    @Option(names = "--http-token", paramLabel = "TOKEN",
+            description = "Require Authorization: Bearer TOKEN on /api/... and /metrics (default: the "
+                    + "environment variable " + HttpSettings.TOKEN_ENV + ", else none).")
+    String httpToken;
 
     @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "0",
             description = "Stop after this many seconds; 0 = until stopped (default: ${DEFAULT-VALUE}).")
@@ -102,7 +108,8 @@ public final class DemoCommand implements Callable<Integer> {
             settings = new Demo.Settings(kafkaPort, registryPort, httpPort, httpBind, dataDir, !noSynthetic,
                     new SyntheticTrainers.Settings("demo-job", workers, batchIdentities, batchImages, 16,
                             Duration.ofMillis(intervalMs), 7),
-                    jobs, identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits(), record);
+                    jobs, identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits(), record,
+                    HttpSettings.tokenOr(httpToken, System.getenv()));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }

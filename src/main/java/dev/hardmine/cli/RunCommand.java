@@ -1,9 +1,17 @@
 package dev.hardmine.cli;
 
+import dev.hardmine.metrics.HardmineMetrics;
 import dev.hardmine.stream.MinerService;
 import dev.hardmine.stream.ServiceConfig;
+import dev.hardmine.registry.SchemaRegistryClient;
+import dev.hardmine.registry.SerdeConfig;
+import dev.hardmine.web.HttpSettings;
+import dev.hardmine.web.MinerView;
+import dev.hardmine.web.StatsBoard;
+import dev.hardmine.web.WebServer;
 import java.io.IOException;
 import java.io.Reader;
+import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +21,8 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,39 +84,87 @@ public final class RunCommand implements Callable<Integer> {
             description = "exactly_once_v2 or at_least_once (key processing.guarantee, default: exactly_once_v2).")
     String guarantee;
 
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "Dashboard, HTTP API and /metrics; 0 = any free port (key http.port, default: 8080).")
+    String httpPort;
+
+    @Option(names = "--http-bind", paramLabel = "ADDRESS",
+            description = "Address the HTTP server binds (key http.bind, default: 127.0.0.1).")
+    String httpBind;
+
+    @Option(names = "--http-token", paramLabel = "TOKEN",
+            description = "Require Authorization: Bearer TOKEN on /api/... and /metrics (key http.token, "
+                    + "default: the environment variable " + HttpSettings.TOKEN_ENV + ", else none).")
+    String httpToken;
+
     @Option(names = "--kafka", paramLabel = "KEY=VALUE",
             description = "A Kafka client or Streams setting, passed through (same as kafka.KEY in the file).")
     Map<String, String> kafka = new LinkedHashMap<>();
 
     @Override
     public Integer call() throws Exception {
-        ServiceConfig serviceConfig;
+        Properties p;
+        ServiceConfig checked;
+        HttpSettings http;
         try {
-            serviceConfig = ServiceConfig.fromProperties(properties());
+            p = properties();
+            http = HttpSettings.take(p, System.getenv());
+            checked = ServiceConfig.fromProperties(p);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         CountDownLatch stop = new CountDownLatch(1);
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Signals.onTermination(stop::countDown);
-        try (MinerService service = new MinerService(serviceConfig)) {
-            // Kafka Streams that stopped on an error mines nothing more: exit non-zero so that a
-            // supervisor sees it and restarts the service, instead of waiting for a signal forever.
-            service.failure().thenAccept(e -> {
-                failed.set(e);
-                stop.countDown();
-            });
-            service.start();
-            System.err.println("hardmine run: mining " + serviceConfig.topics().embeddings() + " as "
-                    + serviceConfig.applicationId() + " on " + serviceConfig.bootstrapServers());
-            stop.await();
-            System.err.println("hardmine run: stopping");
+        // The HTTP side first: its address is Kafka Streams' application.server, where the other
+        // instances ask for this one's part of a memory (unless kafka.application.server says
+        // otherwise). The board waits for the stats topic: the service creates it. Closed in
+        // reverse: Kafka Streams, then the HTTP side, then the metrics' own tasks.
+        try (HardmineMetrics metrics = new HardmineMetrics();
+             SchemaRegistryClient registry = SchemaRegistryClient.create(
+                     SerdeConfig.fromMap(MinerService.serdeSettings(checked)).client());
+             StatsBoard board = StatsBoard.following(MinerService.adminProperties(checked), checked.topics().stats(),
+                     registry);
+             WebServer web = startWeb(http, board, metrics)) {
+            String applicationServer = "kafka." + StreamsConfig.APPLICATION_SERVER_CONFIG;
+            if (!p.containsKey(applicationServer)) {
+                p.setProperty(applicationServer, web.hostPort());
+            }
+            ServiceConfig serviceConfig = ServiceConfig.fromProperties(p);
+            try (MinerService service = new MinerService(serviceConfig, metrics.observer())) {
+                // Kafka Streams that stopped on an error mines nothing more: exit non-zero so that a
+                // supervisor sees it and restarts the service, instead of waiting for a signal forever.
+                service.failure().thenAccept(e -> {
+                    failed.set(e);
+                    stop.countDown();
+                });
+                service.start();
+                metrics.bind(service);
+                web.serve(MinerView.of(service, HostInfo.buildFromEndpoint(p.getProperty(applicationServer)),
+                        metrics::consumerLag));
+                System.err.println("hardmine run: http on " + web.url() + " (/metrics, /health, /ready"
+                        + (http.token() == null ? ")" : "; /api and /metrics need the token)"));
+                System.err.println("hardmine run: mining " + serviceConfig.topics().embeddings() + " as "
+                        + serviceConfig.applicationId() + " on " + serviceConfig.bootstrapServers());
+                stop.await();
+                System.err.println("hardmine run: stopping");
+            }
             Throwable e = failed.get();
             if (e != null) {
                 throw new IllegalStateException("Kafka Streams stopped on an error: " + e, e);
             }
         }
         return 0;
+    }
+
+    private static WebServer startWeb(HttpSettings http, StatsBoard board, HardmineMetrics metrics)
+            throws IOException {
+        try {
+            return new WebServer(new WebServer.Options(http.bind(), http.port(), http.token(), metrics::scrape), board);
+        } catch (BindException e) {
+            throw new IllegalStateException("cannot listen on " + http.bind() + ":" + http.port()
+                    + " (--http-port, --http-bind): " + e.getMessage(), e);
+        }
     }
 
     Properties properties() throws IOException {
@@ -129,6 +187,9 @@ public final class RunCommand implements Callable<Integer> {
         MiningOptions.put(p, "shards.per-job", shards);
         MiningOptions.put(p, "stats.window", statsWindow);
         MiningOptions.put(p, "processing.guarantee", guarantee);
+        MiningOptions.put(p, "http.port", httpPort);
+        MiningOptions.put(p, "http.bind", httpBind);
+        MiningOptions.put(p, "http.token", httpToken);
         mining.applyTo(p);
         kafka.forEach((k, v) -> p.setProperty("kafka." + k, v));
         return p;

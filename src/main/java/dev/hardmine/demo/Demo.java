@@ -1,5 +1,6 @@
 package dev.hardmine.demo;
 
+import dev.hardmine.metrics.HardmineMetrics;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MiningSettings;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
@@ -43,7 +44,7 @@ public final class Demo implements AutoCloseable {
     public record Settings(int kafkaPort, int registryPort, int httpPort, String httpBind, Path dataDir,
                            boolean synthetic, SyntheticTrainers.Settings trainers, int jobs, int identities,
                            int imagesPerIdentity, int dim, double learningSteps, MiningSettings mining,
-                           MemoryLimits memory, Path record) {
+                           MemoryLimits memory, Path record, String httpToken) {
         public Settings {
             if (jobs < 1) {
                 throw new IllegalArgumentException("need at least one job, got " + jobs);
@@ -140,17 +141,20 @@ public final class Demo implements AutoCloseable {
                 Topics.withPrefix(ServiceConfig.DEFAULT_PREFIX).stats(), client);
         started.add(board);
         // The HTTP side first: its address is the miner's application.server, for interactive queries.
-        web = new WebServer(new WebServer.Options(s.httpBind(), s.httpPort(), null), board);
+        HardmineMetrics metrics = new HardmineMetrics();
+        started.add(metrics);
+        web = new WebServer(new WebServer.Options(s.httpBind(), s.httpPort(), s.httpToken(), metrics::scrape), board);
         started.add(web);
         p.setProperty("kafka." + StreamsConfig.APPLICATION_SERVER_CONFIG, web.hostPort());
         ServiceConfig config = ServiceConfig.fromProperties(p);
-        miner = new MinerService(config);
+        miner = new MinerService(config, metrics.observer());
         started.add(miner);
         miner.start();
+        metrics.bind(miner);
         if (!miner.awaitRunning(Duration.ofSeconds(60))) {
             throw new IllegalStateException("the mining service did not start within 60 s");
         }
-        web.serve(MinerView.of(miner, HostInfo.buildFromEndpoint(web.hostPort()), miner::consumerLag));
+        web.serve(MinerView.of(miner, HostInfo.buildFromEndpoint(web.hostPort()), metrics::consumerLag));
 
         if (s.record() != null) {
             started.add(new EmbeddingRecorder(Map.of("bootstrap.servers", broker.bootstrapServers()),

@@ -48,12 +48,22 @@ public final class DeadLetters {
     private DeadLetters() {
     }
 
-    /** Dead letters counted by reason, for metrics. */
+    /** Dead letters counted by reason, for metrics; each one is also passed to an observer. */
     public static final class Counter {
         private final Map<String, LongAdder> byReason = new ConcurrentHashMap<>();
+        private final MiningObserver observer;
+
+        public Counter() {
+            this(MiningObserver.NONE);
+        }
+
+        public Counter(MiningObserver observer) {
+            this.observer = observer;
+        }
 
         void increment(String reason) {
             byReason.computeIfAbsent(reason, r -> new LongAdder()).increment();
+            observer.deadLetter(reason);
         }
 
         public Map<String, Long> snapshot() {

@@ -10,7 +10,6 @@ import dev.hardmine.registry.SerdeConfig;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -19,8 +18,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.common.Metric;
-import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -38,7 +35,7 @@ public final class MinerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MinerService.class);
 
     private final ServiceConfig config;
-    private final DeadLetters.Counter deadLetters = new DeadLetters.Counter();
+    private final DeadLetters.Counter deadLetters;
     private final SchemaRegistryClient registry;
     private final KafkaStreams streams;
     private final CountDownLatch running = new CountDownLatch(1);
@@ -46,7 +43,13 @@ public final class MinerService implements AutoCloseable {
     private volatile Throwable uncaught;
 
     public MinerService(ServiceConfig config) {
+        this(config, MiningObserver.NONE);
+    }
+
+    /** A service whose mined batches and dead letters are also told to {@code observer} (metrics). */
+    public MinerService(ServiceConfig config, MiningObserver observer) {
         this.config = config;
+        this.deadLetters = new DeadLetters.Counter(observer);
         SerdeConfig serdeConfig = SerdeConfig.fromMap(serdeSettings(config));
         this.registry = SchemaRegistryClient.create(serdeConfig.client());
         MiningTopology.Serdes4 serdes = new MiningTopology.Serdes4(
@@ -54,7 +57,7 @@ public final class MinerService implements AutoCloseable {
                 new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false),
                 new AvroSerde<>(MiningStats.class, registry, serdeConfig, false),
                 new AvroSerde<>(JobConfig.class, registry, serdeConfig, false));
-        Topology topology = MiningTopology.build(config, serdes);
+        Topology topology = MiningTopology.build(config, serdes, observer);
         this.streams = new KafkaStreams(topology, streamsProperties(config, deadLetters));
         streams.setStateListener((now, before) -> {
             LOG.info("kafka streams: {} -> {}", before, now);
@@ -73,10 +76,17 @@ public final class MinerService implements AutoCloseable {
     }
 
     /** The registry settings: {@code schema.registry.url} and every Kafka passthrough key (auth and TLS). */
-    static Map<String, Object> serdeSettings(ServiceConfig config) {
+    public static Map<String, Object> serdeSettings(ServiceConfig config) {
         Map<String, Object> m = new HashMap<>(config.kafka());
         m.put(SerdeConfig.SCHEMA_REGISTRY_URL, config.schemaRegistryUrl());
         return m;
+    }
+
+    /** Settings of an Admin client for the service's cluster: bootstrap servers and every Kafka passthrough key. */
+    public static Map<String, Object> adminProperties(ServiceConfig config) {
+        Map<String, Object> adminProps = new HashMap<>(config.kafka());
+        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        return adminProps;
     }
 
     /** Kafka Streams settings: exactly-once by default, dead letters through Streams' handlers, passthrough last. */
@@ -99,9 +109,7 @@ public final class MinerService implements AutoCloseable {
 
     /** Creates or checks the topics, then starts Kafka Streams. */
     public void start() {
-        Map<String, Object> adminProps = new HashMap<>(config.kafka());
-        adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        try (Admin admin = Admin.create(adminProps)) {
+        try (Admin admin = Admin.create(adminProperties(config))) {
             TopicManager.ensure(admin, config);
         }
         streams.start();
@@ -125,24 +133,9 @@ public final class MinerService implements AutoCloseable {
         return streams;
     }
 
-    /**
-     * Records this instance's consumers are behind the end of the embeddings topic, summed over
-     * the partitions it reads (Kafka Streams' consumer metric {@code records-lag}); empty before
-     * its first fetch.
-     */
-    public OptionalLong consumerLag() {
-        String topic = config.topics().embeddings().replace('.', '_'); // as the consumer's metric tags spell it
-        long lag = 0;
-        boolean measured = false;
-        for (Metric m : streams.metrics().values()) {
-            MetricName name = m.metricName();
-            if (name.name().equals("records-lag") && name.group().equals("consumer-fetch-manager-metrics")
-                    && topic.equals(name.tags().get("topic")) && m.metricValue() instanceof Double v && !v.isNaN()) {
-                lag += v.longValue();
-                measured = true;
-            }
-        }
-        return measured ? OptionalLong.of(lag) : OptionalLong.empty();
+    /** The service's registry client (closed with the service). */
+    public SchemaRegistryClient registry() {
+        return registry;
     }
 
     public DeadLetters.Counter deadLetters() {

@@ -37,7 +37,10 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
 
     private final ServiceConfig config;
     private final boolean sharded;
+    private final MiningObserver observer;
     private final Map<String, JobMiner> miners = new HashMap<>();
+    /** The job of each memory key this processor holds, for {@link MiningObserver#memoryReleased}. */
+    private final Map<String, String> jobOfMemory = new HashMap<>();
     private final Map<String, JobConfig> rejectedConfigs = new HashMap<>();
     private ProcessorContext<String, MinedBatch> context;
     private MemoryStore memory;
@@ -45,8 +48,13 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
 
     /** @param sharded whether record keys are {@code job_id#shard} memory keys (identity sharding) */
     public MiningProcessor(ServiceConfig config, boolean sharded) {
+        this(config, sharded, MiningObserver.NONE);
+    }
+
+    public MiningProcessor(ServiceConfig config, boolean sharded, MiningObserver observer) {
         this.config = config;
         this.sharded = sharded;
+        this.observer = observer;
     }
 
     @Override
@@ -76,6 +84,7 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
                 miner.attach(restored);
             }
             miners.put(memoryKey, miner);
+            jobOfMemory.put(memoryKey, jobId);
         }
         miner.setLimits(limits);
         // Rejects a dim other than the job's before the memory changes.
@@ -88,6 +97,7 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
         memory.save(memoryKey, miner.memory(), ids, result.evicted());
         MinedBatch mined = MinedBatches.of(batch, result, settings.mining(), Instant.now());
         context.forward(record.withKey(jobId).withValue(mined));
+        observer.batchMined(memoryKey, mined);
     }
 
     /** The job's settings; an invalid JobConfig is logged once and ignored (the defaults apply). */
@@ -108,5 +118,7 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
     public void close() {
         miners.values().forEach(JobMiner::close);
         miners.clear();
+        jobOfMemory.forEach(observer::memoryReleased);
+        jobOfMemory.clear();
     }
 }

@@ -47,6 +47,11 @@ public final class MiningTopology {
     }
 
     public static Topology build(ServiceConfig config, Serdes4 serdes) {
+        return build(config, serdes, MiningObserver.NONE);
+    }
+
+    /** The topology, with {@code observer} told of every batch mined (for metrics). */
+    public static Topology build(ServiceConfig config, Serdes4 serdes, MiningObserver observer) {
         Topics topics = config.topics();
         StreamsBuilder builder = new StreamsBuilder();
         builder.globalTable(topics.jobs(), Consumed.with(Serdes.String(), serdes.jobs()).withName("jobs"),
@@ -64,7 +69,7 @@ public final class MiningTopology {
                     .process(() -> new ShardSplitter(config), Named.as("split-shards"), JOB_DIM_STORE)
                     .repartition(Repartitioned.with(Serdes.String(), serdes.batches()).withName("shards"));
         }
-        KStream<String, MinedBatch> mined = batches.process(() -> new MiningProcessor(config, sharded),
+        KStream<String, MinedBatch> mined = batches.process(() -> new MiningProcessor(config, sharded, observer),
                 Named.as("mine"), MemoryStore.NAME);
 
         mined.selectKey((job, m) -> Topics.minedKey(m.getJobId(), m.getWorkerId()), Named.as("key-by-worker"))

@@ -42,13 +42,18 @@ public final class StatsBoard implements AutoCloseable {
 
     /** A board that follows the stats topic. */
     public static StatsBoard following(String bootstrapServers, String statsTopic, SchemaRegistryClient registry) {
+        return following(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), statsTopic, registry);
+    }
+
+    /** A board that follows the stats topic with these consumer settings (bootstrap servers, security). */
+    public static StatsBoard following(Map<String, Object> clientProperties, String statsTopic,
+                                       SchemaRegistryClient registry) {
         StatsBoard board = new StatsBoard();
-        Map<String, Object> props = Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                // the miner creates its topics with their partition counts; a reader must not create them first
-                ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        Map<String, Object> props = new java.util.HashMap<>(clientProperties);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // the miner creates its topics with their partition counts; a reader must not create them first
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         board.reader = new Thread(() -> board.read(props, statsTopic, registry), "stats-board");
         board.reader.setDaemon(true);
         board.reader.start();

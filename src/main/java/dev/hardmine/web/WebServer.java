@@ -20,6 +20,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -29,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.avro.Schema;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.slf4j.Logger;
@@ -45,12 +47,14 @@ import org.slf4j.LoggerFactory;
  * part), {@code /api/service?since=EPOCH_MS} (consumer lag and dead letters), and
  * {@code /api/events[?job=ID]}, a server-sent-event stream of {@code stats} and {@code service}
  * events;
+ * <li>{@code /metrics} in the Prometheus text format;
  * <li>{@code /health} (the process is up) and {@code /ready} (200 only while Kafka Streams is
  * RUNNING, else 503).
  * </ul>
- * With a token, {@code /api/} answers 401 unless the request carries {@code Authorization: Bearer
- * TOKEN} — or, for the event stream, whose browser API cannot set headers, {@code access_token=TOKEN}.
- * Binds 127.0.0.1 unless given another address.
+ * With a token, {@code /api/…} and {@code /metrics} answer 401 unless the request carries
+ * {@code Authorization: Bearer TOKEN} — or, for the event stream, whose browser API cannot set
+ * headers, {@code access_token=TOKEN}. The page, {@code /health} and {@code /ready} stay open
+ * (probes and load balancers do not hold secrets). Binds 127.0.0.1 unless given another address.
  */
 public final class WebServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebServer.class);
@@ -65,15 +69,23 @@ public final class WebServer implements AutoCloseable {
             "dashboard.js", new String[] {"/web/dashboard.js", "text/javascript; charset=utf-8"},
             "dashboard.css", new String[] {"/web/dashboard.css", "text/css; charset=utf-8"});
 
+    /** The content type of the Prometheus text exposition format. */
+    public static final String METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
     /**
      * @param bind        address to listen on
      * @param port        port, 0 for any free one
-     * @param token       bearer token protecting {@code /api/}, or null for none
+     * @param token       bearer token protecting {@code /api/} and {@code /metrics}; null or empty = open
+     * @param metrics     the Prometheus text to serve at {@code /metrics}, or null for none (404)
      * @param sampleEvery how often the service series are sampled and pushed to event streams
      */
-    public record Options(String bind, int port, String token, Duration sampleEvery) {
+    public record Options(String bind, int port, String token, Supplier<String> metrics, Duration sampleEvery) {
+        public Options(String bind, int port, String token, Supplier<String> metrics) {
+            this(bind, port, token, metrics, Duration.ofSeconds(2));
+        }
+
         public Options(String bind, int port, String token) {
-            this(bind, port, token, Duration.ofSeconds(2));
+            this(bind, port, token, null);
         }
     }
 
@@ -81,7 +93,10 @@ public final class WebServer implements AutoCloseable {
     private final ExecutorService pool;
     private final ScheduledExecutorService sampler;
     private final StatsBoard board;
-    private final byte[] token;
+    /** The token, and its SHA-256 that requests are checked against; null when the API is open. */
+    private final String token;
+    private final byte[] tokenDigest;
+    private final Supplier<String> metrics;
     private final EventHub events = new EventHub();
     private final Semaphore streamSlots = new Semaphore(MAX_STREAMS);
     private final ServiceHistory history = new ServiceHistory();
@@ -91,8 +106,9 @@ public final class WebServer implements AutoCloseable {
 
     public WebServer(Options options, StatsBoard board) throws IOException {
         this.board = board;
-        this.token = options.token() == null || options.token().isEmpty() ? null
-                : options.token().getBytes(StandardCharsets.UTF_8);
+        this.token = options.token() == null || options.token().isEmpty() ? null : options.token();
+        this.tokenDigest = token == null ? null : sha256(token);
+        this.metrics = options.metrics();
         server = HttpServer.create(new InetSocketAddress(options.bind(), options.port()), 0);
         pool = Executors.newFixedThreadPool(MAX_STREAMS + 4, daemon("http"));
         server.setExecutor(pool);
@@ -121,9 +137,21 @@ public final class WebServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
-    /** {@code host:port} as other instances reach this one (Kafka Streams' {@code application.server}). */
+    /**
+     * {@code host:port} as other instances reach this one (Kafka Streams' {@code application.server}):
+     * the bound address, or the host's name when bound to every address.
+     */
     public String hostPort() {
-        return server.getAddress().getHostString() + ":" + port();
+        InetSocketAddress address = server.getAddress();
+        String host = address.getHostString();
+        if (address.getAddress().isAnyLocalAddress()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                host = "localhost";
+            }
+        }
+        return host + ":" + port();
     }
 
     public String url() {
@@ -163,9 +191,10 @@ public final class WebServer implements AutoCloseable {
         URI uri = ex.getRequestURI();
         String path = uri.getPath();
         Map<String, String> query = query(uri.getRawQuery());
-        if (path.startsWith("/api/") && !authorized(ex, path, query)) {
+        if ((path.startsWith("/api/") || path.equals("/metrics")) && !authorized(ex, path, query)) {
             ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"hardmine\"");
-            sendJson(ex, 401, JSON.createObjectNode().put("error", "a bearer token is required"));
+            sendJson(ex, 401, JSON.createObjectNode()
+                    .put("error", "unauthorized: send the header Authorization: Bearer TOKEN"));
             return;
         }
         if (path.equals("/") || path.equals("/index.html")) {
@@ -178,6 +207,8 @@ public final class WebServer implements AutoCloseable {
         } else if (path.equals("/ready")) {
             boolean ok = miner.running();
             sendJson(ex, ok ? 200 : 503, JSON.createObjectNode().put("status", ok ? "READY" : "NOT_READY"));
+        } else if (path.equals("/metrics") && metrics != null) {
+            send(ex, 200, METRICS_CONTENT_TYPE, metrics.get().getBytes(StandardCharsets.UTF_8));
         } else if (path.equals("/api/jobs")) {
             sendJson(ex, 200, jobs());
         } else if (path.equals("/api/service")) {
@@ -195,14 +226,28 @@ public final class WebServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the request may see the protected paths: always when there is no token, else when it
+     * carries {@code Authorization: Bearer TOKEN} (or, on the event stream only, {@code access_token}).
+     * Digests of equal length are compared in constant time, so the time taken tells nothing about
+     * the token or its length.
+     */
     private boolean authorized(HttpExchange ex, String path, Map<String, String> query) {
-        if (token == null) {
+        if (tokenDigest == null) {
             return true;
         }
         String header = ex.getRequestHeaders().getFirst("Authorization");
         String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim()
                 : path.equals("/api/events") ? query.get("access_token") : null;
-        return given != null && MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8));
+        return given != null && MessageDigest.isEqual(tokenDigest, sha256(given));
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     private ArrayNode jobs() {
@@ -292,7 +337,7 @@ public final class WebServer implements AutoCloseable {
                         + URLEncoder.encode(job, StandardCharsets.UTF_8).replace("+", "%20") + "/memory?scope=local"))
                 .timeout(Duration.ofSeconds(5));
         if (token != null) {
-            request.header("Authorization", "Bearer " + new String(token, StandardCharsets.UTF_8));
+            request.header("Authorization", "Bearer " + token);
         }
         HttpResponse<String> response = peers.send(request.build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() == 404) {

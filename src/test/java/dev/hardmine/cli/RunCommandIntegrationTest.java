@@ -71,6 +71,7 @@ class RunCommandIntegrationTest {
     private void startRun(String... keyValues) throws Exception {
         Path config = tmp.resolve("hardmine.properties");
         Properties p = live.properties(keyValues);
+        p.putIfAbsent("http.port", "0");
         try (OutputStream out = Files.newOutputStream(config)) {
             p.store(out, "hardmine run, integration test");
         }

@@ -12,11 +12,8 @@ import dev.hardmine.registry.AvroDeserializer;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.Utf8KeySerde;
 import dev.hardmine.stream.Topics;
-import java.io.BufferedReader;
+import dev.hardmine.testing.DemoProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,12 +22,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -55,13 +48,12 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(300)
 class PyTorchExampleTest {
     private static final String PYTHON = "/usr/bin/python3";
-    private static final Pattern READY = Pattern.compile("hardmine demo ready: kafka=(\\S+) registry=(\\S+) dashboard=(\\S+)");
     private static final int STEPS = 150;
     private static final String JOB = "pytorch-example-test";
     private static final String WORKER = "worker-7";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private Process demo;
+    private DemoProcess demo;
     private String bootstrap;
     private String registryUrl;
     private JsonNode summary;
@@ -74,17 +66,9 @@ class PyTorchExampleTest {
         // Fails with the import error when one of the Debian packages is missing.
         run(List.of(PYTHON, "-c", "import torch, numpy, avro.io, confluent_kafka.schema_registry"), project, tmp, Duration.ofSeconds(60));
 
-        demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"),
-                "dev.hardmine.cli.HardmineCommand", "demo", "--no-synthetic",
-                "--kafka-port", "" + freePort(), "--registry-port", "" + freePort(), "--http-port", "" + freePort())
-                .redirectError(tmp.resolve("demo.stderr").toFile()).start();
-        String ready = lines(demo).poll(90, TimeUnit.SECONDS);
-        assertThat(ready).as("the demo's ready line within 90 s; stderr: %s", tmp.resolve("demo.stderr")).isNotNull();
-        Matcher m = READY.matcher(ready);
-        assertThat(m.matches()).as(ready).isTrue();
-        bootstrap = m.group(1);
-        registryUrl = m.group(2);
+        demo = DemoProcess.start(tmp, Map.of(), "--no-synthetic");
+        bootstrap = demo.bootstrapServers();
+        registryUrl = demo.registryUrl();
 
         List<String> output = run(List.of(PYTHON, "examples/python/train.py", "--bootstrap", bootstrap, "--registry", registryUrl,
                 "--job", JOB, "--worker", WORKER, "--steps", "" + STEPS, "--seed", "3"), project, tmp, Duration.ofSeconds(150));
@@ -103,10 +87,7 @@ class PyTorchExampleTest {
     @AfterAll
     void stopTheDemo() throws InterruptedException {
         if (demo != null) {
-            demo.destroy();
-            if (!demo.waitFor(30, TimeUnit.SECONDS)) {
-                demo.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+            demo.close();
         }
     }
 
@@ -206,28 +187,5 @@ class PyTorchExampleTest {
                     + "\nstdout:\n" + String.join("\n", stdout) + "\nstderr:\n" + Files.readString(err, StandardCharsets.UTF_8));
         }
         return stdout;
-    }
-
-    private static BlockingQueue<String> lines(Process p) {
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // the process ended
-            }
-        }, "demo-stdout");
-        t.setDaemon(true);
-        t.start();
-        return lines;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
     }
 }

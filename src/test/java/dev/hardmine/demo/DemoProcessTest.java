@@ -6,23 +6,19 @@ import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.registry.AvroDeserializer;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
-import java.io.BufferedReader;
+import dev.hardmine.testing.DemoProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,8 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code hardmine demo} as a user runs it: a child process, its ready line, its outputs, SIGTERM. */
 class DemoProcessTest {
-    private static final Pattern READY = Pattern.compile(
-            "hardmine demo ready: kafka=(\\S+) registry=(\\S+) dashboard=(\\S+)");
+    private static final Pattern READY = DemoProcess.READY;
 
     @TempDir
     Path tmp;
@@ -59,23 +54,6 @@ class DemoProcessTest {
                 .start();
     }
 
-    private static BlockingQueue<String> lines(Process p) {
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // the process ended
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-        return lines;
-    }
-
     @Test
     void demoIsReadyMinesServesItsDashboardAndStopsCleanlyOnSigterm() throws Exception {
         int kafkaPort = freePort();
@@ -85,7 +63,7 @@ class DemoProcessTest {
                 "--http-port", "" + httpPort, "--workers", "2", "--identities", "200", "--dim", "32",
                 "--interval-ms", "100");
         try {
-            String ready = lines(demo).poll(60, TimeUnit.SECONDS);
+            String ready = DemoProcess.lines(demo).poll(60, TimeUnit.SECONDS);
             assertThat(ready).as("ready line within 60 s").isNotNull();
             Matcher m = READY.matcher(ready);
             assertThat(m.matches()).as(ready).isTrue();

@@ -27,7 +27,7 @@ class DemoTrainingTrendTest {
     void hardnessMixFallsAsTheModelTrainsAndTrainersAreFedMinedSamples() throws Exception {
         Demo.Settings settings = new Demo.Settings(0, 0, 0, "127.0.0.1", null, true,
                 new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(40), 3), 1,
-                300, 6, 32, 80, MiningSettings.defaults(), MemoryLimits.defaults(), null);
+                300, 6, 32, 80, MiningSettings.defaults(), MemoryLimits.defaults(), null, null);
         try (Demo demo = Demo.start(settings)) {
             HttpClient http = HttpClient.newHttpClient();
             URI stats = URI.create(demo.dashboardUrl() + "api/jobs/demo-job/stats?since=0");

@@ -13,8 +13,10 @@ import dev.hardmine.avro.MiningStats;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.avro.Triplet;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
+import dev.hardmine.metrics.HardmineMetrics;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.testing.LiveMining;
+import dev.hardmine.testing.PrometheusText;
 import dev.hardmine.testing.SharedKafkaBroker;
 import dev.hardmine.testing.SyntheticLog;
 import java.nio.ByteBuffer;
@@ -144,8 +146,9 @@ class MinerServiceIntegrationTest {
 
     @Test
     void undecodableAndInvalidRecordsAreDeadLetteredUnchangedWhileValidOnesAroundThemAreMined() {
+        HardmineMetrics metrics = new HardmineMetrics();
         live.start(live.properties("limits.max-batch-size", "4", "limits.max-dim", "8",
-                "memory.per-identity", "0"));
+                "memory.per-identity", "0"), metrics.observer());
         byte[] good = live.serialize(batch("ok-0", 0, 2, "a", "A", "b", "B"));
         Map<String, byte[]> bad = new LinkedHashMap<>();
         bad.put("bad-magic-byte", withFirstByte(good, (byte) 1));
@@ -186,6 +189,15 @@ class MinerServiceIntegrationTest {
             assertThat(Long.parseLong(header(r, DeadLetters.FAILED_AT))).isBetween(first.timestamp() - 1000, before);
             assertThat(header(r, DeadLetters.MESSAGE)).isNotBlank();
         }
+        // Counted in the metrics, one per reason; the two good batches as mined.
+        PrometheusText scrape = PrometheusText.parse(metrics.scrape());
+        assertThat(scrape.samples("hardmine_dead_letters_total")).extracting(s -> s.labels().get("reason"))
+                .containsExactlyInAnyOrderElementsOf(bad.keySet());
+        for (String reason : bad.keySet()) {
+            assertThat(scrape.value("hardmine_dead_letters_total", "reason", reason)).as(reason).isEqualTo(1.0);
+        }
+        assertThat(scrape.value("hardmine_batches_total", "job", "job")).isEqualTo(2.0);
+        metrics.close();
     }
 
     @Test

@@ -11,6 +11,7 @@ import dev.hardmine.registry.MockSchemaRegistry;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.stream.MinerService;
+import dev.hardmine.stream.MiningObserver;
 import dev.hardmine.stream.ServiceConfig;
 import dev.hardmine.stream.Topics;
 import java.io.IOException;
@@ -148,7 +149,12 @@ public final class LiveMining implements AutoCloseable {
 
     /** Starts a service (closed with this fixture unless closed before) and waits until it runs. */
     public MinerService start(Properties properties) {
-        MinerService service = new MinerService(ServiceConfig.fromProperties(properties));
+        return start(properties, MiningObserver.NONE);
+    }
+
+    /** Starts a service whose mined batches and dead letters are told to {@code observer}. */
+    public MinerService start(Properties properties, MiningObserver observer) {
+        MinerService service = new MinerService(ServiceConfig.fromProperties(properties), observer);
         services.push(service);
         service.start();
         try {

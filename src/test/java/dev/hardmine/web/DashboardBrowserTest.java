@@ -60,7 +60,7 @@ class DashboardBrowserTest {
                 .isTrue();
         demo = Demo.start(new Demo.Settings(0, 0, 0, "127.0.0.1", null, true,
                 new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(150), 11), 2,
-                300, 6, 32, 300, MiningSettings.defaults(), MemoryLimits.defaults(), null));
+                300, 6, 32, 300, MiningSettings.defaults(), MemoryLimits.defaults(), null, null));
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);

@@ -63,7 +63,7 @@ class MemoryAcrossInstancesIntegrationTest {
         p.setProperty("kafka.state.dir", live.newStateDir().toString());
         p.setProperty("kafka.application.server", web.hostPort());
         MinerService miner = live.start(p);
-        web.serve(MinerView.of(miner, HostInfo.buildFromEndpoint(web.hostPort()), miner::consumerLag));
+        web.serve(MinerView.of(miner, HostInfo.buildFromEndpoint(web.hostPort()), java.util.OptionalLong::empty));
         services.add(miner);
         return web;
     }

@@ -1,0 +1,27 @@
+# hardmine's service image: `java -jar hardmine.jar run` with the properties file of deploy/.
+# Build stage: the shaded jar, built by the same Maven command as the README's quick start.
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+# Dependencies first, so that a source change does not download them again.
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline || true
+COPY schemas schemas
+COPY src/main src/main
+RUN mvn -B -q package -DskipTests -Dmaven.test.skip=true
+
+# Runtime: a JRE 17, the jar, and curl for the healthcheck.
+FROM eclipse-temurin:17-jre
+RUN apt-get update && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --create-home --home-dir /var/lib/hardmine hardmine
+COPY --from=build /src/target/hardmine.jar /opt/hardmine/hardmine.jar
+COPY deploy/hardmine.properties /etc/hardmine/hardmine.properties
+# ND4J unpacks its native libraries under the user's home (~/.javacpp/cache); Kafka Streams keeps
+# its state under /var/lib/hardmine/streams.
+USER hardmine
+WORKDIR /var/lib/hardmine
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+    CMD curl -fsS http://127.0.0.1:8080/health || exit 1
+ENTRYPOINT ["java", "-jar", "/opt/hardmine/hardmine.jar"]
+CMD ["run", "--config", "/etc/hardmine/hardmine.properties", "--http-bind", "0.0.0.0"]

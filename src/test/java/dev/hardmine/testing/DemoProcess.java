@@ -1,0 +1,120 @@
+package dev.hardmine.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code hardmine demo} as a child process on the test's classpath, on free ports, as a user runs
+ * it: started, waited for until its ready line, stopped with SIGTERM on close.
+ */
+public final class DemoProcess implements AutoCloseable {
+    public static final Pattern READY = Pattern.compile(
+            "hardmine demo ready: kafka=(\\S+) registry=(\\S+) dashboard=(\\S+)");
+
+    private final Process process;
+    private final Path stderr;
+    private final Matcher ready;
+
+    private DemoProcess(Process process, Path stderr, Matcher ready) {
+        this.process = process;
+        this.stderr = stderr;
+        this.ready = ready;
+    }
+
+    /**
+     * Starts {@code demo --kafka-port P --registry-port P --http-port P ARGS…} (three free ports)
+     * with {@code env} added to the environment, and waits up to 60 s for its ready line.
+     *
+     * @param dir a directory of the test's own: the demo's temporary directory and its stderr go there
+     */
+    public static DemoProcess start(Path dir, Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp")),
+                "-cp", System.getProperty("java.class.path"),
+                "dev.hardmine.cli.HardmineCommand", "demo",
+                "--kafka-port", "" + freePort(), "--registry-port", "" + freePort(), "--http-port", "" + freePort()));
+        cmd.addAll(List.of(args));
+        Path stderr = dir.resolve("demo.stderr");
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(stderr.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
+        String line = lines(p).poll(60, TimeUnit.SECONDS);
+        Matcher m = line == null ? null : READY.matcher(line);
+        if (m == null || !m.matches()) {
+            p.destroyForcibly();
+            throw new IllegalStateException("no ready line within 60 s (got " + line + "); stderr:\n"
+                    + Files.readString(stderr));
+        }
+        return new DemoProcess(p, stderr, m);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The lines a process writes to its standard output, as they come, read by a daemon thread. */
+    public static BlockingQueue<String> lines(Process p) {
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return lines;
+    }
+
+    public String bootstrapServers() {
+        return ready.group(1);
+    }
+
+    public String registryUrl() {
+        return ready.group(2);
+    }
+
+    /** The dashboard's URL, ending in {@code /}. */
+    public String httpUrl() {
+        return ready.group(3);
+    }
+
+    public String stderr() {
+        try {
+            return Files.readString(stderr);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** SIGTERM, then up to 15 s for the demo's orderly stop (forcibly after that). */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
