@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.MinedBatch;
-import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.mining.JobMiner;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.SharedKafkaBroker;
 import dev.hardmine.testing.SyntheticLog;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,11 +16,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -37,18 +33,11 @@ class MemoryRestartIntegrationTest {
     private static final int BEFORE_RESTART = 6;
     private static final int AFTER_RESTART = 4;
 
-    @TempDir
-    Path tmp;
     private LiveMining live;
 
     @BeforeEach
-    void slice(EmbeddedKafkaBroker kafka) {
-        live = LiveMining.withMockRegistry(kafka, tmp);
-    }
-
-    @AfterEach
-    void close() {
-        live.close();
+    void slice(LiveMining live) {
+        this.live = live; // closed by the extension when the test ends
     }
 
     @ParameterizedTest(name = "state directory {0}, memory.per-identity {1}")

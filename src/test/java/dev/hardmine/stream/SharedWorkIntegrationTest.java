@@ -5,11 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.MinedBatch;
-import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.SharedKafkaBroker;
 import dev.hardmine.testing.SyntheticLog;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,12 +17,10 @@ import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two instances of one application share the jobs, partition by partition; when one stops, the
@@ -35,18 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
 class SharedWorkIntegrationTest {
     private static final int ROUND = 4;
 
-    @TempDir
-    Path tmp;
     private LiveMining live;
 
     @BeforeEach
-    void slice(EmbeddedKafkaBroker kafka) {
-        live = LiveMining.withMockRegistry(kafka, tmp);
-    }
-
-    @AfterEach
-    void close() {
-        live.close();
+    void slice(LiveMining live) {
+        this.live = live; // closed by the extension when the test ends
     }
 
     @Test

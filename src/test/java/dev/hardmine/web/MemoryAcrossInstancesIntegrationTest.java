@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.EmbeddingBatch;
-import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.stream.MinerService;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.SharedKafkaBroker;
@@ -15,7 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,12 +21,10 @@ import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.state.HostInfo;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two instances of one application, each with its HTTP side as its {@code application.server}:
@@ -40,19 +36,12 @@ import org.junit.jupiter.api.io.TempDir;
 class MemoryAcrossInstancesIntegrationTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path tmp;
     private final HttpClient http = HttpClient.newHttpClient();
     private LiveMining live;
 
     @BeforeEach
-    void slice(EmbeddedKafkaBroker kafka) {
-        live = LiveMining.withMockRegistry(kafka, tmp);
-    }
-
-    @AfterEach
-    void close() {
-        live.close();
+    void slice(LiveMining live) {
+        this.live = live; // closed by the extension when the test ends
     }
 
     private WebServer instance(Properties base, List<MinerService> services) throws Exception {
