@@ -39,9 +39,10 @@ import org.openqa.selenium.support.ui.Select;
 
 /**
  * The live dashboard in a real headless browser (Debian's chromium through its chromium-driver,
- * which {@code .ci/run} installs) during a demo with two jobs: every chart is drawn with data,
- * the numbers move without a reload, the job picker switches job, and a screenshot is saved to
- * {@code target/dashboard.png} (the README's picture is such a screenshot).
+ * which {@code .ci/run} installs) during a demo with two jobs and a token: every chart is drawn
+ * with data, the numbers move without a reload, the job picker switches job, and a screenshot is
+ * saved to {@code target/dashboard.png} (the README's picture is such a screenshot). The page gets
+ * the token from its address, as a user opening {@code http://HOST:PORT/#token=TOKEN} gives it.
  */
 class DashboardBrowserTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,6 +51,7 @@ class DashboardBrowserTest {
     private static final List<String> CHARTS = List.of("losses", "hardness", "distances", "throughput", "latency",
             "memory", "staleness", "lag", "deadletters", "gap-histogram");
 
+    private static final String TOKEN = "browser-test-token";
     private static Demo demo;
     private static ChromeDriver browser;
 
@@ -60,7 +62,7 @@ class DashboardBrowserTest {
                 .isTrue();
         demo = Demo.start(new Demo.Settings(0, 0, 0, "127.0.0.1", null, true,
                 new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(150), 11), 2,
-                300, 6, 32, 300, MiningSettings.defaults(), MemoryLimits.defaults(), null, null));
+                300, 6, 32, 300, MiningSettings.defaults(), MemoryLimits.defaults(), null, TOKEN));
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
@@ -102,7 +104,8 @@ class DashboardBrowserTest {
 
     @Test
     void chartsDrawLiveDataTheNumbersMoveAndTheJobPickerSwitchesJob() throws Exception {
-        browser.get(demo.dashboardUrl());
+        assertThat(status("api/jobs", null)).isEqualTo(401);
+        browser.get(demo.dashboardUrl() + "#token=" + TOKEN);
 
         // Every chart drawn, with data, on a canvas of the charting library.
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
@@ -137,7 +140,8 @@ class DashboardBrowserTest {
             assertThat(points("losses")).isPositive();
             assertThat(points("gap-histogram")).isPositive();
         });
-        assertThat(browser.getCurrentUrl()).as("no reload").isEqualTo(demo.dashboardUrl());
+        assertThat(browser.getCurrentUrl()).as("no reload, and the token out of the address bar")
+                .isEqualTo(demo.dashboardUrl());
         String otherJobWindows = get("api/jobs/" + other + "/stats?since=0");
         assertThat(JSON.readTree(otherJobWindows)).isNotEmpty();
 
@@ -154,10 +158,20 @@ class DashboardBrowserTest {
         assertThat(errors).as("errors in the browser's console").isEmpty();
     }
 
+    private static HttpResponse<String> request(String path, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(demo.dashboardUrl() + path));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int status(String path, String token) throws Exception {
+        return request(path, token).statusCode();
+    }
+
     private static String get(String path) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(demo.dashboardUrl() + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = request(path, TOKEN);
         assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
         return r.body();
     }
