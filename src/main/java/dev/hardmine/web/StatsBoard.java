@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,9 +16,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +39,7 @@ public final class StatsBoard implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Consumer<MiningStats>> listeners = new CopyOnWriteArrayList<>();
     private Thread reader;
+    private volatile KafkaConsumer<String, MiningStats> consumer;
 
     /** A board that is filled through {@link #add}. */
     public StatsBoard() {
@@ -49,7 +54,7 @@ public final class StatsBoard implements AutoCloseable {
     public static StatsBoard following(Map<String, Object> clientProperties, String statsTopic,
                                        SchemaRegistryClient registry) {
         StatsBoard board = new StatsBoard();
-        Map<String, Object> props = new java.util.HashMap<>(clientProperties);
+        Map<String, Object> props = new HashMap<>(clientProperties);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // the miner creates its topics with their partition counts; a reader must not create them first
@@ -60,22 +65,65 @@ public final class StatsBoard implements AutoCloseable {
         return board;
     }
 
+    /**
+     * Follows the topic until closed. A failure (the broker or the registry out of reach, say)
+     * is logged and the reading starts over 2 s later where it stopped; a record that cannot be
+     * decoded is logged and skipped. The board outlives both: the dashboard shows what it has.
+     */
     private void read(Map<String, Object> props, String topic, SchemaRegistryClient registry) {
-        try (KafkaConsumer<String, MiningStats> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
-                new AvroDeserializer<>(MiningStats.class, registry))) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            while (running.get() && partitions.isEmpty()) {
-                for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
-                    partitions.add(new TopicPartition(topic, p.partition()));
+        Map<TopicPartition, Long> next = new HashMap<>();
+        while (running.get()) {
+            try (KafkaConsumer<String, MiningStats> c = new KafkaConsumer<>(props, new StringDeserializer(),
+                    new AvroDeserializer<>(MiningStats.class, registry))) {
+                consumer = c;
+                if (running.get()) {
+                    follow(c, topic, next);
                 }
-                if (partitions.isEmpty()) {
-                    Thread.sleep(200); // the topic does not exist yet
+            } catch (WakeupException e) {
+                return; // closing
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                if (!running.get()) {
+                    return;
                 }
+                LOG.warn("stats board: reading {} failed, starting over in 2 s: {}", topic, e.toString());
+                try {
+                    Thread.sleep(2_000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            } finally {
+                consumer = null;
             }
-            consumer.assign(partitions);
-            long since = System.currentTimeMillis() - KEEP_MS;
-            Map<TopicPartition, Long> query = new java.util.HashMap<>();
-            partitions.forEach(tp -> query.put(tp, since));
+        }
+    }
+
+    /** Reads the topic's partitions from {@code next} (else from an hour ago) on, recording where it is. */
+    private void follow(KafkaConsumer<String, MiningStats> consumer, String topic, Map<TopicPartition, Long> next)
+            throws InterruptedException {
+        List<TopicPartition> partitions = new ArrayList<>();
+        while (running.get() && partitions.isEmpty()) {
+            for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
+                partitions.add(new TopicPartition(topic, p.partition()));
+            }
+            if (partitions.isEmpty()) {
+                Thread.sleep(200); // the topic does not exist yet
+            }
+        }
+        consumer.assign(partitions);
+        Map<TopicPartition, Long> query = new HashMap<>();
+        long since = System.currentTimeMillis() - KEEP_MS;
+        for (TopicPartition tp : partitions) {
+            if (next.containsKey(tp)) {
+                consumer.seek(tp, next.get(tp));
+            } else {
+                query.put(tp, since);
+            }
+        }
+        if (!query.isEmpty()) {
             consumer.offsetsForTimes(query).forEach((tp, o) -> {
                 if (o != null) {
                     consumer.seek(tp, o.offset());
@@ -83,18 +131,23 @@ public final class StatsBoard implements AutoCloseable {
                     consumer.seekToEnd(List.of(tp));
                 }
             });
-            while (running.get()) {
-                for (ConsumerRecord<String, MiningStats> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (r.value() != null) {
-                        add(r.value());
-                    }
-                }
+        }
+        while (running.get()) {
+            ConsumerRecords<String, MiningStats> records;
+            try {
+                records = consumer.poll(Duration.ofMillis(200));
+            } catch (RecordDeserializationException e) {
+                LOG.warn("stats board: skipping the record at {}@{} that cannot be read: {}", e.topicPartition(),
+                        e.offset(), e.getMessage());
+                consumer.seek(e.topicPartition(), e.offset() + 1);
+                next.put(e.topicPartition(), e.offset() + 1);
+                continue;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            if (running.get()) {
-                LOG.error("stats board stopped reading", e);
+            for (ConsumerRecord<String, MiningStats> r : records) {
+                if (r.value() != null) {
+                    add(r.value());
+                }
+                next.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
             }
         }
     }
@@ -102,6 +155,10 @@ public final class StatsBoard implements AutoCloseable {
     /** Calls the listener with every window record added from now on, on the adding thread. */
     public void addListener(Consumer<MiningStats> listener) {
         listeners.add(listener);
+    }
+
+    public void removeListener(Consumer<MiningStats> listener) {
+        listeners.remove(listener);
     }
 
     /** Adds a window's record; a newer version of the job's latest window replaces it. */
@@ -143,6 +200,10 @@ public final class StatsBoard implements AutoCloseable {
         running.set(false);
         if (reader == null) {
             return;
+        }
+        KafkaConsumer<String, MiningStats> c = consumer;
+        if (c != null) {
+            c.wakeup(); // a poll or a metadata wait returns at once
         }
         try {
             reader.join(5_000);

@@ -23,10 +23,14 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +63,7 @@ import org.slf4j.LoggerFactory;
 public final class WebServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Open event streams at most; each holds a thread of the server's pool. */
+    /** Open event streams at most; each holds a thread of the stream pool. */
     static final int MAX_STREAMS = 16;
     private static final long KEEP_ALIVE_SECONDS = 15;
     private static final String UPLOT = "/META-INF/resources/webjars/uplot/1.6.30/dist/";
@@ -91,6 +95,8 @@ public final class WebServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService pool;
+    /** Threads of the event streams, apart: streams never hold up a probe, a scrape or the API. */
+    private final ExecutorService streamPool;
     private final ScheduledExecutorService sampler;
     private final StatsBoard board;
     /** The token, and its SHA-256 that requests are checked against; null when the API is open. */
@@ -101,6 +107,8 @@ public final class WebServer implements AutoCloseable {
     private final Semaphore streamSlots = new Semaphore(MAX_STREAMS);
     private final ServiceHistory history = new ServiceHistory();
     private final HttpClient peers = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final java.util.function.Consumer<MiningStats> statsListener =
+            s -> events.publish(s.getJobId(), "stats", write(toJson(s)));
     private volatile MinerView miner = MinerView.STARTING;
     private volatile boolean closed;
 
@@ -110,10 +118,11 @@ public final class WebServer implements AutoCloseable {
         this.tokenDigest = token == null ? null : sha256(token);
         this.metrics = options.metrics();
         server = HttpServer.create(new InetSocketAddress(options.bind(), options.port()), 0);
-        pool = Executors.newFixedThreadPool(MAX_STREAMS + 4, daemon("http"));
+        pool = Executors.newFixedThreadPool(4, daemon("http"));
+        streamPool = Executors.newFixedThreadPool(MAX_STREAMS, daemon("http-events"));
         server.setExecutor(pool);
         server.createContext("/", this::handle);
-        board.addListener(s -> events.publish(s.getJobId(), "stats", write(toJson(s))));
+        board.addListener(statsListener);
         sampler = Executors.newSingleThreadScheduledExecutor(daemon("http-sampler"));
         long every = options.sampleEvery().toMillis();
         sampler.scheduleAtFixedRate(this::sample, every, every, TimeUnit.MILLISECONDS);
@@ -172,30 +181,34 @@ public final class WebServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
-            try {
-                route(ex);
-            } catch (IllegalArgumentException e) {
-                sendJson(ex, 400, JSON.createObjectNode().put("error", e.getMessage()));
-            } catch (InvalidStateStoreException e) {
-                sendJson(ex, 503, JSON.createObjectNode().put("error", "not queryable yet: " + e.getMessage()));
+        boolean handedOver = false;
+        try {
+            handedOver = route(ex);
+        } catch (IllegalArgumentException e) {
+            sendJson(ex, 400, JSON.createObjectNode().put("error", e.getMessage()));
+        } catch (InvalidStateStoreException e) {
+            sendJson(ex, 503, JSON.createObjectNode().put("error", "not queryable yet: " + e.getMessage()));
+        } finally {
+            if (!handedOver) {
+                ex.close();
             }
         }
     }
 
-    private void route(HttpExchange ex) throws IOException {
+    /** Answers the request; true when an event stream took the exchange over (it closes it). */
+    private boolean route(HttpExchange ex) throws IOException {
         if (!"GET".equals(ex.getRequestMethod())) {
             sendJson(ex, 405, JSON.createObjectNode().put("error", "method not allowed"));
-            return;
+            return false;
         }
         URI uri = ex.getRequestURI();
-        String path = uri.getPath();
+        String path = uri.getRawPath(); // job ids are decoded once, by jobIn: they may hold '/', '%' or '+'
         Map<String, String> query = query(uri.getRawQuery());
         if ((path.startsWith("/api/") || path.equals("/metrics")) && !authorized(ex, path, query)) {
             ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"hardmine\"");
             sendJson(ex, 401, JSON.createObjectNode()
                     .put("error", "unauthorized: send the header Authorization: Bearer TOKEN"));
-            return;
+            return false;
         }
         if (path.equals("/") || path.equals("/index.html")) {
             sendResource(ex, "/web/index.html", "text/html; charset=utf-8");
@@ -214,7 +227,7 @@ public final class WebServer implements AutoCloseable {
         } else if (path.equals("/api/service")) {
             sendJson(ex, 200, service(since(query)));
         } else if (path.equals("/api/events")) {
-            stream(ex, query.get("job"));
+            return stream(ex, query.get("job"));
         } else if (path.startsWith("/api/jobs/") && path.endsWith("/stats")) {
             ArrayNode out = JSON.createArrayNode();
             board.stats(jobIn(path, "/stats"), since(query)).forEach(s -> out.add(toJson(s)));
@@ -224,6 +237,7 @@ public final class WebServer implements AutoCloseable {
         } else {
             sendJson(ex, 404, JSON.createObjectNode().put("error", "not found"));
         }
+        return false;
     }
 
     /**
@@ -301,18 +315,21 @@ public final class WebServer implements AutoCloseable {
         }
         boolean complete = true;
         if (!localOnly) {
+            Map<String, CompletableFuture<HttpResponse<String>>> asked = new LinkedHashMap<>();
             for (String peer : m.otherInstances()) {
+                asked.put(peer, askPeer(peer, job)); // all at once: the slowest, not the sum, bounds the answer
+            }
+            for (Map.Entry<String, CompletableFuture<HttpResponse<String>>> a : asked.entrySet()) {
+                String peer = a.getKey();
                 MemorySummary part;
                 try {
-                    part = askPeer(peer, job);
-                } catch (IOException e) {
-                    LOG.warn("memory of job {}: instance {} did not answer: {}", job, peer, e.toString());
-                    instances.addObject().put("instance", peer).put("error", e.getMessage());
+                    part = partOf(a.getValue().join());
+                } catch (CompletionException | IOException e) {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    LOG.warn("memory of job {}: instance {} did not answer: {}", job, peer, cause.toString());
+                    instances.addObject().put("instance", peer).put("error", String.valueOf(cause.getMessage()));
                     complete = false;
                     continue;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
                 }
                 if (part != null) {
                     instances.add(part(peer, part));
@@ -332,14 +349,18 @@ public final class WebServer implements AutoCloseable {
         sendJson(ex, 200, out);
     }
 
-    private MemorySummary askPeer(String peer, String job) throws IOException, InterruptedException {
+    private CompletableFuture<HttpResponse<String>> askPeer(String peer, String job) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + peer + "/api/jobs/"
                         + URLEncoder.encode(job, StandardCharsets.UTF_8).replace("+", "%20") + "/memory?scope=local"))
                 .timeout(Duration.ofSeconds(5));
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
-        HttpResponse<String> response = peers.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return peers.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** An instance's answer for its part of a memory: null when it holds none (404). */
+    private static MemorySummary partOf(HttpResponse<String> response) throws IOException {
         if (response.statusCode() == 404) {
             return null;
         }
@@ -368,12 +389,26 @@ public final class WebServer implements AutoCloseable {
      * every {@value #KEEP_ALIVE_SECONDS} s otherwise. Ends when the client goes, the server closes,
      * or the client falls {@value EventHub#QUEUE} events behind.
      */
-    private void stream(HttpExchange ex, String job) throws IOException {
+    private boolean stream(HttpExchange ex, String job) throws IOException {
         if (!streamSlots.tryAcquire()) {
             sendJson(ex, 503, JSON.createObjectNode().put("error", "too many event streams open"));
-            return;
+            return false;
         }
-        try (EventHub.Subscription subscription = events.subscribe(job)) {
+        EventHub.Subscription subscription = events.subscribe(job);
+        try {
+            streamPool.execute(() -> follow(ex, subscription));
+            return true;
+        } catch (RejectedExecutionException e) { // closing
+            subscription.close();
+            streamSlots.release();
+            sendJson(ex, 503, JSON.createObjectNode().put("error", "closing"));
+            return false;
+        }
+    }
+
+    /** Writes a stream's events, on a thread of the stream pool, until it ends; then closes the exchange. */
+    private void follow(HttpExchange ex, EventHub.Subscription subscription) {
+        try (ex; subscription) {
             ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
             ex.getResponseHeaders().set("Cache-Control", "no-store");
             ex.sendResponseHeaders(200, 0);
@@ -399,9 +434,10 @@ public final class WebServer implements AutoCloseable {
         return events.open();
     }
 
-    private static String jobIn(String path, String suffix) {
-        return URLDecoder.decode(path.substring("/api/jobs/".length(), path.length() - suffix.length()),
-                StandardCharsets.UTF_8);
+    /** The job id of {@code /api/jobs/{id}SUFFIX}, percent-decoded; a '+' in a path is a plus. */
+    private static String jobIn(String rawPath, String suffix) {
+        String raw = rawPath.substring("/api/jobs/".length(), rawPath.length() - suffix.length());
+        return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     private static Map<String, String> query(String raw) {
@@ -483,6 +519,7 @@ public final class WebServer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        board.removeListener(statsListener);
         sampler.shutdownNow();
         events.close();
         // Let the event streams end their responses (a last chunk) before the connections close.
@@ -496,5 +533,6 @@ public final class WebServer implements AutoCloseable {
         }
         server.stop(0);
         pool.shutdownNow();
+        streamPool.shutdownNow();
     }
 }

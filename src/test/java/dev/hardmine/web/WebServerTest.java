@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.stream.MemorySummary;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -26,6 +28,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class WebServerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -142,6 +146,19 @@ class WebServerTest {
         assertThat(recent.get(0).get("mean_d_an").asDouble()).isEqualTo(1.3);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"a+b", "50%off", "x/y", "with space", "ünï"})
+    void jobIdsAreDecodedOnceWhateverTheyHold(String job) throws Exception {
+        board.add(window(job, 10_000, 7));
+        memory.put(job, new MemorySummary(3, 1, 0, 2, 4));
+        String encoded = URLEncoder.encode(job, StandardCharsets.UTF_8).replace("+", "%20");
+        JsonNode stats = JSON.readTree(get("api/jobs/" + encoded + "/stats").body());
+        assertThat(stats).extracting(n -> n.get("job_id").asText()).containsExactly(job);
+        HttpResponse<String> m = get("api/jobs/" + encoded + "/memory");
+        assertThat(m.statusCode()).as(m.body()).isEqualTo(200);
+        assertThat(JSON.readTree(m.body()).get("job_id").asText()).isEqualTo(job);
+    }
+
     @Test
     void badSinceIsA400AndAnUnknownPathA404() throws Exception {
         assertThat(get("api/jobs/job/stats?since=yesterday").statusCode()).isEqualTo(400);
@@ -246,9 +263,11 @@ class WebServerTest {
         assertThat(last.get("consumer_lag").asLong()).isEqualTo(42);
         assertThat(last.get("dead_letters").asLong()).isEqualTo(3);
         assertThat(service.get("dead_letters_by_reason").get("truncated").asLong()).isEqualTo(2);
-        long lastAt = last.get("at").asLong();
-        assertThat(JSON.readTree(get("api/service?since=" + lastAt).body()).get("samples"))
-                .allSatisfy(later -> assertThat(later.get("at").asLong()).isGreaterThan(lastAt));
+        // since= keeps the samples taken after it: from the second sample on.
+        long firstAt = service.get("samples").get(0).get("at").asLong();
+        JsonNode later = JSON.readTree(get("api/service?since=" + firstAt).body()).get("samples");
+        assertThat(later).isNotEmpty();
+        assertThat(later.get(0).get("at").asLong()).isEqualTo(service.get("samples").get(1).get("at").asLong());
     }
 
     @Test
@@ -288,6 +307,24 @@ class WebServerTest {
         server.close();
         await().atMost(Duration.ofSeconds(10)).until(() -> !reader.isAlive());
         assertThat(endedCleanly).as("the stream ends with its last chunk: " + lines).isTrue();
+    }
+
+    @Test
+    void openEventStreamsAreBoundedAndNeverHoldUpProbesOrTheApi() throws Exception {
+        List<HttpResponse<Stream<String>>> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < WebServer.MAX_STREAMS; i++) {
+                open.add(http.send(HttpRequest.newBuilder(URI.create(server.url() + "api/events")).build(),
+                        HttpResponse.BodyHandlers.ofLines()));
+                assertThat(open.get(i).statusCode()).isEqualTo(200);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.openStreams() == WebServer.MAX_STREAMS);
+            assertThat(get("api/events").statusCode()).as("one stream too many").isEqualTo(503);
+            assertThat(get("health").statusCode()).isEqualTo(200);
+            assertThat(get("api/jobs").statusCode()).isEqualTo(200);
+        } finally {
+            open.forEach(r -> r.body().close());
+        }
     }
 
     @Test
