@@ -49,6 +49,8 @@ const state = {
   charts: new Map(),  // id -> { plot, def, el }
   histogram: null,
   events: null,
+  loads: 0,
+  retry: 1000,
   dirty: false,
 };
 
@@ -90,6 +92,10 @@ async function api(path) {
     throw error;
   }
   return response.json();
+}
+
+function showError(e) {
+  setStatus(e.message, "error");
 }
 
 function setStatus(text, kind) {
@@ -248,7 +254,10 @@ function fmt(v, digits = 3) {
 
 function renderTiles() {
   const w = latestWindow();
-  if (w) {
+  if (!w) {
+    for (const id of ["kpi-batches", "kpi-hard", "kpi-loss", "kpi-latency", "kpi-window"]) $(id).textContent = "–";
+    if (!state.memory) $("kpi-memory").textContent = "–";
+  } else {
     $("kpi-batches").textContent = fmt(w.batches / windowSeconds(w));
     const hs = frac(w, w.hard + w.semi_hard);
     $("kpi-hard").textContent = hs == null ? "–" : (100 * hs).toFixed(1) + "%";
@@ -258,7 +267,9 @@ function renderTiles() {
     $("kpi-window").title = new Date(w.window_start).toLocaleTimeString();
     if (!state.memory) $("kpi-memory").textContent = fmt(w.memory_size);
   }
-  if (state.memory) {
+  if (!state.memory) {
+    $("kpi-memory-steps").textContent = "";
+  } else {
     const m = state.memory;
     $("kpi-memory").textContent = `${fmt(m.size)} / ${fmt(m.identities)} ids`;
     $("kpi-memory-steps").textContent = m.size > 0 ? `steps ${m.oldest_step}–${m.newest_step}` : "empty";
@@ -290,7 +301,7 @@ async function loadJobs() {
   }
   if (!state.job && jobs.length) {
     const wanted = new URLSearchParams(location.search).get("job");
-    selectJob(jobs.some((j) => j.job_id === wanted) ? wanted : jobs[0].job_id);
+    await selectJob(jobs.some((j) => j.job_id === wanted) ? wanted : jobs[0].job_id);
   }
   return jobs.length;
 }
@@ -317,12 +328,13 @@ async function selectJob(job) {
 async function loadJob() {
   const job = state.job;
   if (!job) return;
+  const load = ++state.loads; // a later load (another job or range) wins over this one
   const since = Date.now() - state.range;
   const [stats, service] = await Promise.all([
     api(`api/jobs/${encodeURIComponent(job)}/stats?since=${since}`),
     api(`api/service?since=${since}`),
   ]);
-  if (job !== state.job) return;
+  if (load !== state.loads) return;
   state.windows = new Map(stats.map((w) => [w.window_start, w]));
   state.service = service.samples;
   state.reasons = service.dead_letters_by_reason;
@@ -349,15 +361,26 @@ function connect() {
   state.events = events;
   events.onopen = () => {
     setStatus("live", "live");
+    state.retry = 1000;
     // Catch up on whatever happened while the stream was down.
-    loadJobs().then(() => loadJob()).catch((e) => setStatus(e.message, "error"));
+    loadJobs().then(() => loadJob()).catch(showError);
   };
-  events.onerror = () => setStatus("reconnecting…", "error");
+  events.onerror = () => {
+    setStatus("reconnecting…", "error");
+    if (events.readyState !== EventSource.CLOSED) return; // the browser retries by itself
+    // Refused (401 without a valid token, 503 with too many streams): EventSource gives up, so ask
+    // the API why (a 401 shows the token form), then try again a little later.
+    api("api/jobs").catch(showError);
+    if ($("login").hidden) {
+      setTimeout(connect, state.retry);
+      state.retry = Math.min(30000, state.retry * 2);
+    }
+  };
   events.addEventListener("stats", (e) => {
     const w = JSON.parse(e.data);
     addJobOption(w.job_id);
     if (!state.job) {
-      selectJob(w.job_id);
+      selectJob(w.job_id).catch(showError);
     } else if (w.job_id === state.job) {
       state.windows.set(w.window_start, w);
       const cutoff = Date.now() - 3600000;
@@ -379,10 +402,10 @@ function connect() {
 function start() {
   CHARTS.forEach(makeChart);
   makeHistogram();
-  $("job").addEventListener("change", (e) => selectJob(e.target.value).catch((err) => setStatus(err.message, "error")));
+  $("job").addEventListener("change", (e) => selectJob(e.target.value).catch(showError));
   $("range").addEventListener("change", (e) => {
     state.range = Number(e.target.value);
-    loadJob().catch((err) => setStatus(err.message, "error"));
+    loadJob().catch(showError);
   });
   $("login").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -399,6 +422,7 @@ function start() {
   setInterval(loadMemory, 5000);
   setInterval(scheduleRender, 2000); // the rates of the window in progress change with the clock
   connect();
+  loadJobs().catch(showError); // also shows the token form at once when the API asks for one
 }
 
 start();

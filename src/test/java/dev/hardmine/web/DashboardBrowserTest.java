@@ -41,8 +41,9 @@ import org.openqa.selenium.support.ui.Select;
  * The live dashboard in a real headless browser (Debian's chromium through its chromium-driver,
  * which {@code .ci/run} installs) during a demo with two jobs and a token: every chart is drawn
  * with data, the numbers move without a reload, the job picker switches job, and a screenshot is
- * saved to {@code target/dashboard.png} (the README's picture is such a screenshot). The page gets
- * the token from its address, as a user opening {@code http://HOST:PORT/#token=TOKEN} gives it.
+ * saved to {@code target/dashboard.png} (the README's picture is such a screenshot). The page
+ * takes a token from its address ({@code http://HOST:PORT/#token=TOKEN}) and asks for another
+ * when the API refuses it.
  */
 class DashboardBrowserTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -105,7 +106,15 @@ class DashboardBrowserTest {
     @Test
     void chartsDrawLiveDataTheNumbersMoveAndTheJobPickerSwitchesJob() throws Exception {
         assertThat(status("api/jobs", null)).isEqualTo(401);
-        browser.get(demo.dashboardUrl() + "#token=" + TOKEN);
+        // A wrong token in the address: the page asks for the right one.
+        browser.get(demo.dashboardUrl() + "#token=wrong");
+        WebElement login = browser.findElement(By.id("login"));
+        await().atMost(Duration.ofSeconds(15)).until(login::isDisplayed);
+        browser.findElement(By.id("token")).sendKeys(TOKEN);
+        login.submit();
+        await().atMost(Duration.ofSeconds(15)).until(() -> !login.isDisplayed());
+        assertThat(browser.manage().logs().get(LogType.BROWSER).getAll()).as("the refusals of the wrong token")
+                .allSatisfy(e -> assertThat(e.getMessage()).contains("401"));
 
         // Every chart drawn, with data, on a canvas of the charting library.
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
