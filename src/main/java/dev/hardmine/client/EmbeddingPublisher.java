@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,8 +33,10 @@ import org.apache.kafka.common.errors.InterruptException;
  *
  * <p>Each call becomes one {@code EmbeddingBatch} record on the embeddings topic (default
  * {@code hardmine.embeddings}), key = job id, value in the Confluent wire format through the schema
- * registry, {@code produced_at} = now, {@code batch_id} = {@code <worker>-<step>} (a second batch
- * at the same step gets {@code <worker>-<step>.1}, and so on). The producer is idempotent with
+ * registry, {@code produced_at} = now, {@code batch_id} unique among this publisher's batches:
+ * {@code <worker>-<step>} for the first batch of a step, {@code <worker>-<step>.<n>} for any
+ * later batch of a step already published (steps 5, 4, 5 give {@code w-5}, {@code w-4},
+ * {@code w-5.1}), where {@code n} counts such repeats across the publisher from 1. The producer is idempotent with
  * {@code acks=all}, so a retried send neither loses nor duplicates a batch.
  *
  * <p><b>Backpressure.</b> At most {@code maxInFlightBatches} batches are sent but not yet
@@ -59,9 +62,13 @@ public final class EmbeddingPublisher implements AutoCloseable {
     private final int maxInFlight;
     private final Semaphore inFlight;
     private final AtomicLong newestStep = new AtomicLong(-1);
-    private final Object batchIds = new Object();
-    private long lastStep = Long.MIN_VALUE;
-    private int atLastStep;
+    /**
+     * The steps published so far, as runs of consecutive steps (first step → last step), so that
+     * a training run's usual 0, 1, 2, … takes a single entry. Guarded by itself.
+     */
+    private final TreeMap<Long, Long> publishedSteps = new TreeMap<>();
+    /** Batches published at a step already published; guarded by {@link #publishedSteps}. */
+    private long repeats;
     private volatile boolean closed;
 
     private EmbeddingPublisher(Builder b) {
@@ -217,12 +224,15 @@ public final class EmbeddingPublisher implements AutoCloseable {
     }
 
     private String batchId(long step) {
-        synchronized (batchIds) {
-            if (step == lastStep) {
-                return workerId + "-" + step + "." + (++atLastStep);
+        synchronized (publishedSteps) {
+            Map.Entry<Long, Long> run = publishedSteps.floorEntry(step);
+            if (run != null && run.getValue() >= step) {
+                return workerId + "-" + step + "." + (++repeats);
             }
-            lastStep = step;
-            atLastStep = 0;
+            // A new step: extend the run ending just below it, and join the run starting just above.
+            long first = run != null && run.getValue() == step - 1 ? run.getKey() : step;
+            Long nextLast = step == Long.MAX_VALUE ? null : publishedSteps.remove(step + 1);
+            publishedSteps.put(first, nextLast != null ? nextLast : step);
             return workerId + "-" + step;
         }
     }

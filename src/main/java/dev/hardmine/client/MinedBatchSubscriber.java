@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -22,9 +25,17 @@ import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.InvalidGroupIdException;
+import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
@@ -60,6 +71,13 @@ import org.slf4j.LoggerFactory;
  * caller's thread (one thread at a time). Push: {@link #start(Consumer)} runs the callback on a
  * thread of the subscriber's own. {@link #close()} stops either within {@link #CLOSE_TIMEOUT}.
  *
+ * <p><b>Errors.</b> In pull style an error of the Kafka consumer is thrown to the caller of
+ * {@code poll}. In push style the subscriber's thread logs it and goes on: a retriable one (a
+ * fetch that failed, a leader that moved, any other {@link KafkaException}) is retried after a pause
+ * growing from {@link #RETRY_BACKOFF_MIN} to {@link #RETRY_BACKOFF_MAX}; a fatal one (authentication
+ * or authorization refused, an unknown topic name or group id, the consumer closed, an error that is
+ * not Kafka's) ends delivery, and {@link #failure()} completes with it.
+ *
  * <p>A record that cannot be decoded is skipped, logged and counted ({@link #undecodable()}).
  */
 public final class MinedBatchSubscriber implements AutoCloseable {
@@ -67,9 +85,13 @@ public final class MinedBatchSubscriber implements AutoCloseable {
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration CALLBACK_POLL = Duration.ofMillis(200);
+    /** First pause of the callback thread after a retriable error; it doubles on each error in a row. */
+    public static final Duration RETRY_BACKOFF_MIN = Duration.ofMillis(100);
+    /** Longest pause of the callback thread between retries. */
+    public static final Duration RETRY_BACKOFF_MAX = Duration.ofSeconds(5);
     private static final Logger LOG = LoggerFactory.getLogger(MinedBatchSubscriber.class);
 
-    private final KafkaConsumer<String, MinedBatch> consumer;
+    private final org.apache.kafka.clients.consumer.Consumer<String, MinedBatch> consumer;
     private final ClientBuilder.Registry registry;
     private final String jobId;
     /** {@code <job>/<worker>} in own mode, null in group mode. */
@@ -84,6 +106,9 @@ public final class MinedBatchSubscriber implements AutoCloseable {
     private volatile boolean closing;
     private boolean consumerClosed;
     private volatile Thread callbackThread;
+    /** Counted down by close(), so that the callback thread's pauses end at once. */
+    private final CountDownLatch closeSignal = new CountDownLatch(1);
+    private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
 
     private MinedBatchSubscriber(Builder b) {
         this.jobId = ClientBuilder.requireText(b.jobId, "jobId");
@@ -103,7 +128,7 @@ public final class MinedBatchSubscriber implements AutoCloseable {
         }
         this.registry = b.openRegistry();
         try {
-            this.consumer = new KafkaConsumer<>(props, new Utf8KeySerde().deserializer(),
+            this.consumer = b.consumer != null ? b.consumer : new KafkaConsumer<>(props, new Utf8KeySerde().deserializer(),
                     new AvroDeserializer<>(MinedBatch.class, registry.client()));
         } catch (RuntimeException e) {
             registry.close();
@@ -242,15 +267,48 @@ public final class MinedBatchSubscriber implements AutoCloseable {
 
     /**
      * Runs {@code callback} for every mined batch on a thread of the subscriber's own until
-     * {@link #close()}. An exception from the callback is logged and the next batch is delivered.
+     * {@link #close()} or a fatal error ({@link #failure()}). A {@link RuntimeException} from the
+     * callback is logged and the next batch is delivered; an {@link Error} ends delivery like a fatal
+     * error. No batch is delivered once {@code close()} has begun, and the callback may call
+     * {@code close()} itself.
      */
     public synchronized void start(Consumer<MinedBatch> callback) {
+        Objects.requireNonNull(callback, "callback");
         if (callbackThread != null || closing) {
             throw new IllegalStateException(closing ? "the subscriber is closed" : "the subscriber is already started");
         }
-        Thread thread = new Thread(() -> {
+        Thread thread = new Thread(() -> deliver(callback), "hardmine-mined-" + jobId);
+        thread.setDaemon(true);
+        callbackThread = thread;
+        thread.start();
+    }
+
+    private void deliver(Consumer<MinedBatch> callback) {
+        Throwable fatal = null;
+        try {
+            long backoffMillis = 0;
             while (!closing) {
-                for (MinedBatch batch : poll(CALLBACK_POLL)) {
+                List<MinedBatch> batches;
+                try {
+                    batches = poll(CALLBACK_POLL);
+                    backoffMillis = 0;
+                } catch (RuntimeException e) {
+                    if (closing) {
+                        break;
+                    }
+                    if (isFatal(e)) {
+                        throw e;
+                    }
+                    backoffMillis = backoffMillis == 0 ? RETRY_BACKOFF_MIN.toMillis()
+                            : Math.min(2 * backoffMillis, RETRY_BACKOFF_MAX.toMillis());
+                    LOG.warn("reading mined batches of job {} failed; retrying in {} ms", jobId, backoffMillis, e);
+                    closeSignal.await(backoffMillis, TimeUnit.MILLISECONDS);
+                    continue;
+                }
+                for (MinedBatch batch : batches) {
+                    if (closing) {
+                        break;
+                    }
                     try {
                         callback.accept(batch);
                     } catch (RuntimeException e) {
@@ -258,10 +316,37 @@ public final class MinedBatchSubscriber implements AutoCloseable {
                     }
                 }
             }
-        }, "hardmine-mined-" + jobId);
-        thread.setDaemon(true);
-        callbackThread = thread;
-        thread.start();
+        } catch (InterruptedException e) {
+            fatal = e;
+            LOG.error("the mined-batch thread of job {} was interrupted; delivery stops", jobId);
+        } catch (RuntimeException | Error e) {
+            fatal = e;
+            LOG.error("delivery of the mined batches of job {} stops on a fatal error", jobId, e);
+        } finally {
+            failure.complete(fatal);
+        }
+    }
+
+    /** Whether retrying cannot help: the settings, the rights or the consumer itself are wrong. */
+    private static boolean isFatal(RuntimeException e) {
+        return !(e instanceof KafkaException)
+                || e instanceof AuthenticationException
+                || e instanceof AuthorizationException
+                || e instanceof InvalidTopicException
+                || e instanceof InvalidGroupIdException
+                || e instanceof FencedInstanceIdException
+                || e instanceof UnsupportedVersionException
+                || e instanceof InterruptException;
+    }
+
+    /**
+     * Completes when push-style delivery ({@link #start(Consumer)}) ends: with the fatal error that
+     * ended it (see <i>Errors</i> above), or with {@code null} when it ended because of
+     * {@link #close()}. Without {@code start} it completes with {@code null} on {@code close()}.
+     * After a failure the subscriber still has to be closed.
+     */
+    public CompletionStage<Throwable> failure() {
+        return failure.minimalCompletionStage();
     }
 
     /** Mined batches delivered so far (stale ones not counted). */
@@ -281,7 +366,8 @@ public final class MinedBatchSubscriber implements AutoCloseable {
 
     /**
      * Stops the callback thread (if any) and closes the consumer (leaving the group in group mode),
-     * within {@link #CLOSE_TIMEOUT} or so. A callback running at that moment finishes first.
+     * within {@link #CLOSE_TIMEOUT} or so. A callback running at that moment finishes first, unless
+     * it is the caller: from inside the callback, {@code close()} does not wait for its own thread.
      */
     @Override
     public void close() {
@@ -294,9 +380,14 @@ public final class MinedBatchSubscriber implements AutoCloseable {
             thread = callbackThread;
         }
         long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
-        consumer.wakeup();
+        closeSignal.countDown();
+        // From the callback thread nothing is polling: there is nothing to wake, nor to wait for.
+        boolean fromCallback = thread == Thread.currentThread();
+        if (!fromCallback) {
+            consumer.wakeup();
+        }
         try {
-            if (thread != null) {
+            if (thread != null && !fromCallback) {
                 thread.join(CLOSE_TIMEOUT.toMillis());
             }
             if (consumerLock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
@@ -313,6 +404,7 @@ public final class MinedBatchSubscriber implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             registry.close();
+            failure.complete(null);
         }
     }
 
@@ -323,6 +415,7 @@ public final class MinedBatchSubscriber implements AutoCloseable {
         private boolean fromBeginning;
         private long maxStalenessSteps = -1;
         private LongSupplier currentStep = () -> -1;
+        private org.apache.kafka.clients.consumer.Consumer<String, MinedBatch> consumer;
 
         private Builder() {
             super(Topics.withPrefix("hardmine.").mined());
@@ -362,6 +455,15 @@ public final class MinedBatchSubscriber implements AutoCloseable {
         /** {@link #maxStalenessSteps(long, LongSupplier)} relative to the newest step {@code publisher} has published. */
         public Builder maxStalenessSteps(long steps, EmbeddingPublisher publisher) {
             return maxStalenessSteps(steps, publisher::newestStep);
+        }
+
+        /**
+         * For tests: the consumer to read with (a {@code MockConsumer} that fails on demand) instead of
+         * one made from the settings. The subscriber closes it.
+         */
+        Builder consumer(org.apache.kafka.clients.consumer.Consumer<String, MinedBatch> consumer) {
+            this.consumer = Objects.requireNonNull(consumer, "consumer");
+            return this;
         }
 
         public MinedBatchSubscriber build() {

@@ -125,6 +125,29 @@ class EmbeddingPublisherTest {
     }
 
     @Test
+    void batchIdsStayUniqueWhenAStepComesBackAfterAnotherStep() throws Exception {
+        String topic = "client-batch-ids-" + UUID.randomUUID();
+        kafka.createTopics(1, topic);
+        long[] steps = {5, 4, 5, 5, 4, 6, 3};
+        try (EmbeddingPublisher publisher = publisher(topic).build()) {
+            for (long step : steps) {
+                publisher.publish(step, List.of("img-" + step), List.of("ann"), new float[][] {{1f}});
+            }
+            publisher.flush();
+        }
+
+        List<String> ids = new ArrayList<>();
+        try (var deserializer = new AvroDeserializer<>(EmbeddingBatch.class, SchemaRegistryClient.forUrl(registry.url()))) {
+            for (ConsumerRecord<String, byte[]> r : readAll(topic, steps.length)) {
+                ids.add(deserializer.deserialize(topic, r.value()).getBatchId());
+            }
+        }
+        // 5 and 4 are new; 5 again is the publisher's first repeat (.1), then its second (.2), and
+        // 4 again its third (.3); 6 and 3 were never published, whatever came before them.
+        assertThat(ids).containsExactly("rank-3-5", "rank-3-4", "rank-3-5.1", "rank-3-5.2", "rank-3-4.3", "rank-3-6", "rank-3-3");
+    }
+
+    @Test
     void refusesMalformedBatchesBeforeSendingAnything() {
         // Nothing is sent, so neither the broker nor the registry is reached.
         try (EmbeddingPublisher publisher = EmbeddingPublisher.builder().bootstrapServers("127.0.0.1:9")

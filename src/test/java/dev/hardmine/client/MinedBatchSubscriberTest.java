@@ -1,16 +1,20 @@
 package dev.hardmine.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.hardmine.avro.BatchStats;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Triplet;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
+import dev.hardmine.stream.Topics;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.SharedKafkaBroker;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -18,8 +22,18 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -179,6 +193,136 @@ class MinedBatchSubscriberTest {
         assertThat(callbackThread).isNotEqualTo(Thread.currentThread());
         callbackThread.join(TimeUnit.SECONDS.toMillis(1));
         assertThat(callbackThread.isAlive()).as("callback thread alive after close()").isFalse();
+    }
+
+    @Test
+    void closeFromInsideTheCallbackReturnsWithoutWaitingForItsOwnThread() throws Exception {
+        String job = "close-inside-" + UUID.randomUUID();
+        List<MinedBatch> received = new CopyOnWriteArrayList<>();
+        AtomicLong closeNanos = new AtomicLong(-1);
+        MinedBatchSubscriber mine = subscriber(job).ownBatchesOf("w-a").build();
+        try (EmbeddingPublisher a = publisher(job, "w-a")) {
+            mine.start(batch -> {
+                received.add(batch);
+                long start = System.nanoTime();
+                mine.close();
+                closeNanos.set(System.nanoTime() - start);
+            });
+            publish(a, 0);
+            publish(a, 1);
+            await().atMost(WAIT).until(() -> closeNanos.get() >= 0);
+        } finally {
+            mine.close();
+        }
+
+        // Joining its own thread, close() would wait the whole CLOSE_TIMEOUT before returning.
+        assertThat(Duration.ofNanos(closeNanos.get())).isLessThan(MinedBatchSubscriber.CLOSE_TIMEOUT);
+        assertThat(mine.failure().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(received).as("batches delivered, none after close()").hasSize(1);
+        assertThatThrownBy(() -> mine.poll(Duration.ZERO)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aCallbackThatThrowsIsLoggedAndTheNextBatchIsStillDelivered() {
+        String job = "callback-throws-" + UUID.randomUUID();
+        List<Long> steps = new CopyOnWriteArrayList<>();
+        try (MinedBatchSubscriber mine = subscriber(job).ownBatchesOf("w-a").build();
+             EmbeddingPublisher a = publisher(job, "w-a")) {
+            mine.start(batch -> {
+                steps.add(batch.getStep());
+                if (batch.getStep() == 0) {
+                    throw new IllegalStateException("the trainer's callback fails on step 0");
+                }
+            });
+            publish(a, 0);
+            publish(a, 1);
+            await().atMost(WAIT).until(() -> steps.size() >= 2);
+
+            assertThat(steps).containsExactly(0L, 1L);
+            assertThat(mine.failure().toCompletableFuture()).isNotDone();
+        }
+    }
+
+    /**
+     * A MockConsumer of a one-partition topic that fails on demand, pausing a little when it has
+     * nothing, as a broker would. Records can be added once the subscriber has assigned the partition.
+     */
+    private static final class ScriptedConsumer extends MockConsumer<String, MinedBatch> {
+        final TopicPartition partition = new TopicPartition("mined-scripted", 0);
+        private long nextOffset;
+
+        ScriptedConsumer() {
+            super("latest");
+            updatePartitions(partition.topic(), List.of(new PartitionInfo(partition.topic(), 0, Node.noNode(), new Node[0], new Node[0])));
+            updateBeginningOffsets(java.util.Map.of(partition, 0L));
+            updateEndOffsets(java.util.Map.of(partition, 0L));
+        }
+
+        void add(String key, MinedBatch batch) {
+            addRecord(new ConsumerRecord<>(partition.topic(), 0, nextOffset++, key, batch));
+        }
+
+        @Override
+        public ConsumerRecords<String, MinedBatch> poll(Duration timeout) {
+            ConsumerRecords<String, MinedBatch> records = super.poll(timeout);
+            if (records.isEmpty()) {
+                try {
+                    Thread.sleep(Math.min(20, timeout.toMillis()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return records;
+        }
+    }
+
+    private MinedBatchSubscriber scripted(String job, ScriptedConsumer consumer) {
+        return subscriber(job).topic(consumer.partition.topic()).ownBatchesOf("w-a").consumer(consumer).build();
+    }
+
+    private static MinedBatch minedBatch(String job, long step) {
+        return MinedBatch.newBuilder().setJobId(job).setBatchId("w-a-" + step).setWorkerId("w-a").setStep(step)
+                .setStrategy("batch-hard").setMargin(0.2f).setDistance("euclidean").setMinedAt(Instant.EPOCH)
+                .setTriplets(List.of())
+                .setStats(BatchStats.newBuilder().setAnchors(0).setValidAnchors(0).setHard(0).setSemiHard(0).setEasy(0)
+                        .setLossBatchHard(0).setLossSemiHard(0).setLossWeighted(0).setMeanDAp(0).setMeanDAn(0)
+                        .setMemorySize(0).setMemoryIdentities(0).setMiningMs(0).build())
+                .build();
+    }
+
+    @Test
+    void aRetriableReadErrorIsLoggedAndDeliveryGoesOnAfterAPause() {
+        String job = "retriable-" + UUID.randomUUID();
+        ScriptedConsumer consumer = new ScriptedConsumer();
+        List<Long> steps = new CopyOnWriteArrayList<>();
+        try (MinedBatchSubscriber mine = scripted(job, consumer)) {
+            consumer.setPollException(new KafkaException("the fetch failed"));
+            consumer.add(Topics.minedKey(job, "w-a"), minedBatch(job, 3));
+            mine.start(batch -> steps.add(batch.getStep()));
+            await().atMost(WAIT).until(() -> !steps.isEmpty());
+
+            assertThat(steps).containsExactly(3L);
+            assertThat(mine.failure().toCompletableFuture()).isNotDone();
+        }
+        assertThat(consumer.closed()).isTrue();
+    }
+
+    @Test
+    void aFatalReadErrorEndsDeliveryAndCompletesFailureWithIt() throws Exception {
+        String job = "fatal-" + UUID.randomUUID();
+        ScriptedConsumer consumer = new ScriptedConsumer();
+        TopicAuthorizationException refused = new TopicAuthorizationException(Set.of(consumer.partition.topic()));
+        List<Long> steps = new CopyOnWriteArrayList<>();
+        try (MinedBatchSubscriber mine = scripted(job, consumer)) {
+            consumer.setPollException(refused);
+            consumer.add(Topics.minedKey(job, "w-a"), minedBatch(job, 3));
+            mine.start(batch -> steps.add(batch.getStep()));
+            CompletableFuture<Throwable> failure = mine.failure().toCompletableFuture();
+
+            assertThat(failure.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isSameAs(refused);
+            assertThat(steps).as("nothing delivered after the fatal error").isEmpty();
+        }
+        assertThat(consumer.closed()).isTrue();
     }
 
     /** The loop of the package documentation, on this test's topics: it runs, and mined samples come back. */

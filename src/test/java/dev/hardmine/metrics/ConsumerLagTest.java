@@ -40,13 +40,14 @@ class ConsumerLagTest {
             for (int i = 0; i < 5; i++) {
                 producer.send(new ProducerRecord<>(topic, 0, "k", "v" + i));
             }
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 4; i++) {
                 producer.send(new ProducerRecord<>(topic, 1, "k", "v" + i));
             }
             producer.flush();
         }
         try (Admin admin = kafka.admin()) {
-            // Partition 0: the group has processed 2 of 5; partition 1: nothing committed, 3 records.
+            // Partition 0: the group has processed 2 of 5, lag 3; partition 1: nothing committed,
+            // 4 records, lag 4. Different lags, so that a lag reported on the wrong partition fails.
             admin.alterConsumerGroupOffsets(group, Map.of(new TopicPartition(topic, 0), new OffsetAndMetadata(2)))
                     .all().get(20, TimeUnit.SECONDS);
         }
@@ -57,7 +58,7 @@ class ConsumerLagTest {
             lag.refresh();
             PrometheusText p = PrometheusText.parse(registry.scrape());
             assertThat(p.value("hardmine_consumer_lag", "topic", topic, "partition", "0")).isEqualTo(3.0);
-            assertThat(p.value("hardmine_consumer_lag", "topic", topic, "partition", "1")).isEqualTo(3.0);
+            assertThat(p.value("hardmine_consumer_lag", "topic", topic, "partition", "1")).isEqualTo(4.0);
         }
     }
 }
