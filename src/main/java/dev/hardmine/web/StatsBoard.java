@@ -16,12 +16,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +38,7 @@ public final class StatsBoard implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Consumer<MiningStats>> listeners = new CopyOnWriteArrayList<>();
     private Thread reader;
-    private volatile KafkaConsumer<String, MiningStats> consumer;
+    private volatile KafkaConsumer<String, byte[]> consumer;
 
     /** A board that is filled through {@link #add}. */
     public StatsBoard() {
@@ -73,11 +72,11 @@ public final class StatsBoard implements AutoCloseable {
     private void read(Map<String, Object> props, String topic, SchemaRegistryClient registry) {
         Map<TopicPartition, Long> next = new HashMap<>();
         while (running.get()) {
-            try (KafkaConsumer<String, MiningStats> c = new KafkaConsumer<>(props, new StringDeserializer(),
-                    new AvroDeserializer<>(MiningStats.class, registry))) {
+            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(),
+                    new ByteArrayDeserializer())) {
                 consumer = c;
                 if (running.get()) {
-                    follow(c, topic, next);
+                    follow(c, topic, new AvroDeserializer<>(MiningStats.class, registry), next);
                 }
             } catch (WakeupException e) {
                 return; // closing
@@ -102,8 +101,8 @@ public final class StatsBoard implements AutoCloseable {
     }
 
     /** Reads the topic's partitions from {@code next} (else from an hour ago) on, recording where it is. */
-    private void follow(KafkaConsumer<String, MiningStats> consumer, String topic, Map<TopicPartition, Long> next)
-            throws InterruptedException {
+    private void follow(KafkaConsumer<String, byte[]> consumer, String topic, AvroDeserializer<MiningStats> decoder,
+                        Map<TopicPartition, Long> next) throws InterruptedException {
         List<TopicPartition> partitions = new ArrayList<>();
         while (running.get() && partitions.isEmpty()) {
             for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(10))) {
@@ -124,30 +123,29 @@ public final class StatsBoard implements AutoCloseable {
             }
         }
         if (!query.isEmpty()) {
-            consumer.offsetsForTimes(query).forEach((tp, o) -> {
-                if (o != null) {
-                    consumer.seek(tp, o.offset());
-                } else {
-                    consumer.seekToEnd(List.of(tp));
-                }
-            });
+            // The ends first: a partition with nothing of the last hour is read from its end as it
+            // was before the search, so nothing that arrives meanwhile is missed.
+            Map<TopicPartition, Long> ends = consumer.endOffsets(query.keySet());
+            consumer.offsetsForTimes(query)
+                    .forEach((tp, o) -> consumer.seek(tp, o != null ? o.offset() : ends.get(tp)));
         }
         while (running.get()) {
-            ConsumerRecords<String, MiningStats> records;
-            try {
-                records = consumer.poll(Duration.ofMillis(200));
-            } catch (RecordDeserializationException e) {
-                LOG.warn("stats board: skipping the record at {}@{} that cannot be read: {}", e.topicPartition(),
-                        e.offset(), e.getMessage());
-                consumer.seek(e.topicPartition(), e.offset() + 1);
-                next.put(e.topicPartition(), e.offset() + 1);
-                continue;
-            }
-            for (ConsumerRecord<String, MiningStats> r : records) {
-                if (r.value() != null) {
-                    add(r.value());
-                }
+            for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                 next.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
+                if (r.value() == null) {
+                    continue;
+                }
+                MiningStats stats;
+                try {
+                    // Decoded here rather than by the consumer: a record it cannot decode is skipped
+                    // alone, without losing its neighbours of the same fetch.
+                    stats = decoder.deserialize(r.topic(), r.headers(), r.value());
+                } catch (RuntimeException e) {
+                    LOG.warn("stats board: skipping the record at {}-{}@{} that cannot be read: {}", r.topic(),
+                            r.partition(), r.offset(), e.toString());
+                    continue;
+                }
+                add(stats);
             }
         }
     }
@@ -201,7 +199,7 @@ public final class StatsBoard implements AutoCloseable {
         if (reader == null) {
             return;
         }
-        KafkaConsumer<String, MiningStats> c = consumer;
+        KafkaConsumer<String, byte[]> c = consumer;
         if (c != null) {
             c.wakeup(); // a poll or a metadata wait returns at once
         }
