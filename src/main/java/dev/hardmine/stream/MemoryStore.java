@@ -67,14 +67,10 @@ public final class MemoryStore {
         MemoryBank bank = new MemoryBank(dim, limits);
         for (Object[] e : entries) {
             ByteBuffer v = ByteBuffer.wrap((byte[]) e[1]);
-            long seq = v.getLong();
-            int slot = v.getInt();
-            long step = v.getLong();
-            byte[] label = new byte[v.getInt()];
-            v.get(label);
+            Entry entry = Entry.read(v);
             float[] embedding = new float[dim];
             v.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(embedding);
-            bank.restoreAt(slot, (String) e[0], new String(label, StandardCharsets.UTF_8), step, seq, embedding);
+            bank.restoreAt(entry.slot(), (String) e[0], entry.label(), entry.step(), entry.seq(), embedding);
         }
         bank.finishRestore();
         bank.restoreCounters(nextSeq, newestStep);
@@ -127,15 +123,11 @@ public final class MemoryStore {
                     dim = v.getInt();
                     continue;
                 }
-                v.getLong(); // insertion number
-                v.getInt(); // slot
-                long step = v.getLong();
-                byte[] label = new byte[v.getInt()];
-                v.get(label);
+                Entry entry = Entry.read(v);
                 size++;
-                oldest = Math.min(oldest, step);
-                newest = Math.max(newest, step);
-                labels.add(new String(label, StandardCharsets.UTF_8));
+                oldest = Math.min(oldest, entry.step());
+                newest = Math.max(newest, entry.step());
+                labels.add(entry.label());
             }
         }
         if (!found) {
@@ -154,6 +146,19 @@ public final class MemoryStore {
             return false;
         }
         return memoryKey.substring(jobId.length() + 1).chars().allMatch(Character::isDigit);
+    }
+
+    /** An entry value's fields before its embedding, as {@link #encode} writes them. */
+    private record Entry(long seq, int slot, long step, String label) {
+        /** Reads the fields and leaves the buffer at the embedding. */
+        static Entry read(ByteBuffer v) {
+            long seq = v.getLong();
+            int slot = v.getInt();
+            long step = v.getLong();
+            byte[] label = new byte[v.getInt()];
+            v.get(label);
+            return new Entry(seq, slot, step, new String(label, StandardCharsets.UTF_8));
+        }
     }
 
     private static byte[] encode(MemoryBank bank, int slot) {
