@@ -37,6 +37,18 @@ public final class MiningOptions {
     @Option(names = "--seed", paramLabel = "S", description = "Seed of the distance-weighted sampler (default: 0).")
     String seed;
 
+    @Option(names = "--memory-negatives", paramLabel = "N",
+            description = "Send back with each mined batch the N nearest memory negatives of every anchor; 0 = none (default: 0).")
+    String memoryNegatives;
+
+    @Option(names = "--memory-positives", paramLabel = "N",
+            description = "Send back with each mined batch the N farthest memory positives of every anchor; 0 = none (default: 0).")
+    String memoryPositives;
+
+    @Option(names = "--memory-samples-max-bytes", paramLabel = "B",
+            description = "Bound on the memory samples sent back with one mined batch, in bytes (default: 262144).")
+    String memorySamplesMaxBytes;
+
     @Option(names = "--memory-per-identity", paramLabel = "K",
             description = "Newest samples kept per label; 0 = no limit (default: 16).")
     String memoryPerIdentity;
@@ -58,6 +70,9 @@ public final class MiningOptions {
         put(p, "mining.max-per-anchor", maxPerAnchor);
         put(p, "mining.negatives-per-anchor", negativesPerAnchor);
         put(p, "mining.seed", seed);
+        put(p, "mining.memory-negatives", memoryNegatives);
+        put(p, "mining.memory-positives", memoryPositives);
+        put(p, "mining.memory-samples-max-bytes", memorySamplesMaxBytes);
         put(p, "memory.per-identity", memoryPerIdentity);
         put(p, "memory.max-embeddings", memoryMax);
         put(p, "memory.max-age-steps", maxAgeSteps);

@@ -133,6 +133,9 @@ public final class Demo implements AutoCloseable {
         p.setProperty("mining.max-per-anchor", Integer.toString(m.maxPerAnchor()));
         p.setProperty("mining.negatives-per-anchor", Integer.toString(m.negativesPerAnchor()));
         p.setProperty("mining.seed", Long.toString(m.seed()));
+        p.setProperty("mining.memory-negatives", Integer.toString(m.memorySampling().negatives()));
+        p.setProperty("mining.memory-positives", Integer.toString(m.memorySampling().positives()));
+        p.setProperty("mining.memory-samples-max-bytes", Integer.toString(m.memorySampling().maxBytes()));
         p.setProperty("memory.per-identity", Integer.toString(s.memory().perIdentity()));
         p.setProperty("memory.max-embeddings", Integer.toString(s.memory().maxEmbeddings()));
         p.setProperty("memory.max-age-steps", Long.toString(s.memory().maxAgeSteps()));

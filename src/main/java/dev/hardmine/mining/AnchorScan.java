@@ -96,6 +96,13 @@ final class AnchorScan {
 
     final List<MinedTriplet> triplets = new ArrayList<>();
 
+    // Memory samples to send back (MemorySampling): nearest negatives, farthest positives, by rank.
+    int sampledNegativeCount;
+    int[] sampledNegatives = new int[8];
+    int sampledPositiveCount;
+    int[] sampledPositives = new int[8];
+    private float[] sampledDist = new float[8];
+
     boolean valid() {
         return positiveCount > 0 && negativeCount > 0;
     }
@@ -112,6 +119,8 @@ final class AnchorScan {
         this.anchorIndex = anchorIndex;
         this.size = memory.size();
         triplets.clear();
+        sampledNegativeCount = 0;
+        sampledPositiveCount = 0;
         hard = semiHard = easy = 0;
         lossBatchHard = lossWeighted = semiHardLossSum = 0;
         positivePairs = 0;
@@ -120,6 +129,11 @@ final class AnchorScan {
         loadRow(scores, anchorIndex);
         collectPositives();
         positivePairs = positiveCount;
+        scanTriplets(selector);
+        sampleMemory(settings.memorySampling());
+    }
+
+    private void scanTriplets(TripletSelector selector) {
         if (negativeCount == 0) {
             // TF-Addons semantics with no negative at all: d_n = 0 for every positive pair.
             for (int k = 0; k < positiveCount; k++) {
@@ -503,6 +517,91 @@ final class AnchorScan {
         double meanAp = apWeighted / apWeights;
 
         lossWeighted = Math.max(0.0, meanAp - negativeWeightedMean + margin);
+    }
+
+    /**
+     * The anchor's memory samples (see {@link MemorySampling}), after the scan: the nearest
+     * negatives come from the sorted candidates when there are enough of them (every negative
+     * outside the candidates is farther than all of them), otherwise from the whole row.
+     */
+    private void sampleMemory(MemorySampling m) {
+        int k = Math.min(m.negatives(), negativeCount);
+        if (k > 0) {
+            sampledNegatives = ensure(sampledNegatives, k);
+            if (candCount >= k) {
+                System.arraycopy(candSlot, 0, sampledNegatives, 0, k);
+            } else {
+                nearestOfRow(k);
+            }
+            sampledNegativeCount = k;
+        }
+        int p = Math.min(m.positives(), positiveCount);
+        if (p > 0) {
+            sampledPositives = ensure(sampledPositives, p);
+            farthestPositives(p);
+            sampledPositiveCount = p;
+        }
+    }
+
+    /** The k nearest finite entries of the row into sampledNegatives, by (distance, insertion order). */
+    private void nearestOfRow(int k) {
+        sampledDist = ensure(sampledDist, k);
+        int[] slots = sampledNegatives;
+        float[] dist = sampledDist;
+        int n = 0;
+        for (int j = 0; j < size; j++) {
+            float d = row[j];
+            if (d == Float.POSITIVE_INFINITY || (n == k && !closer(d, j, dist[k - 1], slots[k - 1]))) {
+                continue;
+            }
+            int i = n < k ? n++ : k - 1;
+            while (i > 0 && closer(d, j, dist[i - 1], slots[i - 1])) {
+                slots[i] = slots[i - 1];
+                dist[i] = dist[i - 1];
+                i--;
+            }
+            slots[i] = j;
+            dist[i] = d;
+        }
+    }
+
+    private boolean closer(float d, int slot, float otherDist, int otherSlot) {
+        return d < otherDist || (d == otherDist && memory.seq(slot) < memory.seq(otherSlot));
+    }
+
+    /** The p farthest positives into sampledPositives, by (distance descending, insertion order). */
+    private void farthestPositives(int p) {
+        sampledDist = ensure(sampledDist, p);
+        int[] slots = sampledPositives;
+        float[] dist = sampledDist;
+        int n = 0;
+        for (int q = 0; q < positiveCount; q++) {
+            float d = posDist[q];
+            int slot = posSlot[q];
+            if (n == p && !farther(d, slot, dist[p - 1], slots[p - 1])) {
+                continue;
+            }
+            int i = n < p ? n++ : p - 1;
+            while (i > 0 && farther(d, slot, dist[i - 1], slots[i - 1])) {
+                slots[i] = slots[i - 1];
+                dist[i] = dist[i - 1];
+                i--;
+            }
+            slots[i] = slot;
+            dist[i] = d;
+        }
+    }
+
+    private boolean farther(float d, int slot, float otherDist, int otherSlot) {
+        return d > otherDist || (d == otherDist && memory.seq(slot) < memory.seq(otherSlot));
+    }
+
+    private static int[] ensure(int[] a, int n) {
+        return a.length >= n ? a : new int[Math.max(n, a.length * 2)];
+    }
+
+    private static float[] ensure(float[] a, int n) {
+        return a.length >= n ? a : new float[Math.max(n, a.length * 2)];
     }
 
     MinedTriplet triplet(int positiveSlot, float dAp, int negativeSlot, float dAn) {

@@ -2,6 +2,8 @@ package dev.hardmine.mining;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -83,10 +85,11 @@ public final class JobMiner implements AutoCloseable {
                 outcomes[i] = new AnchorOutcome(scan);
             });
         }
-        return summarize(outcomes, evicted, started);
+        return summarize(outcomes, evicted, settings.memorySampling(), started);
     }
 
-    private MiningResult summarize(AnchorOutcome[] outcomes, List<String> evicted, long started) {
+    private MiningResult summarize(AnchorOutcome[] outcomes, List<String> evicted, MemorySampling sampling,
+                                   long started) {
         List<MinedTriplet> triplets = new ArrayList<>();
         long valid = 0;
         long hard = 0;
@@ -125,7 +128,37 @@ public final class JobMiner implements AutoCloseable {
                 count > 0 ? sumAn / count : 0.0,
                 memory.size(), memory.identities(),
                 (System.nanoTime() - started) / 1e6);
-        return new MiningResult(List.copyOf(triplets), stats, evicted);
+        return new MiningResult(List.copyOf(triplets), stats, evicted, memorySamples(outcomes, sampling));
+    }
+
+    /** The batch's memory samples: round-robin by rank over the anchors, each once, within the byte bound. */
+    private List<MemoryBank.Entry> memorySamples(AnchorOutcome[] outcomes, MemorySampling sampling) {
+        if (!sampling.enabled()) {
+            return List.of();
+        }
+        List<MemoryBank.Entry> out = new ArrayList<>();
+        BitSet taken = new BitSet(memory.size());
+        long bytes = 0;
+        int ranks = Math.max(sampling.negatives(), sampling.positives());
+        for (int rank = 0; rank < ranks; rank++) {
+            for (AnchorOutcome o : outcomes) {
+                for (int[] slots : new int[][] {o.negatives, o.positives}) {
+                    if (rank >= slots.length || taken.get(slots[rank])) {
+                        continue;
+                    }
+                    int slot = slots[rank];
+                    String id = memory.sampleId(slot);
+                    String label = memory.labelName(memory.labelId(slot));
+                    bytes += MemorySampling.bytesOf(memory.dim(), id, label);
+                    if (bytes > sampling.maxBytes()) {
+                        return out;
+                    }
+                    taken.set(slot);
+                    out.add(new MemoryBank.Entry(id, label, memory.step(slot), memory.seq(slot), memory.embedding(slot)));
+                }
+            }
+        }
+        return out;
     }
 
     /** What one anchor contributed, copied out of the thread's reusable scan. */
@@ -139,6 +172,8 @@ public final class JobMiner implements AutoCloseable {
         final double semiHardLossSum;
         final long positivePairs;
         final List<MinedTriplet> triplets;
+        final int[] negatives;
+        final int[] positives;
 
         AnchorOutcome(AnchorScan scan) {
             valid = scan.valid();
@@ -150,6 +185,8 @@ public final class JobMiner implements AutoCloseable {
             semiHardLossSum = scan.semiHardLossSum;
             positivePairs = scan.positivePairs;
             triplets = scan.triplets.isEmpty() ? List.of() : new ArrayList<>(scan.triplets);
+            negatives = Arrays.copyOf(scan.sampledNegatives, scan.sampledNegativeCount);
+            positives = Arrays.copyOf(scan.sampledPositives, scan.sampledPositiveCount);
         }
     }
 

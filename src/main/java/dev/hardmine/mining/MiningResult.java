@@ -9,6 +9,9 @@ import java.util.List;
  *                 strategy's order (smallest gap first for the hardness-class strategies)
  * @param stats    the batch's statistics
  * @param evicted  sample ids that left the memory while the batch was enqueued
+ * @param memorySamples the memory samples to send back ({@link MemorySampling}), in their order;
+ *                 empty unless the settings ask for some
  */
-public record MiningResult(List<MinedTriplet> triplets, BatchStatistics stats, List<String> evicted) {
+public record MiningResult(List<MinedTriplet> triplets, BatchStatistics stats, List<String> evicted,
+                           List<MemoryBank.Entry> memorySamples) {
 }

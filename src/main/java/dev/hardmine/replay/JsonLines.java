@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.hardmine.avro.BatchStats;
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.avro.Triplet;
@@ -142,21 +143,11 @@ public final class JsonLines {
         g.writeNumberField("produced_at", b.getProducedAt().toEpochMilli());
         g.writeNumberField("dim", b.getDim());
         g.writeArrayFieldStart("samples");
-        float[] values = new float[Math.max(0, b.getDim())];
         for (Sample s : b.getSamples()) {
             g.writeStartObject();
             g.writeStringField("sample_id", s.getSampleId());
             g.writeStringField("label", s.getLabel());
-            int n = s.getEmbedding().remaining() / 4;
-            if (values.length < n) {
-                values = new float[n];
-            }
-            Embeddings.decodeLittleEndian(s.getEmbedding(), values, 0, n);
-            g.writeArrayFieldStart("embedding");
-            for (int k = 0; k < n; k++) {
-                g.writeNumber(values[k]);
-            }
-            g.writeEndArray();
+            writeEmbedding(g, s.getEmbedding());
             g.writeEndObject();
         }
         g.writeEndArray();
@@ -206,6 +197,28 @@ public final class JsonLines {
         g.writeNumberField("mining_ms", s.getMiningMs());
         g.writeEndObject();
         g.writeNumberField("produced_at", m.getProducedAt().toEpochMilli());
+        g.writeArrayFieldStart("memory_samples");
+        for (MemorySample ms : m.getMemorySamples()) {
+            g.writeStartObject();
+            g.writeStringField("sample_id", ms.getSampleId());
+            g.writeStringField("label", ms.getLabel());
+            g.writeNumberField("step", ms.getStep());
+            writeEmbedding(g, ms.getEmbedding());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
         g.writeEndObject();
+    }
+
+    /** {@code "embedding": [...]} from little-endian float32 bytes. */
+    private static void writeEmbedding(JsonGenerator g, ByteBuffer littleEndian) throws IOException {
+        int n = littleEndian.remaining() / 4;
+        float[] values = new float[n];
+        Embeddings.decodeLittleEndian(littleEndian, values, 0, n);
+        g.writeArrayFieldStart("embedding");
+        for (float v : values) {
+            g.writeNumber(v);
+        }
+        g.writeEndArray();
     }
 }

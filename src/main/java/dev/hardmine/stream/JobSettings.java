@@ -3,6 +3,7 @@ package dev.hardmine.stream;
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.mining.Distance;
 import dev.hardmine.mining.MemoryLimits;
+import dev.hardmine.mining.MemorySampling;
 import dev.hardmine.mining.MiningSettings;
 import dev.hardmine.mining.Strategy;
 
@@ -28,7 +29,12 @@ public record JobSettings(MiningSettings mining, MemoryLimits memory, int shards
                 c.getNormalize() != null ? c.getNormalize() : m.normalize(),
                 c.getMaxPerAnchor() != null ? c.getMaxPerAnchor() : m.maxPerAnchor(),
                 c.getNegativesPerAnchor() != null ? c.getNegativesPerAnchor() : m.negativesPerAnchor(),
-                c.getSeed() != null ? c.getSeed() : m.seed());
+                c.getSeed() != null ? c.getSeed() : m.seed(),
+                new MemorySampling(
+                        c.getMemoryNegatives() != null ? c.getMemoryNegatives() : m.memorySampling().negatives(),
+                        c.getMemoryPositives() != null ? c.getMemoryPositives() : m.memorySampling().positives(),
+                        c.getMemorySamplesMaxBytes() != null ? c.getMemorySamplesMaxBytes()
+                                : m.memorySampling().maxBytes()));
         MemoryLimits limits = new MemoryLimits(
                 c.getMemoryPerIdentity() != null ? c.getMemoryPerIdentity() : memory.perIdentity(),
                 c.getMemoryMaxEmbeddings() != null ? c.getMemoryMaxEmbeddings() : memory.maxEmbeddings(),

@@ -2,9 +2,12 @@ package dev.hardmine.stream;
 
 import dev.hardmine.avro.BatchStats;
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Triplet;
 import dev.hardmine.mining.BatchStatistics;
+import dev.hardmine.mining.Embeddings;
+import dev.hardmine.mining.MemoryBank;
 import dev.hardmine.mining.MinedTriplet;
 import dev.hardmine.mining.MiningResult;
 import dev.hardmine.mining.MiningSettings;
@@ -39,6 +42,21 @@ public final class MinedBatches {
                 .setTriplets(triplets)
                 .setStats(stats)
                 .setProducedAt(source.getProducedAt())
+                .setMemorySamples(memorySamples(result.memorySamples()))
                 .build();
+    }
+
+    /** Memory entries as MemorySample records, embeddings as little-endian float32 like EmbeddingBatch's. */
+    static List<MemorySample> memorySamples(List<MemoryBank.Entry> entries) {
+        if (entries.isEmpty()) {
+            return List.of();
+        }
+        List<MemorySample> out = new ArrayList<>(entries.size());
+        for (MemoryBank.Entry e : entries) {
+            float[] values = e.embedding();
+            out.add(new MemorySample(e.sampleId(), e.label(), e.step(),
+                    Embeddings.encodeLittleEndian(values, 0, values.length)));
+        }
+        return out;
     }
 }

@@ -2,6 +2,7 @@ package dev.hardmine.stream;
 
 import dev.hardmine.mining.Distance;
 import dev.hardmine.mining.MemoryLimits;
+import dev.hardmine.mining.MemorySampling;
 import dev.hardmine.mining.MiningSettings;
 import dev.hardmine.mining.Strategy;
 import java.time.Duration;
@@ -46,7 +47,8 @@ public record ServiceConfig(
             "application.id", "bootstrap.servers", "schema.registry.url", "topics.prefix", "topics.embeddings",
             "topics.mined", "topics.stats", "topics.dlq", "topics.jobs", "topics.partitions",
             "topics.replication-factor", "mining.strategy", "mining.margin", "mining.distance", "mining.normalize",
-            "mining.max-per-anchor", "mining.negatives-per-anchor", "mining.seed", "memory.per-identity",
+            "mining.max-per-anchor", "mining.negatives-per-anchor", "mining.seed", "mining.memory-negatives",
+            "mining.memory-positives", "mining.memory-samples-max-bytes", "memory.per-identity",
             "memory.max-embeddings", "memory.max-age-steps", "memory.max-bytes", "shards.per-job",
             "limits.max-batch-size", "limits.max-dim", "stats.window", "processing.guarantee");
 
@@ -129,7 +131,11 @@ public record ServiceConfig(
                 bool(p, "mining.normalize", d.normalize()),
                 integer(p, "mining.max-per-anchor", d.maxPerAnchor()),
                 integer(p, "mining.negatives-per-anchor", d.negativesPerAnchor()),
-                longValue(p, "mining.seed", d.seed()));
+                longValue(p, "mining.seed", d.seed()),
+                new MemorySampling(
+                        integer(p, "mining.memory-negatives", d.memorySampling().negatives()),
+                        integer(p, "mining.memory-positives", d.memorySampling().positives()),
+                        integer(p, "mining.memory-samples-max-bytes", d.memorySampling().maxBytes())));
     }
 
     /** The {@code memory.*} count and age keys, defaults for those missing. */

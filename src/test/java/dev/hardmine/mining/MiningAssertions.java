@@ -2,6 +2,7 @@ package dev.hardmine.mining;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
 import java.util.List;
 
 /** Comparisons of mining results: counts exactly, losses and means to 1e-5 relative. */
@@ -16,6 +17,15 @@ final class MiningAssertions {
         assertThat(actual.triplets()).as(context + ": triplets").containsExactlyElementsOf(expected.triplets());
         assertThat(actual.evicted()).as(context + ": evicted").containsExactlyInAnyOrderElementsOf(expected.evicted());
         assertSameStatistics(actual.stats(), expected.stats(), true, context);
+        assertThat(samples(actual.memorySamples())).as(context + ": memory samples")
+                .containsExactlyElementsOf(samples(expected.memorySamples()));
+    }
+
+    /** Memory samples as "id label step [embedding]", for comparison whatever their seq. */
+    static List<String> samples(List<MemoryBank.Entry> entries) {
+        return entries.stream()
+                .map(e -> e.sampleId() + " " + e.label() + " " + e.step() + " " + Arrays.toString(e.embedding()))
+                .toList();
     }
 
     /**
@@ -52,6 +62,8 @@ final class MiningAssertions {
         assertThat(actual.triplets()).as(context + ": triplets").isEqualTo(expected.triplets());
         assertThat(actual.evicted()).as(context + ": evicted").isEqualTo(expected.evicted());
         assertThat(withoutTime(actual.stats())).as(context + ": stats").isEqualTo(withoutTime(expected.stats()));
+        assertThat(samples(actual.memorySamples())).as(context + ": memory samples")
+                .isEqualTo(samples(expected.memorySamples()));
     }
 
     static BatchStatistics withoutTime(BatchStatistics s) {

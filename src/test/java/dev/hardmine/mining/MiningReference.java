@@ -1,5 +1,6 @@
 package dev.hardmine.mining;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -123,6 +124,8 @@ final class MiningReference {
         double lossWeighted = 0;
         double semiHardSum = 0;
         long positivePairs = 0;
+        List<List<Integer>> sampledNegatives = new ArrayList<>();
+        List<List<Integer>> sampledPositives = new ArrayList<>();
         for (Entry a : anchors) {
             int m = memory.size();
             float[] d = new float[m];
@@ -137,6 +140,14 @@ final class MiningReference {
                     pos.add(j);
                 }
             }
+
+            // Memory samples: nearest negatives, farthest positives; ties to the earlier inserted.
+            List<Integer> byNearest = new ArrayList<>(neg);
+            byNearest.sort(Comparator.<Integer>comparingDouble(n -> d[n]).thenComparingInt(n -> n));
+            sampledNegatives.add(byNearest.subList(0, Math.min(s.memorySampling().negatives(), byNearest.size())));
+            List<Integer> byFarthest = new ArrayList<>(pos);
+            byFarthest.sort(Comparator.<Integer>comparingDouble(p -> -d[p]).thenComparingInt(p -> p));
+            sampledPositives.add(byFarthest.subList(0, Math.min(s.memorySampling().positives(), byFarthest.size())));
 
             // TF-Addons semi-hard loss, over every positive pair, valid anchor or not.
             for (int p : pos) {
@@ -252,7 +263,39 @@ final class MiningReference {
                 triplets.isEmpty() ? 0 : sumAp / triplets.size(),
                 triplets.isEmpty() ? 0 : sumAn / triplets.size(),
                 memory.size(), labels, 0.0);
-        return new MiningResult(triplets, stats, evicted);
+        return new MiningResult(triplets, stats, evicted,
+                memorySamples(memory, sampledNegatives, sampledPositives, s.memorySampling()));
+    }
+
+    /**
+     * Round-robin by rank over the anchors (an anchor's negative before its positive), each memory
+     * entry once, stopping before the first that takes the total over the byte bound. Entries
+     * carry seq -1: the reference knows insertion order, not the miner's numbering.
+     */
+    private static List<MemoryBank.Entry> memorySamples(List<Entry> memory, List<List<Integer>> negatives,
+                                                        List<List<Integer>> positives, MemorySampling sampling) {
+        List<MemoryBank.Entry> out = new ArrayList<>();
+        Set<Integer> taken = new LinkedHashSet<>();
+        long bytes = 0;
+        for (int rank = 0; rank < Math.max(sampling.negatives(), sampling.positives()); rank++) {
+            for (int a = 0; a < negatives.size(); a++) {
+                for (List<Integer> ranked : List.of(negatives.get(a), positives.get(a))) {
+                    if (rank >= ranked.size() || taken.contains(ranked.get(rank))) {
+                        continue;
+                    }
+                    Entry e = memory.get(ranked.get(rank));
+                    bytes += 4L * e.embedding().length
+                            + e.id().getBytes(StandardCharsets.UTF_8).length
+                            + e.label().getBytes(StandardCharsets.UTF_8).length + 8;
+                    if (bytes > sampling.maxBytes()) {
+                        return out;
+                    }
+                    taken.add(ranked.get(rank));
+                    out.add(new MemoryBank.Entry(e.id(), e.label(), e.step(), -1, e.embedding().clone()));
+                }
+            }
+        }
+        return out;
     }
 
     /** §3: the class by the float32 gap, as PML's TripletMarginMiner computes it. */

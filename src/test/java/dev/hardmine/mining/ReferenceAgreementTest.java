@@ -151,7 +151,20 @@ class ReferenceAgreementTest {
                 .withDistance(setup.distance)
                 .withNormalize(setup.normalize)
                 .withMargin(margins[random.nextInt(margins.length)])
-                .withNegativesPerAnchor(1 + random.nextInt(4));
+                .withNegativesPerAnchor(1 + random.nextInt(4))
+                .withMemorySampling(memorySampling(random));
+    }
+
+    /**
+     * None a third of the time; otherwise up to 5 negatives and 3 positives per anchor, within a
+     * bound that cuts the selection short (≈ 6 samples of the small setups) or never does.
+     */
+    static MemorySampling memorySampling(Random random) {
+        if (random.nextInt(3) == 0) {
+            return MemorySampling.NONE;
+        }
+        int maxBytes = random.nextBoolean() ? 150 : MemorySampling.DEFAULT_MAX_BYTES;
+        return new MemorySampling(random.nextInt(6), random.nextInt(4), maxBytes);
     }
 
     /** No limit half of the time; otherwise tight limits that evict in most batches. */
