@@ -44,7 +44,9 @@ class MemoryRestartIntegrationTest {
     @CsvSource({"kept, 0", "empty, 0", "empty, 2"})
     void memoryIsBackAfterARestartAndMinesAsIfThereHadBeenNone(String stateDir, int perIdentity) {
         List<EmbeddingBatch> log = SyntheticLog.batches(41, BEFORE_RESTART + AFTER_RESTART, 4, 3, 8);
-        Properties first = live.properties("memory.per-identity", Integer.toString(perIdentity));
+        // Memory samples asked for too: after the restart they come from the restored memory.
+        Properties first = live.properties("memory.per-identity", Integer.toString(perIdentity),
+                "mining.memory-negatives", "3", "mining.memory-positives", "1");
         MinerService service = live.start(first);
         log.subList(0, BEFORE_RESTART).forEach(live::send);
         Map<String, MinedBatch> before = byBatchId(live.awaitMined(BEFORE_RESTART));
@@ -86,6 +88,8 @@ class MemoryRestartIntegrationTest {
                     onlyBefore.removeAll(ids);
                     assertThat(actual.getTriplets()).as("batch %s", b.getBatchId())
                             .anyMatch(t -> onlyBefore.contains(t.getPositiveId()) || onlyBefore.contains(t.getNegativeId()));
+                    assertThat(actual.getMemorySamples()).as("batch %s", b.getBatchId())
+                            .anyMatch(x -> onlyBefore.contains(x.getSampleId()));
                     if (perIdentity == 0) {
                         // No eviction: the memory is what it was plus this batch's new sample ids.
                         Set<String> added = new HashSet<>(ids);

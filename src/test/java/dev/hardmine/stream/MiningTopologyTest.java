@@ -8,12 +8,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.JobConfig;
+import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.avro.Triplet;
+import dev.hardmine.mining.Embeddings;
 import dev.hardmine.mining.JobMiner;
+import dev.hardmine.mining.MemoryBank;
 import dev.hardmine.mining.MemoryLimits;
+import dev.hardmine.mining.MemorySampling;
 import dev.hardmine.mining.MinedTriplet;
 import dev.hardmine.mining.MiningResult;
 import dev.hardmine.mining.MiningSettings;
@@ -23,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -43,11 +48,15 @@ class MiningTopologyTest {
     Path stateDir;
 
     private TopologyFixture fixture(String... keyValues) {
+        return new TopologyFixture(properties(keyValues), stateDir);
+    }
+
+    private static Properties properties(String... keyValues) {
         Properties p = new Properties();
         for (int i = 0; i < keyValues.length; i += 2) {
             p.setProperty(keyValues[i], keyValues[i + 1]);
         }
-        return new TopologyFixture(p, stateDir);
+        return p;
     }
 
     private static List<String> describe(List<Triplet> triplets) {
@@ -248,6 +257,115 @@ class MiningTopologyTest {
             }
             assertThat(MemoryStore.summarize(store, "job")).as("a prefix of a job id is another job").isNull();
             assertThat(MemoryStore.summarize(store, "job-2")).isNull();
+        }
+    }
+
+    /** Memory samples as "id label step [floats]", the floats decoded from little-endian bytes. */
+    private static List<String> describeSamples(List<MemorySample> samples) {
+        return samples.stream().map(x -> {
+            float[] values = new float[x.getEmbedding().remaining() / 4];
+            Embeddings.decodeLittleEndian(x.getEmbedding(), values, 0, values.length);
+            return x.getSampleId() + " " + x.getLabel() + " " + x.getStep() + " " + Arrays.toString(values);
+        }).toList();
+    }
+
+    private static List<String> describeCoreSamples(List<MemoryBank.Entry> entries) {
+        return entries.stream().map(e -> e.sampleId() + " " + e.label() + " " + e.step() + " "
+                + Arrays.toString(e.embedding())).toList();
+    }
+
+    /** A batch's parts by shard, in the order ShardSplitter forwards them (the batch itself when unsharded). */
+    private static List<Map.Entry<Integer, EmbeddingBatch>> parts(EmbeddingBatch b, int shards) {
+        List<Map.Entry<Integer, EmbeddingBatch>> out = new ArrayList<>();
+        for (int s = 0; s < shards; s++) {
+            int shard = s;
+            List<Sample> part = b.getSamples().stream()
+                    .filter(x -> shards == 1 || ShardSplitter.shardOf(x.getLabel(), shards) == shard).toList();
+            if (!part.isEmpty()) {
+                out.add(Map.entry(shard, EmbeddingBatch.newBuilder(b).setSamples(new ArrayList<>(part)).build()));
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "shards.per-job={0}")
+    @ValueSource(ints = {1, 3})
+    void memorySamplesAreTheCoresSelectionFromTheJobsMemoryForTheJobThatAsksOnly(int shards) {
+        List<EmbeddingBatch> batches = SyntheticLog.batches(23, 12, 6, 3, 4);
+        try (TopologyFixture f = fixture("shards.per-job", Integer.toString(shards))) {
+            f.jobConfigs.pipeInput("job-0", JobConfig.newBuilder().setJobId("job-0").setMemoryNegatives(3)
+                    .setMemoryPositives(1).build());
+            batches.forEach(f::send);
+            List<MinedBatch> out = f.output.readValuesToList();
+
+            MiningSettings asked = f.config.mining().withMemorySampling(
+                    new MemorySampling(3, 1, MemorySampling.DEFAULT_MAX_BYTES));
+            MemoryLimits limits = JobSettings.resolve(f.config, null).boundedBy(f.config.memoryMaxBytes(), 4);
+            Map<String, JobMiner> core = new HashMap<>();
+            Map<String, ByteBuffer> published = new HashMap<>();
+            int next = 0;
+            int sent = 0;
+            try {
+                for (EmbeddingBatch b : batches) {
+                    b.getSamples().forEach(x -> published.put(b.getJobId() + "/" + x.getSampleId(), x.getEmbedding()));
+                    boolean asks = b.getJobId().equals("job-0");
+                    for (Map.Entry<Integer, EmbeddingBatch> part : parts(b, shards)) {
+                        MinedBatch m = out.get(next++);
+                        assertThat(m.getBatchId()).isEqualTo(b.getBatchId());
+                        JobMiner miner = core.computeIfAbsent(b.getJobId() + "#" + part.getKey(), k -> new JobMiner(limits));
+                        MiningResult expected = miner.mine(EmbeddingBatches.toSampleBatch(part.getValue(),
+                                InputLimits.defaults()), asks ? asked : f.config.mining());
+                        assertThat(describeSamples(m.getMemorySamples())).as("batch %s", m.getBatchId())
+                                .containsExactlyElementsOf(describeCoreSamples(expected.memorySamples()));
+                        if (!asks) {
+                            assertThat(m.getMemorySamples()).isEmpty();
+                        }
+                        for (MemorySample x : m.getMemorySamples()) {
+                            // The bytes sent back are the bytes the sample was last published with.
+                            assertThat(x.getEmbedding()).isEqualTo(published.get(b.getJobId() + "/" + x.getSampleId()));
+                            if (shards > 1) {
+                                assertThat(ShardSplitter.shardOf(x.getLabel(), shards)).isEqualTo(part.getKey());
+                            }
+                        }
+                        sent += m.getMemorySamples().size();
+                    }
+                }
+            } finally {
+                core.values().forEach(JobMiner::close);
+            }
+            assertThat(next).isEqualTo(out.size());
+            assertThat(sent).as("samples sent back to job-0").isGreaterThan(batches.size());
+        }
+    }
+
+    @Test
+    void memorySamplesStopBeforeTheFirstThatWouldExceedTheByteBound(@TempDir Path otherStateDir) {
+        // 4-d embeddings and ids like "j0-s12"/"id7": about 16 + 6 + 3 + 8 = 33 bytes a sample.
+        List<EmbeddingBatch> batches = SyntheticLog.batches(24, 6, 6, 3, 4);
+        int bound = 200;
+        try (TopologyFixture bounded = fixture("mining.memory-negatives", "4", "mining.memory-positives", "2",
+                "mining.memory-samples-max-bytes", Integer.toString(bound));
+             TopologyFixture unbounded = new TopologyFixture(properties("mining.memory-negatives", "4",
+                     "mining.memory-positives", "2"), otherStateDir)) {
+            batches.forEach(bounded::send);
+            batches.forEach(unbounded::send);
+            List<MinedBatch> cut = bounded.output.readValuesToList();
+            List<MinedBatch> whole = unbounded.output.readValuesToList();
+            for (int i = 0; i < batches.size(); i++) {
+                List<String> all = describeSamples(whole.get(i).getMemorySamples());
+                List<String> kept = describeSamples(cut.get(i).getMemorySamples());
+                long bytes = cut.get(i).getMemorySamples().stream()
+                        .mapToLong(x -> MemorySampling.bytesOf(4, x.getSampleId(), x.getLabel())).sum();
+                assertThat(bytes).isLessThanOrEqualTo(bound);
+                // A prefix of the unbounded selection, cut right before the sample that does not fit.
+                assertThat(all).startsWith(kept.toArray(String[]::new));
+                if (kept.size() < all.size()) {
+                    MemorySample first = whole.get(i).getMemorySamples().get(kept.size());
+                    assertThat(bytes + MemorySampling.bytesOf(4, first.getSampleId(), first.getLabel()))
+                            .isGreaterThan(bound);
+                }
+            }
+            assertThat(whole).anySatisfy(m -> assertThat(m.getMemorySamples().size()).isGreaterThan(6));
         }
     }
 }
