@@ -1,6 +1,7 @@
 package dev.hardmine.client;
 
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.registry.AvroSerializer;
 import dev.hardmine.registry.Utf8KeySerde;
@@ -17,7 +18,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -86,11 +90,34 @@ public final class EmbeddingPublisher implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         this.registry = b.openRegistry();
         try {
+            if (b.memoryNegatives > 0 || b.memoryPositives > 0) {
+                requestMemorySamples(props, b);
+            }
             this.producer = new KafkaProducer<>(props, new Utf8KeySerde().serializer(),
                     new AvroSerializer<>(registry.client(), b.serdeConfig(), false));
         } catch (RuntimeException e) {
             registry.close();
             throw e;
+        }
+    }
+
+    /**
+     * Writes the job's JobConfig asking for memory samples, and waits until Kafka has it: the
+     * batches published after it come back with their memory samples (the service reads the
+     * jobs topic as a global table, so the first few may still come without).
+     */
+    private void requestMemorySamples(Map<String, Object> props, Builder b) {
+        JobConfig config = JobConfig.newBuilder().setJobId(jobId)
+                .setMemoryNegatives(b.memoryNegatives).setMemoryPositives(b.memoryPositives)
+                .setUpdatedAt(Instant.now()).build();
+        try (KafkaProducer<String, JobConfig> jobs = new KafkaProducer<>(props, new Utf8KeySerde().serializer(),
+                new AvroSerializer<>(registry.client(), b.serdeConfig(), false))) {
+            jobs.send(new ProducerRecord<>(b.jobsTopic, jobId, config)).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing the JobConfig of " + jobId, e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not write the JobConfig of " + jobId + " to " + b.jobsTopic, e);
         }
     }
 
@@ -292,6 +319,9 @@ public final class EmbeddingPublisher implements AutoCloseable {
         private String workerId;
         private String modelVersion = "";
         private int maxInFlightBatches = 8;
+        private int memoryNegatives;
+        private int memoryPositives;
+        private String jobsTopic = Topics.withPrefix("hardmine.").jobs();
 
         private Builder() {
             super(Topics.withPrefix("hardmine.").embeddings());
@@ -315,6 +345,29 @@ public final class EmbeddingPublisher implements AutoCloseable {
                 throw new IllegalArgumentException("maxInFlightBatches must be >= 1, got " + batches);
             }
             this.maxInFlightBatches = batches;
+            return this;
+        }
+
+        /**
+         * Asks hardmine to send back, with each batch mined for this job, every anchor's
+         * {@code negatives} nearest memory negatives and {@code positives} farthest memory positives
+         * (read them with {@link MemorySampleCache}). Written at {@link #build()} as the job's
+         * JobConfig on the jobs topic, which replaces any JobConfig the job had (the other settings
+         * go back to the service's defaults). Default: nothing asked, no JobConfig written.
+         */
+        public Builder memorySamples(int negatives, int positives) {
+            if (negatives < 0 || positives < 0) {
+                throw new IllegalArgumentException("memory samples per anchor must be >= 0, got "
+                        + negatives + " negatives, " + positives + " positives");
+            }
+            this.memoryNegatives = negatives;
+            this.memoryPositives = positives;
+            return this;
+        }
+
+        /** The jobs topic {@link #memorySamples} writes to; by default hardmine's default name for it. */
+        public Builder jobsTopic(String topic) {
+            this.jobsTopic = ClientBuilder.requireText(topic, "jobsTopic");
             return this;
         }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.BatchStats;
+import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Triplet;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -123,6 +125,42 @@ class MinedBatchSubscriberTest {
             // Mined against the job's memory, which holds worker b's samples too.
             assertThat(received.get(2).getStats().getMemorySize()).isGreaterThan(4);
             assertThat(received.get(2).getTriplets()).isNotEmpty();
+        }
+    }
+
+    @Test
+    void memorySamplesAskedForByOneWorkerComeBackFromTheWholeJobsMemory() {
+        String job = "memory-" + UUID.randomUUID();
+        try (EmbeddingPublisher b = publisher(job, "w-b");
+             MinedBatchSubscriber mine = subscriber(job).ownBatchesOf("w-a").build();
+             EmbeddingPublisher a = EmbeddingPublisher.builder().bootstrapServers(kafka.bootstrapServers())
+                     .registryUrl(registry.url()).topic(live.topics().embeddings()).jobsTopic(live.topics().jobs())
+                     .jobId(job).workerId("w-a").memorySamples(2, 1).build()) {
+            publish(b, 0); // w-b-s0-0 … 3: labels a a b b at (0, 0) (1, 0) (0.5, 1) (2, 1)
+            MemorySampleCache cache = new MemorySampleCache(100, 0);
+            List<MinedBatch> received = new ArrayList<>();
+            long[] step = {1};
+            // The service reads the JobConfig as a global table: the first batches may come without.
+            await().atMost(WAIT).until(() -> {
+                publish(a, step[0]++);
+                for (MinedBatch m : mine.poll(Duration.ofMillis(200))) {
+                    received.add(m);
+                    cache.add(m);
+                }
+                return received.stream().anyMatch(m -> !m.getMemorySamples().isEmpty());
+            });
+            MinedBatch first = received.stream().filter(m -> !m.getMemorySamples().isEmpty()).findFirst().orElseThrow();
+            // 4 anchors × (2 negatives + 1 positive), each sample once: at most 8 distinct samples of 12 places.
+            assertThat(first.getMemorySamples()).hasSizeBetween(4, 8);
+            // Anchor (0, s) of label a: its nearest negative is worker b's (0.5, 1), nearer than a's own (0.5, 1 + s).
+            MemorySample fromB = first.getMemorySamples().stream()
+                    .filter(x -> x.getSampleId().equals("w-b-s0-2")).findFirst().orElseThrow();
+            assertThat(fromB.getLabel()).isEqualTo("b");
+            assertThat(fromB.getStep()).isZero();
+            MemorySampleCache.Snapshot snapshot = cache.snapshot(step[0]);
+            int i = snapshot.sampleIds().indexOf("w-b-s0-2");
+            assertThat(i).isNotNegative();
+            assertThat(Arrays.copyOfRange(snapshot.embeddings(), 2 * i, 2 * i + 2)).containsExactly(0.5f, 1f);
         }
     }
 
