@@ -21,6 +21,9 @@ import picocli.CommandLine.Spec;
             "schema registry, the miner, the dashboard, and synthetic trainers that close the loop.",
             "Prints one ready line; stops cleanly on SIGTERM or Ctrl-C (exit code 0)."})
 public final class DemoCommand implements Callable<Integer> {
+    /** The demo keeps confusable identities unless told otherwise, so that its dashboard shows them. */
+    static final int DEMO_NEIGHBORS_PER_IDENTITY = 8;
+
     @Spec
     CommandSpec spec;
 
@@ -108,7 +111,8 @@ public final class DemoCommand implements Callable<Integer> {
             settings = new Demo.Settings(kafkaPort, registryPort, httpPort, httpBind, dataDir, !noSynthetic,
                     new SyntheticTrainers.Settings("demo-job", workers, batchIdentities, batchImages, 16,
                             Duration.ofMillis(intervalMs), 7),
-                    jobs, identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits(), record,
+                    jobs, identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits(),
+                    mining.neighbors(DEMO_NEIGHBORS_PER_IDENTITY), record,
                     HttpSettings.tokenOr(httpToken, System.getenv()));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);

@@ -2,6 +2,7 @@ package dev.hardmine.cli;
 
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.NeighborSettings;
 import dev.hardmine.stream.ServiceConfig;
 import java.util.Properties;
 import picocli.CommandLine.Option;
@@ -49,6 +50,15 @@ public final class MiningOptions {
             description = "Bound on the memory samples sent back with one mined batch, in bytes (default: 262144).")
     String memorySamplesMaxBytes;
 
+    @Option(names = "--neighbors-per-identity", paramLabel = "N",
+            description = "Keep and publish the N identities most confusable with each identity; 0 = off "
+                    + "(default: 0; the demo: 8).")
+    String neighborsPerIdentity;
+
+    @Option(names = "--neighbors-half-life-steps", paramLabel = "H",
+            description = "Training steps after which a confusion event counts half (default: 200).")
+    String neighborsHalfLifeSteps;
+
     @Option(names = "--memory-per-identity", paramLabel = "K",
             description = "Newest samples kept per label; 0 = no limit (default: 16).")
     String memoryPerIdentity;
@@ -73,6 +83,8 @@ public final class MiningOptions {
         put(p, "mining.memory-negatives", memoryNegatives);
         put(p, "mining.memory-positives", memoryPositives);
         put(p, "mining.memory-samples-max-bytes", memorySamplesMaxBytes);
+        put(p, "neighbors.per-identity", neighborsPerIdentity);
+        put(p, "neighbors.half-life-steps", neighborsHalfLifeSteps);
         put(p, "memory.per-identity", memoryPerIdentity);
         put(p, "memory.max-embeddings", memoryMax);
         put(p, "memory.max-age-steps", maxAgeSteps);
@@ -89,6 +101,13 @@ public final class MiningOptions {
     /** @throws IllegalArgumentException with a message naming the setting */
     public MiningSettings settings() {
         return ServiceConfig.miningFrom(applyTo(new Properties()));
+    }
+
+    /** The neighbour settings, {@code perIdentity} neighbours when the flag is not given. */
+    public NeighborSettings neighbors(int perIdentity) {
+        Properties p = applyTo(new Properties());
+        p.putIfAbsent("neighbors.per-identity", Integer.toString(perIdentity));
+        return ServiceConfig.neighborsFrom(p);
     }
 
     public MemoryLimits limits() {

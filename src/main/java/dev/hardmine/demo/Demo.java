@@ -3,6 +3,7 @@ package dev.hardmine.demo;
 import dev.hardmine.metrics.HardmineMetrics;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.NeighborSettings;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
@@ -44,7 +45,7 @@ public final class Demo implements AutoCloseable {
     public record Settings(int kafkaPort, int registryPort, int httpPort, String httpBind, Path dataDir,
                            boolean synthetic, SyntheticTrainers.Settings trainers, int jobs, int identities,
                            int imagesPerIdentity, int dim, double learningSteps, MiningSettings mining,
-                           MemoryLimits memory, Path record, String httpToken) {
+                           MemoryLimits memory, NeighborSettings neighbors, Path record, String httpToken) {
         public Settings {
             if (jobs < 1) {
                 throw new IllegalArgumentException("need at least one job, got " + jobs);
@@ -136,6 +137,8 @@ public final class Demo implements AutoCloseable {
         p.setProperty("mining.memory-negatives", Integer.toString(m.memorySampling().negatives()));
         p.setProperty("mining.memory-positives", Integer.toString(m.memorySampling().positives()));
         p.setProperty("mining.memory-samples-max-bytes", Integer.toString(m.memorySampling().maxBytes()));
+        p.setProperty("neighbors.per-identity", Integer.toString(s.neighbors().perIdentity()));
+        p.setProperty("neighbors.half-life-steps", Double.toString(s.neighbors().halfLifeSteps()));
         p.setProperty("memory.per-identity", Integer.toString(s.memory().perIdentity()));
         p.setProperty("memory.max-embeddings", Integer.toString(s.memory().maxEmbeddings()));
         p.setProperty("memory.max-age-steps", Long.toString(s.memory().maxAgeSteps()));

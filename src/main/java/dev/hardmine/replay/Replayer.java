@@ -6,6 +6,7 @@ import dev.hardmine.mining.JobMiner;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MiningResult;
 import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.NeighborSettings;
 import dev.hardmine.mining.SampleBatch;
 import dev.hardmine.stream.EmbeddingBatches;
 import dev.hardmine.stream.InputLimits;
@@ -58,7 +59,8 @@ public final class Replayer implements AutoCloseable {
                 samples = EmbeddingBatches.toSampleBatch(batch, inputLimits);
                 int dim = samples.dim();
                 JobMiner miner = miners.computeIfAbsent(batch.getJobId(),
-                        job -> new JobMiner(new JobSettings(settings, limits, 1).boundedBy(memoryMaxBytes, dim)));
+                        job -> new JobMiner(new JobSettings(settings, limits, 1, NeighborSettings.OFF)
+                                .boundedBy(memoryMaxBytes, dim)));
                 result = miner.mine(samples, settings);
             } catch (InvalidBatchException e) {
                 throw new ReplayException(source.position(), e.reason(), e.getMessage(), e);

@@ -5,6 +5,7 @@ import dev.hardmine.mining.Distance;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MemorySampling;
 import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.NeighborSettings;
 import dev.hardmine.mining.Strategy;
 
 /**
@@ -12,10 +13,11 @@ import dev.hardmine.mining.Strategy;
  * fields keep the default). An override that does not validate is rejected as a whole, so a job
  * never runs with half of a bad configuration.
  */
-public record JobSettings(MiningSettings mining, MemoryLimits memory, int shards) {
+public record JobSettings(MiningSettings mining, MemoryLimits memory, int shards, NeighborSettings neighbors) {
 
     public static JobSettings resolve(ServiceConfig service, JobConfig overrides) {
-        JobSettings defaults = new JobSettings(service.mining(), service.memory(), service.shardsPerJob());
+        JobSettings defaults = new JobSettings(service.mining(), service.memory(), service.shardsPerJob(),
+                service.neighbors());
         return overrides == null ? defaults : defaults.with(overrides);
     }
 
@@ -43,7 +45,10 @@ public record JobSettings(MiningSettings mining, MemoryLimits memory, int shards
         if (s < 1) {
             throw new IllegalArgumentException("shards must be >= 1, got " + s);
         }
-        return new JobSettings(merged, limits, s);
+        NeighborSettings n = new NeighborSettings(
+                c.getNeighborsPerIdentity() != null ? c.getNeighborsPerIdentity() : neighbors.perIdentity(),
+                c.getNeighborsHalfLifeSteps() != null ? c.getNeighborsHalfLifeSteps() : neighbors.halfLifeSteps());
+        return new JobSettings(merged, limits, s, n);
     }
 
     /**

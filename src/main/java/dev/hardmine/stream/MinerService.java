@@ -1,6 +1,7 @@
 package dev.hardmine.stream;
 
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
@@ -52,11 +53,12 @@ public final class MinerService implements AutoCloseable {
         this.deadLetters = new DeadLetters.Counter(observer);
         SerdeConfig serdeConfig = SerdeConfig.fromMap(serdeSettings(config));
         this.registry = SchemaRegistryClient.create(serdeConfig.client());
-        MiningTopology.Serdes4 serdes = new MiningTopology.Serdes4(
+        MiningTopology.RecordSerdes serdes = new MiningTopology.RecordSerdes(
                 new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false),
                 new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false),
                 new AvroSerde<>(MiningStats.class, registry, serdeConfig, false),
-                new AvroSerde<>(JobConfig.class, registry, serdeConfig, false));
+                new AvroSerde<>(JobConfig.class, registry, serdeConfig, false),
+                new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false));
         Topology topology = MiningTopology.build(config, serdes, observer);
         this.streams = new KafkaStreams(topology, streamsProperties(config, deadLetters));
         streams.setStateListener((now, before) -> {

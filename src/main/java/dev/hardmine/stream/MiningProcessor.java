@@ -1,7 +1,6 @@
 package dev.hardmine.stream;
 
 import dev.hardmine.avro.EmbeddingBatch;
-import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.mining.InvalidBatchException;
 import dev.hardmine.mining.JobMiner;
@@ -17,10 +16,6 @@ import java.util.Map;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.apache.kafka.streams.state.ValueAndTimestamp;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Mines each job's batches against the job's memory. One instance per stream task; it holds a
@@ -33,18 +28,15 @@ import org.slf4j.LoggerFactory;
  * Output: one MinedBatch per batch, keyed by job_id (the stats window groups by it).
  */
 public final class MiningProcessor implements Processor<String, EmbeddingBatch, String, MinedBatch> {
-    private static final Logger LOG = LoggerFactory.getLogger(MiningProcessor.class);
-
     private final ServiceConfig config;
     private final boolean sharded;
     private final MiningObserver observer;
     private final Map<String, JobMiner> miners = new HashMap<>();
     /** The job of each memory key this processor holds, for {@link MiningObserver#memoryReleased}. */
     private final Map<String, String> jobOfMemory = new HashMap<>();
-    private final Map<String, JobConfig> rejectedConfigs = new HashMap<>();
     private ProcessorContext<String, MinedBatch> context;
     private MemoryStore memory;
-    private ReadOnlyKeyValueStore<String, ValueAndTimestamp<JobConfig>> jobConfigs;
+    private JobSettingsSource jobSettings;
 
     /** @param sharded whether record keys are {@code job_id#shard} memory keys (identity sharding) */
     public MiningProcessor(ServiceConfig config, boolean sharded) {
@@ -61,7 +53,7 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
     public void init(ProcessorContext<String, MinedBatch> context) {
         this.context = context;
         this.memory = new MemoryStore(context.getStateStore(MemoryStore.NAME));
-        this.jobConfigs = context.getStateStore(MiningTopology.JOB_CONFIG_STORE);
+        this.jobSettings = new JobSettingsSource(config, context);
     }
 
     @Override
@@ -73,7 +65,7 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
         SampleBatch samples = EmbeddingBatches.toSampleBatch(batch, config.inputLimits());
         String jobId = batch.getJobId();
         String memoryKey = sharded ? record.key() : jobId;
-        JobSettings settings = settingsOf(jobId);
+        JobSettings settings = jobSettings.of(jobId);
 
         MemoryLimits limits = settings.boundedBy(config.memoryMaxBytes(), samples.dim());
         JobMiner miner = miners.get(memoryKey);
@@ -98,20 +90,6 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
         MinedBatch mined = MinedBatches.of(batch, result, settings.mining(), Instant.now());
         context.forward(record.withKey(jobId).withValue(mined));
         observer.batchMined(memoryKey, mined);
-    }
-
-    /** The job's settings; an invalid JobConfig is logged once and ignored (the defaults apply). */
-    private JobSettings settingsOf(String jobId) {
-        ValueAndTimestamp<JobConfig> stored = jobConfigs.get(jobId);
-        JobConfig overrides = stored == null ? null : stored.value();
-        try {
-            return JobSettings.resolve(config, overrides);
-        } catch (IllegalArgumentException e) {
-            if (!overrides.equals(rejectedConfigs.put(jobId, overrides))) {
-                LOG.warn("ignoring the JobConfig of job {}: {}", jobId, e.getMessage());
-            }
-            return JobSettings.resolve(config, null);
-        }
     }
 
     @Override

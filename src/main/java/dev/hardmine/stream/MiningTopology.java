@@ -1,6 +1,7 @@
 package dev.hardmine.stream;
 
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
@@ -27,7 +28,8 @@ import org.apache.kafka.streams.state.WindowStore;
  * <pre>
  * embeddings ─(decode; failures → dlq)─▶ [split by hash(label) % shards ─▶ repartition by job#shard]
  *   ─▶ mine (memory store with changelog; job-configs global table) ─▶ mined (key job_id/worker_id)
- *                                                                  └▶ window by job ─▶ stats
+ *                                                                  ├▶ window by job ─▶ stats
+ *                                   (neighbour store with changelog) └▶ confusable identities ─▶ neighbors
  * </pre>
  * The identity-sharding stage is present when {@code shards.per-job} > 1; a job's JobConfig may
  * then choose its own number of shards.
@@ -41,17 +43,17 @@ public final class MiningTopology {
     private MiningTopology() {
     }
 
-    /** The serdes of the four record types; see {@link Topics}. */
-    public record Serdes4(Serde<EmbeddingBatch> batches, Serde<MinedBatch> mined, Serde<MiningStats> stats,
-                          Serde<JobConfig> jobs) {
+    /** The serdes of the record types; see {@link Topics}. */
+    public record RecordSerdes(Serde<EmbeddingBatch> batches, Serde<MinedBatch> mined, Serde<MiningStats> stats,
+                               Serde<JobConfig> jobs, Serde<IdentityNeighbors> neighbors) {
     }
 
-    public static Topology build(ServiceConfig config, Serdes4 serdes) {
+    public static Topology build(ServiceConfig config, RecordSerdes serdes) {
         return build(config, serdes, MiningObserver.NONE);
     }
 
     /** The topology, with {@code observer} told of every batch mined (for metrics). */
-    public static Topology build(ServiceConfig config, Serdes4 serdes, MiningObserver observer) {
+    public static Topology build(ServiceConfig config, RecordSerdes serdes, MiningObserver observer) {
         Topics topics = config.topics();
         StreamsBuilder builder = new StreamsBuilder();
         builder.globalTable(topics.jobs(), Consumed.with(Serdes.String(), serdes.jobs()).withName("jobs"),
@@ -71,6 +73,11 @@ public final class MiningTopology {
         }
         KStream<String, MinedBatch> mined = batches.process(() -> new MiningProcessor(config, sharded, observer),
                 Named.as("mine"), MemoryStore.NAME);
+
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(NeighborStore.NAME), Serdes.Bytes(), Serdes.ByteArray()));
+        mined.process(() -> new NeighborTracker(config), Named.as("track-neighbors"), NeighborStore.NAME)
+                .to(topics.neighbors(), Produced.with(Serdes.String(), serdes.neighbors()).withName("neighbors"));
 
         mined.selectKey((job, m) -> Topics.minedKey(m.getJobId(), m.getWorkerId()), Named.as("key-by-worker"))
                 .to(topics.mined(), Produced.with(Serdes.String(), serdes.mined()).withName("mined"));

@@ -4,6 +4,7 @@ import dev.hardmine.mining.Distance;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MemorySampling;
 import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.NeighborSettings;
 import dev.hardmine.mining.Strategy;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -17,9 +18,9 @@ import java.util.TreeSet;
  * its keys), validated at the edge with messages that name the key.
  *
  * <p>Keys: {@code application.id}, {@code bootstrap.servers}, {@code schema.registry.url},
- * {@code topics.prefix} and {@code topics.embeddings|mined|stats|dlq|jobs} (names, prefixed
+ * {@code topics.prefix} and {@code topics.embeddings|mined|stats|dlq|jobs|neighbors} (names, prefixed
  * defaults), {@code topics.partitions}, {@code topics.replication-factor}, the mining and memory
- * keys of DESIGN.md ({@code mining.*}, {@code memory.*}, {@code shards.per-job}),
+ * keys of DESIGN.md ({@code mining.*}, {@code memory.*}, {@code shards.per-job}), {@code neighbors.*},
  * {@code memory.max-bytes}, {@code limits.max-batch-size}, {@code limits.max-dim},
  * {@code stats.window} (e.g. {@code 10s}), {@code processing.guarantee}. Every {@code kafka.*} key
  * is passed to the Kafka clients and Kafka Streams without the prefix (security settings included).
@@ -33,6 +34,7 @@ public record ServiceConfig(
         short topicReplicationFactor,
         MiningSettings mining,
         MemoryLimits memory,
+        NeighborSettings neighbors,
         long memoryMaxBytes,
         InputLimits inputLimits,
         int shardsPerJob,
@@ -45,10 +47,11 @@ public record ServiceConfig(
 
     private static final Set<String> KNOWN = Set.of(
             "application.id", "bootstrap.servers", "schema.registry.url", "topics.prefix", "topics.embeddings",
-            "topics.mined", "topics.stats", "topics.dlq", "topics.jobs", "topics.partitions",
+            "topics.mined", "topics.stats", "topics.dlq", "topics.jobs", "topics.neighbors", "topics.partitions",
             "topics.replication-factor", "mining.strategy", "mining.margin", "mining.distance", "mining.normalize",
             "mining.max-per-anchor", "mining.negatives-per-anchor", "mining.seed", "mining.memory-negatives",
-            "mining.memory-positives", "mining.memory-samples-max-bytes", "memory.per-identity",
+            "mining.memory-positives", "mining.memory-samples-max-bytes", "neighbors.per-identity",
+            "neighbors.half-life-steps", "memory.per-identity",
             "memory.max-embeddings", "memory.max-age-steps", "memory.max-bytes", "shards.per-job",
             "limits.max-batch-size", "limits.max-dim", "stats.window", "processing.guarantee");
 
@@ -92,7 +95,8 @@ public record ServiceConfig(
                 p.getProperty("topics.mined", prefix + "mined"),
                 p.getProperty("topics.stats", prefix + "stats"),
                 p.getProperty("topics.dlq", prefix + "dlq"),
-                p.getProperty("topics.jobs", prefix + "jobs"));
+                p.getProperty("topics.jobs", prefix + "jobs"),
+                p.getProperty("topics.neighbors", prefix + "neighbors"));
         Map<String, String> kafka = new LinkedHashMap<>();
         for (String key : p.stringPropertyNames()) {
             if (key.startsWith("kafka.")) {
@@ -109,6 +113,7 @@ public record ServiceConfig(
                     (short) integer(p, "topics.replication-factor", -1),
                     miningFrom(p),
                     memoryFrom(p),
+                    neighborsFrom(p),
                     longValue(p, "memory.max-bytes", DEFAULT_MEMORY_MAX_BYTES),
                     new InputLimits(integer(p, "limits.max-batch-size", InputLimits.DEFAULT_MAX_BATCH_SIZE),
                             integer(p, "limits.max-dim", InputLimits.DEFAULT_MAX_DIM)),
@@ -136,6 +141,13 @@ public record ServiceConfig(
                         integer(p, "mining.memory-negatives", d.memorySampling().negatives()),
                         integer(p, "mining.memory-positives", d.memorySampling().positives()),
                         integer(p, "mining.memory-samples-max-bytes", d.memorySampling().maxBytes())));
+    }
+
+    /** The {@code neighbors.*} keys, defaults (off) for those missing. */
+    public static NeighborSettings neighborsFrom(Properties p) {
+        return new NeighborSettings(
+                integer(p, "neighbors.per-identity", NeighborSettings.OFF.perIdentity()),
+                number(p, "neighbors.half-life-steps", NeighborSettings.OFF.halfLifeSteps()));
     }
 
     /** The {@code memory.*} count and age keys, defaults for those missing. */

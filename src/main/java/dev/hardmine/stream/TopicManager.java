@@ -22,7 +22,7 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 /**
  * Creates hardmine's topics when they are missing and checks them when present: the embeddings
  * topic, the mined, stats and dead-letter topics with {@code topics.partitions} partitions, and
- * the compacted jobs topic. A present topic with another partition count, or a jobs topic that is
+ * the compacted jobs and neighbours topics. A present topic with another partition count, or a jobs topic that is
  * not compacted, stops start-up with a message saying what to change.
  */
 public final class TopicManager {
@@ -39,6 +39,8 @@ public final class TopicManager {
         wanted.put(t.stats(), Map.of());
         wanted.put(t.dlq(), Map.of());
         wanted.put(t.jobs(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+        // Only each identity's latest list matters.
+        wanted.put(t.neighbors(), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
         try {
             Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();

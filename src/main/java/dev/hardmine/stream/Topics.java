@@ -11,15 +11,22 @@ import java.util.List;
  * @param stats      MiningStats out, key job_id
  * @param dlq        bad input, unchanged, with reason headers
  * @param jobs       JobConfig per job, compacted, key job_id
+ * @param neighbors  IdentityNeighbors out, compacted, key {@code job_id/label} (see {@link #neighborsKey})
  */
-public record Topics(String embeddings, String mined, String stats, String dlq, String jobs) {
+public record Topics(String embeddings, String mined, String stats, String dlq, String jobs, String neighbors) {
 
     public static Topics withPrefix(String prefix) {
-        return new Topics(prefix + "embeddings", prefix + "mined", prefix + "stats", prefix + "dlq", prefix + "jobs");
+        return new Topics(prefix + "embeddings", prefix + "mined", prefix + "stats", prefix + "dlq", prefix + "jobs",
+                prefix + "neighbors");
     }
 
     public List<String> all() {
-        return List.of(embeddings, mined, stats, dlq, jobs);
+        return List.of(embeddings, mined, stats, dlq, jobs, neighbors);
+    }
+
+    /** The key of an IdentityNeighbors record: {@code job_id + "/" + label}. */
+    public static String neighborsKey(String jobId, String label) {
+        return jobId + "/" + label;
     }
 
     /**

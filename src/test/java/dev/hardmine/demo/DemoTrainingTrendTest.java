@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.NeighborSettings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,7 +28,7 @@ class DemoTrainingTrendTest {
     void hardnessMixFallsAsTheModelTrainsAndTrainersAreFedMinedSamples() throws Exception {
         Demo.Settings settings = new Demo.Settings(0, 0, 0, "127.0.0.1", null, true,
                 new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(40), 3), 1,
-                300, 6, 32, 80, MiningSettings.defaults(), MemoryLimits.defaults(), null, null);
+                300, 6, 32, 80, MiningSettings.defaults(), MemoryLimits.defaults(), new NeighborSettings(8, 200), null, null);
         try (Demo demo = Demo.start(settings)) {
             HttpClient http = HttpClient.newHttpClient();
             URI stats = URI.create(demo.dashboardUrl() + "api/jobs/demo-job/stats?since=0");

@@ -10,6 +10,7 @@ import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.cli.HardmineCommand;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.NeighborSettings;
 import dev.hardmine.registry.AvroDeserializer;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
@@ -42,7 +43,7 @@ class RecordReplayTest {
         Path recording = dir.resolve("run.avro");
         Demo.Settings settings = new Demo.Settings(0, 0, 0, "127.0.0.1", null, true,
                 new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(60), 5), 1,
-                200, 6, 16, 200, MiningSettings.defaults(), MemoryLimits.defaults(), recording, null);
+                200, 6, 16, 200, MiningSettings.defaults(), MemoryLimits.defaults(), new NeighborSettings(8, 200), recording, null);
         Map<String, String> live = new ConcurrentHashMap<>();
         Path fromKafka = dir.resolve("from-kafka.jsonl");
         try (Demo demo = Demo.start(settings)) {

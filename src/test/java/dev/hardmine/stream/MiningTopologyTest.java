@@ -5,12 +5,15 @@ import static dev.hardmine.testing.BadRecords.withEmbedding;
 import static dev.hardmine.testing.BadRecords.withFirstByte;
 import static dev.hardmine.testing.BadRecords.withSchemaId;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
+import dev.hardmine.avro.Neighbor;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.avro.Triplet;
 import dev.hardmine.mining.Embeddings;
@@ -366,6 +369,70 @@ class MiningTopologyTest {
                 }
             }
             assertThat(whole).anySatisfy(m -> assertThat(m.getMemorySamples().size()).isGreaterThan(6));
+        }
+    }
+
+    @ParameterizedTest(name = "shards.per-job={0}")
+    @ValueSource(ints = {1, 3})
+    void neighborsAreTheDecayedConfusionsOfTheMinedTripletsForTheJobThatAsksOnly(int shards) {
+        List<EmbeddingBatch> batches = SyntheticLog.batches(25, 12, 6, 3, 4);
+        double halfLife = 3;
+        try (TopologyFixture f = fixture("shards.per-job", Integer.toString(shards))) {
+            f.jobConfigs.pipeInput("job-0", JobConfig.newBuilder().setJobId("job-0").setNeighborsPerIdentity(100)
+                    .setNeighborsHalfLifeSteps(halfLife).build());
+            batches.forEach(f::send);
+            List<MinedBatch> mined = f.output.readValuesToList();
+            List<TestRecord<String, IdentityNeighbors>> published = f.neighborsOutput.readRecordsToList();
+
+            // Brute force: every (anchor label, negative label, step) event so far, summed with its decay.
+            Map<String, List<Triplet>> eventsOf = new HashMap<>();
+            Map<String, List<Long>> stepsOf = new HashMap<>();
+            int next = 0;
+            for (MinedBatch m : mined) {
+                if (!m.getJobId().equals("job-0")) {
+                    continue;
+                }
+                List<String> touched = new ArrayList<>();
+                for (Triplet t : m.getTriplets()) {
+                    eventsOf.computeIfAbsent(t.getAnchorLabel(), l -> new ArrayList<>()).add(t);
+                    stepsOf.computeIfAbsent(t.getAnchorLabel(), l -> new ArrayList<>()).add(m.getStep());
+                    if (!touched.contains(t.getAnchorLabel())) {
+                        touched.add(t.getAnchorLabel());
+                    }
+                }
+                for (String label : touched) {
+                    TestRecord<String, IdentityNeighbors> r = published.get(next++);
+                    assertThat(r.key()).isEqualTo("job-0/" + label);
+                    long newest = stepsOf.get(label).stream().mapToLong(Long::longValue).max().orElseThrow();
+                    Map<String, Double> score = new HashMap<>();
+                    Map<String, Long> count = new HashMap<>();
+                    List<Triplet> events = eventsOf.get(label);
+                    for (int e = 0; e < events.size(); e++) {
+                        String other = events.get(e).getNegativeLabel();
+                        score.merge(other, Math.pow(2, -(newest - stepsOf.get(label).get(e)) / halfLife), Double::sum);
+                        count.merge(other, 1L, Long::sum);
+                    }
+                    IdentityNeighbors got = r.value();
+                    assertThat(got.getStep()).isEqualTo(newest);
+                    assertThat(got.getNeighbors()).extracting(Neighbor::getLabel)
+                            .containsExactlyInAnyOrderElementsOf(score.keySet());
+                    for (Neighbor n : got.getNeighbors()) {
+                        assertThat(n.getScore()).as("%s -> %s", label, n.getLabel())
+                                .isCloseTo(score.get(n.getLabel()), within(1e-9));
+                        assertThat(n.getCount()).isEqualTo(count.get(n.getLabel()));
+                        if (shards > 1) {
+                            assertThat(ShardSplitter.shardOf(n.getLabel(), shards))
+                                    .isEqualTo(ShardSplitter.shardOf(label, shards));
+                        }
+                    }
+                    for (int k = 1; k < got.getNeighbors().size(); k++) {
+                        assertThat(got.getNeighbors().get(k).getScore())
+                                .isLessThanOrEqualTo(got.getNeighbors().get(k - 1).getScore());
+                    }
+                }
+            }
+            assertThat(next).as("every record is a job-0 label's, none of job-1").isEqualTo(published.size());
+            assertThat(published).hasSizeGreaterThan(6);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.hardmine.stream;
 
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
@@ -28,6 +29,7 @@ final class TopologyFixture implements AutoCloseable {
     final AvroSerde<MinedBatch> mined = new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false);
     final AvroSerde<MiningStats> stats = new AvroSerde<>(MiningStats.class, registry, serdeConfig, false);
     final AvroSerde<JobConfig> jobs = new AvroSerde<>(JobConfig.class, registry, serdeConfig, false);
+    final AvroSerde<IdentityNeighbors> neighbors = new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false);
     final DeadLetters.Counter deadLetters = new DeadLetters.Counter();
     final TopologyTestDriver driver;
     final TestInputTopic<String, EmbeddingBatch> input;
@@ -36,6 +38,7 @@ final class TopologyFixture implements AutoCloseable {
     final TestOutputTopic<String, MinedBatch> output;
     final TestOutputTopic<String, MiningStats> statsOutput;
     final TestOutputTopic<byte[], byte[]> dlq;
+    final TestOutputTopic<String, IdentityNeighbors> neighborsOutput;
 
     TopologyFixture(Properties overrides, Path stateDir) {
         Properties p = new Properties();
@@ -47,7 +50,7 @@ final class TopologyFixture implements AutoCloseable {
         Properties streams = MinerService.streamsProperties(config, deadLetters);
         streams.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         driver = new TopologyTestDriver(MiningTopology.build(config,
-                new MiningTopology.Serdes4(batches, mined, stats, jobs)), streams, Instant.ofEpochMilli(1_700_000_000_000L));
+                new MiningTopology.RecordSerdes(batches, mined, stats, jobs, neighbors)), streams, Instant.ofEpochMilli(1_700_000_000_000L));
         Topics t = config.topics();
         input = driver.createInputTopic(t.embeddings(), Serdes.String().serializer(), batches.serializer());
         rawInput = driver.createInputTopic(t.embeddings(), Serdes.String().serializer(), Serdes.ByteArray().serializer());
@@ -55,6 +58,8 @@ final class TopologyFixture implements AutoCloseable {
         output = driver.createOutputTopic(t.mined(), Serdes.String().deserializer(), mined.deserializer());
         statsOutput = driver.createOutputTopic(t.stats(), Serdes.String().deserializer(), stats.deserializer());
         dlq = driver.createOutputTopic(t.dlq(), Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+        neighborsOutput = driver.createOutputTopic(t.neighbors(), Serdes.String().deserializer(),
+                neighbors.deserializer());
     }
 
     void send(EmbeddingBatch b) {

@@ -9,6 +9,7 @@ import dev.hardmine.demo.Demo;
 import dev.hardmine.demo.SyntheticTrainers;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.NeighborSettings;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -63,7 +64,7 @@ class DashboardBrowserTest {
                 .isTrue();
         demo = Demo.start(new Demo.Settings(0, 0, 0, "127.0.0.1", null, true,
                 new SyntheticTrainers.Settings("demo-job", 2, 8, 4, 8, Duration.ofMillis(150), 11), 2,
-                300, 6, 32, 300, MiningSettings.defaults(), MemoryLimits.defaults(), null, TOKEN));
+                300, 6, 32, 300, MiningSettings.defaults(), MemoryLimits.defaults(), new NeighborSettings(8, 200), null, TOKEN));
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
