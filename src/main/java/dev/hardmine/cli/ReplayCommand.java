@@ -1,5 +1,6 @@
 package dev.hardmine.cli;
 
+import dev.hardmine.mining.NeighborSettings;
 import dev.hardmine.replay.AvroFileBatchSource;
 import dev.hardmine.replay.BatchSource;
 import dev.hardmine.registry.SchemaRegistryClient;
@@ -12,6 +13,7 @@ import dev.hardmine.replay.Replayer;
 import dev.hardmine.stream.InputLimits;
 import dev.hardmine.stream.ServiceConfig;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +33,8 @@ import picocli.CommandLine.Spec;
             "Writes one MinedBatch per input batch, in input order. The output is identical for identical",
             "input and settings, except mined_at and mining_ms."})
 public final class ReplayCommand implements Callable<Integer> {
+    /** Neighbours kept per identity for --neighbors-output unless --neighbors-per-identity says otherwise. */
+    static final int REPLAY_NEIGHBORS_PER_IDENTITY = 8;
 
     enum Format { jsonl, avro }
 
@@ -79,6 +83,11 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "jsonl or avro (default: ${DEFAULT-VALUE}).")
     Format outputFormat;
 
+    @Option(names = "--neighbors-output", paramLabel = "PATH",
+            description = "Also write the hard-identity neighbours the service would publish, as JSON lines of "
+                    + "IdentityNeighbors, to this file (with --neighbors-per-identity, default 8 here).")
+    String neighborsOutput;
+
     @Mixin
     MiningOptions mining;
 
@@ -99,6 +108,10 @@ public final class ReplayCommand implements Callable<Integer> {
         var settings = validated(mining::settings);
         var limits = validated(mining::limits);
         var inputLimits = validated(() -> new InputLimits(maxBatchSize, maxDim));
+        var neighbors = validated(() -> mining.neighbors(REPLAY_NEIGHBORS_PER_IDENTITY));
+        if (neighborsOutput != null && !neighbors.enabled()) {
+            throw new ParameterException(spec.commandLine(), "--neighbors-output needs --neighbors-per-identity > 0");
+        }
         boolean toStdout = "-".equals(output);
         if (toStdout && outputFormat == Format.avro) {
             throw new ParameterException(spec.commandLine(), "--output-format avro needs an --output file");
@@ -109,8 +122,8 @@ public final class ReplayCommand implements Callable<Integer> {
                 }
             };
              BatchSource source = openSource();
-             MinedBatchSink sink = toStdout ? MinedBatchSinks.jsonLines(System.out)
-                     : MinedBatchSinks.file(Path.of(output), outputFormat == Format.avro);
+             MinedBatchSink sink = withNeighbors(toStdout ? MinedBatchSinks.jsonLines(System.out)
+                     : MinedBatchSinks.file(Path.of(output), outputFormat == Format.avro), neighbors);
              Replayer replayer = new Replayer(settings, limits, inputLimits, memoryMaxBytes, Clock.systemUTC())) {
             long batches = replayer.replay(source, sink);
             if (!toStdout) {
@@ -118,6 +131,10 @@ public final class ReplayCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private MinedBatchSink withNeighbors(MinedBatchSink sink, NeighborSettings neighbors) throws IOException {
+        return neighborsOutput == null ? sink : MinedBatchSinks.withNeighbors(sink, Path.of(neighborsOutput), neighbors);
     }
 
     private BatchSource openSource() throws Exception {

@@ -7,13 +7,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.hardmine.avro.BatchStats;
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.Neighbor;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.avro.Triplet;
 import dev.hardmine.mining.Embeddings;
 import dev.hardmine.mining.InvalidBatchException;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -132,6 +135,16 @@ public final class JsonLines {
         return (int) v;
     }
 
+    /**
+     * A generator for JSON lines: records separated by the caller's line breaks only (Jackson
+     * would otherwise put a space before every record but the first).
+     */
+    public static JsonGenerator lineGenerator(OutputStream out) throws IOException {
+        JsonGenerator g = MAPPER.getFactory().createGenerator(out);
+        g.setRootValueSeparator(null);
+        return g;
+    }
+
     /** Writes one EmbeddingBatch as a JSON object (no line break). */
     public static void writeEmbeddingBatch(JsonGenerator g, EmbeddingBatch b) throws IOException {
         g.writeStartObject();
@@ -204,6 +217,25 @@ public final class JsonLines {
             g.writeStringField("label", ms.getLabel());
             g.writeNumberField("step", ms.getStep());
             writeEmbedding(g, ms.getEmbedding());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    /** Writes one IdentityNeighbors as a JSON object (no line break). */
+    public static void writeIdentityNeighbors(JsonGenerator g, IdentityNeighbors n) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("job_id", n.getJobId());
+        g.writeStringField("label", n.getLabel());
+        g.writeNumberField("step", n.getStep());
+        g.writeArrayFieldStart("neighbors");
+        for (Neighbor x : n.getNeighbors()) {
+            g.writeStartObject();
+            g.writeStringField("label", x.getLabel());
+            g.writeNumberField("score", x.getScore());
+            g.writeNumberField("count", x.getCount());
+            g.writeNumberField("last_step", x.getLastStep());
             g.writeEndObject();
         }
         g.writeEndArray();

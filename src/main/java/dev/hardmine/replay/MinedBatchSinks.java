@@ -1,5 +1,10 @@
 package dev.hardmine.replay;
 
+import dev.hardmine.mining.NeighborList;
+import dev.hardmine.mining.NeighborSettings;
+import dev.hardmine.stream.Neighbors;
+import java.util.HashMap;
+import java.util.Map;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hardmine.avro.MinedBatch;
 import java.io.BufferedOutputStream;
@@ -22,7 +27,7 @@ public final class MinedBatchSinks {
 
     /** JSON lines to an open stream (e.g. standard output); the stream is flushed, not closed. */
     public static MinedBatchSink jsonLines(OutputStream out) throws IOException {
-        JsonGenerator g = JsonLines.MAPPER.getFactory().createGenerator(new BufferedOutputStream(out));
+        JsonGenerator g = JsonLines.lineGenerator(new BufferedOutputStream(out));
         g.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
         return jsonLines(g);
     }
@@ -43,6 +48,54 @@ public final class MinedBatchSinks {
             @Override
             public void close() throws IOException {
                 g.close();
+            }
+        };
+    }
+
+    /**
+     * {@code inner}, and beside it the hard-identity neighbours the stream would publish for the
+     * same batches: JSON lines of IdentityNeighbors at {@code path}, one per label a batch touches,
+     * appearing only on commit like the mined batches.
+     */
+    public static MinedBatchSink withNeighbors(MinedBatchSink inner, Path path, NeighborSettings settings)
+            throws IOException {
+        Path target = path.toAbsolutePath();
+        Path partial = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".partial");
+        JsonGenerator g = JsonLines.lineGenerator(new BufferedOutputStream(Files.newOutputStream(partial)));
+        Map<String, Map<String, NeighborList>> byJob = new HashMap<>();
+        return new MinedBatchSink() {
+            private boolean committed;
+
+            @Override
+            public void write(MinedBatch batch) throws IOException {
+                inner.write(batch);
+                Map<String, NeighborList> lists = byJob.computeIfAbsent(batch.getJobId(), j -> new HashMap<>());
+                for (var touched : Neighbors.record(batch, settings,
+                        label -> lists.computeIfAbsent(label, l -> NeighborList.empty())).entrySet()) {
+                    JsonLines.writeIdentityNeighbors(g, Neighbors.toRecord(batch.getJobId(), touched.getKey(),
+                            touched.getValue(), settings));
+                    g.writeRaw('\n');
+                }
+            }
+
+            @Override
+            public void commit() throws IOException {
+                g.close();
+                inner.commit();
+                Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                committed = true;
+            }
+
+            @Override
+            public void close() throws IOException {
+                try {
+                    inner.close();
+                } finally {
+                    if (!committed) {
+                        g.close();
+                        Files.deleteIfExists(partial);
+                    }
+                }
             }
         };
     }
@@ -74,7 +127,7 @@ public final class MinedBatchSinks {
                 }
             };
         } else {
-            inner = jsonLines(JsonLines.MAPPER.getFactory().createGenerator(out));
+            inner = jsonLines(JsonLines.lineGenerator(out));
         }
         return new MinedBatchSink() {
             private boolean committed;
