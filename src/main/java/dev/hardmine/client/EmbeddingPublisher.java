@@ -90,8 +90,8 @@ public final class EmbeddingPublisher implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         this.registry = b.openRegistry();
         try {
-            if (b.memoryNegatives > 0 || b.memoryPositives > 0) {
-                requestMemorySamples(props, b);
+            if (b.memoryNegatives > 0 || b.memoryPositives > 0 || b.neighborsPerIdentity > 0) {
+                writeJobConfig(props, b);
             }
             this.producer = new KafkaProducer<>(props, new Utf8KeySerde().serializer(),
                     new AvroSerializer<>(registry.client(), b.serdeConfig(), false));
@@ -102,13 +102,14 @@ public final class EmbeddingPublisher implements AutoCloseable {
     }
 
     /**
-     * Writes the job's JobConfig asking for memory samples, and waits until Kafka has it: the
-     * batches published after it come back with their memory samples (the service reads the
-     * jobs topic as a global table, so the first few may still come without).
+     * Writes the job's JobConfig asking for memory samples and neighbours, and waits until Kafka
+     * has it: the batches published after it get them (the service reads the jobs topic as a
+     * global table, so the first few may still come without).
      */
-    private void requestMemorySamples(Map<String, Object> props, Builder b) {
+    private void writeJobConfig(Map<String, Object> props, Builder b) {
         JobConfig config = JobConfig.newBuilder().setJobId(jobId)
                 .setMemoryNegatives(b.memoryNegatives).setMemoryPositives(b.memoryPositives)
+                .setNeighborsPerIdentity(b.neighborsPerIdentity > 0 ? b.neighborsPerIdentity : null)
                 .setUpdatedAt(Instant.now()).build();
         try (KafkaProducer<String, JobConfig> jobs = new KafkaProducer<>(props, new Utf8KeySerde().serializer(),
                 new AvroSerializer<>(registry.client(), b.serdeConfig(), false))) {
@@ -321,6 +322,7 @@ public final class EmbeddingPublisher implements AutoCloseable {
         private int maxInFlightBatches = 8;
         private int memoryNegatives;
         private int memoryPositives;
+        private int neighborsPerIdentity;
         private String jobsTopic = Topics.withPrefix("hardmine.").jobs();
 
         private Builder() {
@@ -352,8 +354,9 @@ public final class EmbeddingPublisher implements AutoCloseable {
          * Asks hardmine to send back, with each batch mined for this job, every anchor's
          * {@code negatives} nearest memory negatives and {@code positives} farthest memory positives
          * (read them with {@link MemorySampleCache}). Written at {@link #build()} as the job's
-         * JobConfig on the jobs topic, which replaces any JobConfig the job had (the other settings
-         * go back to the service's defaults). Default: nothing asked, no JobConfig written.
+         * JobConfig on the jobs topic, which replaces any JobConfig the job had (the settings not
+         * asked for here go back to the service's defaults). Default: nothing asked, no JobConfig
+         * written.
          */
         public Builder memorySamples(int negatives, int positives) {
             if (negatives < 0 || positives < 0) {
@@ -365,7 +368,20 @@ public final class EmbeddingPublisher implements AutoCloseable {
             return this;
         }
 
-        /** The jobs topic {@link #memorySamples} writes to; by default hardmine's default name for it. */
+        /**
+         * Asks hardmine to keep and publish, for each identity of the job, the {@code perIdentity}
+         * identities most confusable with it (read them with {@link IdentityNeighborsSubscriber},
+         * sample with {@link HardIdentitySampler}); written like {@link #memorySamples}.
+         */
+        public Builder neighbors(int perIdentity) {
+            if (perIdentity < 0) {
+                throw new IllegalArgumentException("neighbours per identity must be >= 0, got " + perIdentity);
+            }
+            this.neighborsPerIdentity = perIdentity;
+            return this;
+        }
+
+        /** The jobs topic {@link #memorySamples} and {@link #neighbors} write to; hardmine's default name by default. */
         public Builder jobsTopic(String topic) {
             this.jobsTopic = ClientBuilder.requireText(topic, "jobsTopic");
             return this;

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.BatchStats;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.Neighbor;
 import dev.hardmine.avro.Triplet;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
@@ -21,6 +23,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -161,6 +164,36 @@ class MinedBatchSubscriberTest {
             int i = snapshot.sampleIds().indexOf("w-b-s0-2");
             assertThat(i).isNotNegative();
             assertThat(Arrays.copyOfRange(snapshot.embeddings(), 2 * i, 2 * i + 2)).containsExactly(0.5f, 1f);
+        }
+    }
+
+    @Test
+    void neighboursAskedForByThePublisherReachTheSamplerThroughTheSubscriber() {
+        String job = "neighbors-" + UUID.randomUUID();
+        try (EmbeddingPublisher a = EmbeddingPublisher.builder().bootstrapServers(kafka.bootstrapServers())
+                     .registryUrl(registry.url()).topic(live.topics().embeddings()).jobsTopic(live.topics().jobs())
+                     .jobId(job).workerId("w-a").neighbors(4).build();
+             IdentityNeighborsSubscriber neighbors = IdentityNeighborsSubscriber.builder()
+                     .bootstrapServers(kafka.bootstrapServers()).registryUrl(registry.url())
+                     .topic(live.topics().neighbors()).jobId(job).build()) {
+            HardIdentitySampler sampler = new HardIdentitySampler(
+                    Map.of("a", new int[] {0, 1}, "b", new int[] {2, 3}, "c", new int[] {4}), 2, 2, 0.0, 2, 5);
+            List<IdentityNeighbors> received = new ArrayList<>();
+            long[] step = {0};
+            // The service reads the JobConfig as a global table: the first batches may come without.
+            await().atMost(WAIT).until(() -> {
+                publish(a, step[0]++); // labels a a b b: each anchor's nearest negative is of the other label
+                for (IdentityNeighbors n : neighbors.poll(Duration.ofMillis(200))) {
+                    received.add(n);
+                    sampler.update(n);
+                }
+                return sampler.identitiesWithNeighbors() == 2;
+            });
+            assertThat(received).allSatisfy(n -> assertThat(n.getJobId()).isEqualTo(job));
+            IdentityNeighbors ofA = received.stream().filter(n -> n.getLabel().equals("a")).findFirst().orElseThrow();
+            assertThat(ofA.getNeighbors()).extracting(Neighbor::getLabel).containsExactly("b");
+            // No random share, groups of two: every batch is a and b, never c.
+            assertThat(sampler.nextIdentities()).containsExactlyInAnyOrder("a", "b");
         }
     }
 

@@ -3,12 +3,15 @@ package dev.hardmine.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.mining.JobMiner;
+import dev.hardmine.mining.NeighborList;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.SharedKafkaBroker;
 import dev.hardmine.testing.SyntheticLog;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -44,9 +47,10 @@ class MemoryRestartIntegrationTest {
     @CsvSource({"kept, 0", "empty, 0", "empty, 2"})
     void memoryIsBackAfterARestartAndMinesAsIfThereHadBeenNone(String stateDir, int perIdentity) {
         List<EmbeddingBatch> log = SyntheticLog.batches(41, BEFORE_RESTART + AFTER_RESTART, 4, 3, 8);
-        // Memory samples asked for too: after the restart they come from the restored memory.
+        // Memory samples and neighbours asked for too: after the restart they come from the restored stores.
         Properties first = live.properties("memory.per-identity", Integer.toString(perIdentity),
-                "mining.memory-negatives", "3", "mining.memory-positives", "1");
+                "mining.memory-negatives", "3", "mining.memory-positives", "1",
+                "neighbors.per-identity", "3", "neighbors.half-life-steps", "4");
         MinerService service = live.start(first);
         log.subList(0, BEFORE_RESTART).forEach(live::send);
         Map<String, MinedBatch> before = byBatchId(live.awaitMined(BEFORE_RESTART));
@@ -66,6 +70,8 @@ class MemoryRestartIntegrationTest {
         Map<String, JobMiner> core = new HashMap<>();
         Map<String, Set<String>> publishedBeforeRestart = new HashMap<>();
         Map<String, Long> memorySize = new HashMap<>();
+        Map<String, Map<String, NeighborList>> neighborLists = new HashMap<>();
+        Map<String, List<IdentityNeighbors>> expectedNeighbors = new HashMap<>();
         try {
             for (int i = 0; i < log.size(); i++) {
                 EmbeddingBatch b = log.get(i);
@@ -76,6 +82,11 @@ class MemoryRestartIntegrationTest {
                         config.inputLimits()), settings.mining()), settings.mining(), Instant.EPOCH);
                 MinedBatch actual = all.get(b.getBatchId());
                 assertThat(withoutWallClock(actual)).as("batch %s", b.getBatchId()).isEqualTo(withoutWallClock(expected));
+                Map<String, NeighborList> lists = neighborLists.computeIfAbsent(b.getJobId(), j -> new HashMap<>());
+                Neighbors.record(expected, settings.neighbors(), l -> lists.computeIfAbsent(l, x -> NeighborList.empty()))
+                        .forEach((label, list) -> expectedNeighbors.computeIfAbsent(
+                                Topics.neighborsKey(b.getJobId(), label), k -> new ArrayList<>())
+                                .add(Neighbors.toRecord(b.getJobId(), label, list, settings.neighbors())));
 
                 Set<String> ids = new HashSet<>();
                 b.getSamples().forEach(s -> ids.add(s.getSampleId()));
@@ -103,6 +114,12 @@ class MemoryRestartIntegrationTest {
         } finally {
             core.values().forEach(JobMiner::close);
         }
+
+        // Each label's neighbour records, in order, as an uninterrupted tracker publishes them.
+        int count = expectedNeighbors.values().stream().mapToInt(List::size).sum();
+        Map<String, List<IdentityNeighbors>> published = new HashMap<>();
+        live.awaitNeighbors(count).forEach(r -> published.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value()));
+        assertThat(published).isEqualTo(expectedNeighbors);
     }
 
     private static Map<String, MinedBatch> byBatchId(List<ConsumerRecord<String, MinedBatch>> records) {

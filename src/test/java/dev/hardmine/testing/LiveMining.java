@@ -3,6 +3,7 @@ package dev.hardmine.testing;
 import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
@@ -66,6 +67,7 @@ public final class LiveMining implements AutoCloseable {
     private final AvroSerde<EmbeddingBatch> batches;
     private final AvroSerde<MinedBatch> mined;
     private final AvroSerde<MiningStats> stats;
+    private final AvroSerde<IdentityNeighbors> neighbors;
     private final KafkaProducer<String, byte[]> producer;
     private final Map<String, Reader> readers = new HashMap<>();
     private final Deque<AutoCloseable> services = new ArrayDeque<>();
@@ -84,6 +86,7 @@ public final class LiveMining implements AutoCloseable {
         this.batches = new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false);
         this.mined = new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false);
         this.stats = new AvroSerde<>(MiningStats.class, registry, serdeConfig, false);
+        this.neighbors = new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false);
         this.producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -208,6 +211,11 @@ public final class LiveMining implements AutoCloseable {
     /** Waits for at least {@code n} committed MiningStats records; returns all read so far. */
     public List<ConsumerRecord<String, MiningStats>> awaitStats(int n) {
         return decoded(reader(topics().stats()).awaitAtLeast(n), stats);
+    }
+
+    /** Waits for at least {@code n} committed IdentityNeighbors records; returns all read so far. */
+    public List<ConsumerRecord<String, IdentityNeighbors>> awaitNeighbors(int n) {
+        return decoded(reader(topics().neighbors()).awaitAtLeast(n), neighbors);
     }
 
     /** Waits for at least {@code n} committed dead letters; returns all read so far, raw. */
