@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.MiningStats;
+import dev.hardmine.avro.Neighbor;
 import dev.hardmine.stream.MemorySummary;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,6 +28,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -48,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * <li>{@code /api/jobs}, {@code /api/jobs/{id}/stats?since=EPOCH_MS} (MiningStats with the
  * schema's field names, timestamps in epoch ms), {@code /api/jobs/{id}/memory} (the job's memory
  * read through interactive queries from every instance; {@code ?scope=local} for this instance's
- * part), {@code /api/service?since=EPOCH_MS} (consumer lag and dead letters), and
+ * part), {@code /api/jobs/{id}/neighbors[?label=L]} (each identity's most confusable identities
+ * and how concentrated the job's confusion is), {@code /api/service?since=EPOCH_MS} (consumer lag
+ * and dead letters), and
  * {@code /api/events[?job=ID]}, a server-sent-event stream of {@code stats} and {@code service}
  * events;
  * <li>{@code /metrics} in the Prometheus text format;
@@ -99,6 +104,7 @@ public final class WebServer implements AutoCloseable {
     private final ExecutorService streamPool;
     private final ScheduledExecutorService sampler;
     private final StatsBoard board;
+    private final NeighborBoard neighbors;
     /** The token, and its SHA-256 that requests are checked against; null when the API is open. */
     private final String token;
     private final byte[] tokenDigest;
@@ -112,8 +118,14 @@ public final class WebServer implements AutoCloseable {
     private volatile MinerView miner = MinerView.STARTING;
     private volatile boolean closed;
 
+    /** A server without neighbours: {@code /api/jobs/{id}/neighbors} knows no identity. */
     public WebServer(Options options, StatsBoard board) throws IOException {
+        this(options, board, new NeighborBoard());
+    }
+
+    public WebServer(Options options, StatsBoard board, NeighborBoard neighbors) throws IOException {
         this.board = board;
+        this.neighbors = neighbors;
         this.token = options.token() == null || options.token().isEmpty() ? null : options.token();
         this.tokenDigest = token == null ? null : sha256(token);
         this.metrics = options.metrics();
@@ -234,6 +246,8 @@ public final class WebServer implements AutoCloseable {
             sendJson(ex, 200, out);
         } else if (path.startsWith("/api/jobs/") && path.endsWith("/memory")) {
             memory(ex, jobIn(path, "/memory"), "local".equals(query.get("scope")));
+        } else if (path.startsWith("/api/jobs/") && path.endsWith("/neighbors")) {
+            neighbors(ex, jobIn(path, "/neighbors"), query.get("label"));
         } else {
             sendJson(ex, 404, JSON.createObjectNode().put("error", "not found"));
         }
@@ -381,6 +395,47 @@ public final class WebServer implements AutoCloseable {
     private static void put(ObjectNode o, MemorySummary s) {
         o.put("size", s.size()).put("identities", s.identities()).put("oldest_step", s.oldestStep())
                 .put("newest_step", s.newestStep()).put("dim", s.dim());
+    }
+
+    /**
+     * The job's identities with their most confusable identities, in label order, with how many
+     * have any and how concentrated the confusion is (null when none has); with {@code label},
+     * that label's entry alone, 404 when the board has none for it.
+     */
+    private void neighbors(HttpExchange ex, String job, String label) throws IOException {
+        if (label != null) {
+            IdentityNeighbors n = neighbors.label(job, label);
+            if (n == null) {
+                sendJson(ex, 404, JSON.createObjectNode()
+                        .put("error", "no neighbours of label " + label + " in job " + job));
+            } else {
+                sendJson(ex, 200, toJson(n));
+            }
+            return;
+        }
+        List<IdentityNeighbors> labels = neighbors.labels(job);
+        ObjectNode out = JSON.createObjectNode().put("job", job)
+                .put("identities", labels.stream().filter(NeighborBoard::counts).count());
+        OptionalDouble concentration = NeighborBoard.concentration(labels);
+        if (concentration.isPresent()) {
+            out.put("concentration", concentration.getAsDouble());
+        } else {
+            out.putNull("concentration");
+        }
+        ArrayNode entries = out.putArray("labels");
+        labels.forEach(n -> entries.add(toJson(n)));
+        sendJson(ex, 200, out);
+    }
+
+    /** A label's entry: {@code label}, {@code step}, {@code neighbors} (highest score first, as published). */
+    static ObjectNode toJson(IdentityNeighbors n) {
+        ObjectNode o = JSON.createObjectNode().put("label", n.getLabel()).put("step", n.getStep());
+        ArrayNode list = o.putArray("neighbors");
+        for (Neighbor x : n.getNeighbors()) {
+            list.addObject().put("label", x.getLabel()).put("score", x.getScore()).put("count", x.getCount())
+                    .put("last_step", x.getLastStep());
+        }
+        return o;
     }
 
     /**
