@@ -7,6 +7,7 @@ import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.web.HttpSettings;
 import dev.hardmine.web.MinerView;
+import dev.hardmine.web.NeighborBoard;
 import dev.hardmine.web.StatsBoard;
 import dev.hardmine.web.WebServer;
 import java.io.IOException;
@@ -118,14 +119,17 @@ public final class RunCommand implements Callable<Integer> {
         Signals.onTermination(stop::countDown);
         // The HTTP side first: its address is Kafka Streams' application.server, where the other
         // instances ask for this one's part of a memory (unless kafka.application.server says
-        // otherwise). The board waits for the stats topic: the service creates it. Closed in
-        // reverse: Kafka Streams, then the HTTP side, then the metrics' own tasks.
+        // otherwise). The boards wait for the stats and neighbours topics: the service creates them.
+        // Closed in reverse: Kafka Streams, then the HTTP side, then the boards it reads, then the
+        // registry client they decode with, then the metrics' own tasks.
         try (HardmineMetrics metrics = new HardmineMetrics();
              SchemaRegistryClient registry = SchemaRegistryClient.create(
                      SerdeConfig.fromMap(MinerService.serdeSettings(checked)).client());
              StatsBoard board = StatsBoard.following(MinerService.adminProperties(checked), checked.topics().stats(),
                      registry);
-             WebServer web = startWeb(http, board, metrics)) {
+             NeighborBoard neighbors = NeighborBoard.following(MinerService.adminProperties(checked),
+                     checked.topics().neighbors(), registry);
+             WebServer web = startWeb(http, board, neighbors, metrics)) {
             String applicationServer = "kafka." + StreamsConfig.APPLICATION_SERVER_CONFIG;
             if (!p.containsKey(applicationServer)) {
                 p.setProperty(applicationServer, web.hostPort());
@@ -157,10 +161,11 @@ public final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static WebServer startWeb(HttpSettings http, StatsBoard board, HardmineMetrics metrics)
-            throws IOException {
+    private static WebServer startWeb(HttpSettings http, StatsBoard board, NeighborBoard neighbors,
+                                      HardmineMetrics metrics) throws IOException {
         try {
-            return new WebServer(new WebServer.Options(http.bind(), http.port(), http.token(), metrics::scrape), board);
+            return new WebServer(new WebServer.Options(http.bind(), http.port(), http.token(), metrics::scrape), board,
+                    neighbors);
         } catch (BindException e) {
             throw new IllegalStateException("cannot listen on " + http.bind() + ":" + http.port()
                     + " (--http-port, --http-bind): " + e.getMessage(), e);

@@ -12,6 +12,7 @@ import dev.hardmine.stream.MinerService;
 import dev.hardmine.stream.ServiceConfig;
 import dev.hardmine.stream.Topics;
 import dev.hardmine.web.MinerView;
+import dev.hardmine.web.NeighborBoard;
 import dev.hardmine.web.StatsBoard;
 import dev.hardmine.web.WebServer;
 import java.io.IOException;
@@ -143,13 +144,17 @@ public final class Demo implements AutoCloseable {
         p.setProperty("memory.max-embeddings", Integer.toString(s.memory().maxEmbeddings()));
         p.setProperty("memory.max-age-steps", Long.toString(s.memory().maxAgeSteps()));
 
-        StatsBoard board = StatsBoard.following(broker.bootstrapServers(),
-                Topics.withPrefix(ServiceConfig.DEFAULT_PREFIX).stats(), client);
+        // The boards before the HTTP side that reads them, so that they close after it.
+        Topics topics = Topics.withPrefix(ServiceConfig.DEFAULT_PREFIX);
+        StatsBoard board = StatsBoard.following(broker.bootstrapServers(), topics.stats(), client);
         started.add(board);
+        NeighborBoard neighbors = NeighborBoard.following(broker.bootstrapServers(), topics.neighbors(), client);
+        started.add(neighbors);
         // The HTTP side first: its address is the miner's application.server, for interactive queries.
         HardmineMetrics metrics = new HardmineMetrics();
         started.add(metrics);
-        web = new WebServer(new WebServer.Options(s.httpBind(), s.httpPort(), s.httpToken(), metrics::scrape), board);
+        web = new WebServer(new WebServer.Options(s.httpBind(), s.httpPort(), s.httpToken(), metrics::scrape), board,
+                neighbors);
         started.add(web);
         p.setProperty("kafka." + StreamsConfig.APPLICATION_SERVER_CONFIG, web.hostPort());
         ServiceConfig config = ServiceConfig.fromProperties(p);
