@@ -1,5 +1,6 @@
 // hardmine live dashboard: MiningStats windows of one job (from /api/jobs/{id}/stats, then pushed by
-// the /api/events stream), the service series (consumer lag, dead letters) and the job's memory.
+// the /api/events stream), the service series (consumer lag, dead letters), the job's memory and its
+// confusable identities (/api/jobs/{id}/neighbors).
 "use strict";
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
@@ -48,6 +49,8 @@ const state = {
   reasons: {},
   charts: new Map(),  // id -> { plot, def, el }
   histogram: null,
+  neighbors: null,    // the job's /api/jobs/{id}/neighbors answer
+  pairs: null,        // the table of the most confusable pairs
   events: null,
   loads: 0,
   retry: 1000,
@@ -173,6 +176,55 @@ function makeHistogram() {
   state.histogram = { plot: new uPlot(opts, [[], []], el), el, note: card.querySelector(".note") };
 }
 
+function makePairs() {
+  const card = document.createElement("section");
+  card.className = "card";
+  card.innerHTML = `<h2>Most confusable identity pairs (top 5 by score)</h2>
+    <table class="pairs" data-table="confusable-pairs" data-rows="0"><thead><tr><th>identity</th>
+    <th>confused with</th><th class="num">score</th><th class="num">events</th><th class="num">last step</th>
+    </tr></thead><tbody></tbody></table><p class="note"></p>`;
+  $("charts").appendChild(card);
+  state.pairs = { table: card.querySelector("table"), note: card.querySelector(".note") };
+}
+
+// The k highest-scoring pairs of the job's neighbour lists. A pair may be in both identities'
+// lists (each one's anchors mined with the other's negatives): it is shown once, in the direction
+// of its higher score. Scores are decayed to each identity's own newest step.
+function topPairs(n, k) {
+  const best = new Map();
+  for (const entry of n.labels) {
+    for (const x of entry.neighbors) {
+      const key = JSON.stringify(entry.label < x.label ? [entry.label, x.label] : [x.label, entry.label]);
+      const old = best.get(key);
+      if (!old || x.score > old.score) best.set(key, Object.assign({ identity: entry.label }, x));
+    }
+  }
+  return [...best.values()]
+    .sort((a, b) => b.score - a.score || (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0))
+    .slice(0, k);
+}
+
+function renderPairs() {
+  const { table, note } = state.pairs;
+  const n = state.neighbors;
+  const pairs = n ? topPairs(n, 5) : [];
+  const body = table.tBodies[0];
+  body.replaceChildren(...pairs.map((p) => {
+    const tr = document.createElement("tr");
+    for (const [v, num] of [[p.identity], [p.label], [fmt(p.score), true], [fmt(p.count), true],
+      [String(p.last_step), true]]) {
+      const td = document.createElement("td");
+      td.textContent = v; // labels are the trainers' strings: text, never markup
+      if (num) td.className = "num";
+      tr.appendChild(td);
+    }
+    return tr;
+  }));
+  table.dataset.rows = String(pairs.length);
+  note.textContent = !n ? "" : pairs.length ? `scores decayed to each identity's newest step; `
+    + `${n.identities} identities with neighbours` : "no neighbours for this job (neighbors.per-identity is 0?)";
+}
+
 function rowsFor(def) {
   const since = Date.now() - state.range;
   if (def.source === "service") {
@@ -210,6 +262,7 @@ function render() {
     }
   }
   renderHistogram();
+  renderPairs();
   renderTiles();
 }
 
@@ -274,6 +327,14 @@ function renderTiles() {
     $("kpi-memory").textContent = `${fmt(m.size)} / ${fmt(m.identities)} ids`;
     $("kpi-memory-steps").textContent = m.size > 0 ? `steps ${m.oldest_step}–${m.newest_step}` : "empty";
   }
+  const n = state.neighbors;
+  if (!n || n.concentration == null) {
+    $("kpi-concentration").textContent = "–";
+    $("kpi-concentration-identities").textContent = n ? "no neighbours" : "";
+  } else {
+    $("kpi-concentration").textContent = fmt(n.concentration);
+    $("kpi-concentration-identities").textContent = `${fmt(n.identities)} identities`;
+  }
   const s = state.service[state.service.length - 1];
   if (s) {
     $("kpi-lag").textContent = s.consumer_lag == null ? "–" : fmt(s.consumer_lag);
@@ -320,9 +381,11 @@ async function selectJob(job) {
   $("job").value = job;
   state.windows = new Map();
   state.memory = null;
+  state.neighbors = null;
   $("kpi-memory-steps").textContent = "";
   await loadJob();
   loadMemory();
+  loadNeighbors();
 }
 
 async function loadJob() {
@@ -350,6 +413,18 @@ async function loadMemory() {
     if (job === state.job) state.memory = m;
   } catch (e) {
     if (job === state.job && e.status === 404) state.memory = { size: 0, identities: 0 };
+  }
+  scheduleRender();
+}
+
+async function loadNeighbors() {
+  const job = state.job;
+  if (!job) return;
+  try {
+    const n = await api(`api/jobs/${encodeURIComponent(job)}/neighbors`);
+    if (job === state.job) state.neighbors = n;
+  } catch (e) {
+    // kept as it was: the next poll tries again (a 401 shows the token form)
   }
   scheduleRender();
 }
@@ -402,6 +477,7 @@ function connect() {
 function start() {
   CHARTS.forEach(makeChart);
   makeHistogram();
+  makePairs();
   $("job").addEventListener("change", (e) => selectJob(e.target.value).catch(showError));
   $("range").addEventListener("change", (e) => {
     state.range = Number(e.target.value);
@@ -419,7 +495,10 @@ function start() {
       c.plot.setSize({ width: Math.max(300, c.el.clientWidth), height: 190 });
     }
   });
-  setInterval(loadMemory, 5000);
+  setInterval(() => {
+    loadMemory();
+    loadNeighbors();
+  }, 5000);
   setInterval(scheduleRender, 2000); // the rates of the window in progress change with the clock
   connect();
   loadJobs().catch(showError); // also shows the token form at once when the API asks for one

@@ -41,7 +41,8 @@ import org.openqa.selenium.support.ui.Select;
 /**
  * The live dashboard in a real headless browser (Debian's chromium through its chromium-driver,
  * which {@code .ci/run} installs) during a demo with two jobs and a token: every chart is drawn
- * with data, the numbers move without a reload, the job picker switches job, and a screenshot is
+ * with data, the confusion tile and the table of confusable pairs are filled from the neighbours
+ * topic, the numbers move without a reload, the job picker switches job, and a screenshot is
  * saved to {@code target/dashboard.png} (the README's picture is such a screenshot). The page
  * takes a token from its address ({@code http://HOST:PORT/#token=TOKEN}) and asks for another
  * when the API refuses it.
@@ -126,6 +127,21 @@ class DashboardBrowserTest {
                     .as("canvas of " + chart).isNotEmpty();
         }
         assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("live");
+
+        // The confusion tile and the table of pairs come from the neighbours topic (the demo keeps 8
+        // confusable identities per identity): with at most 8, the concentration is within [1/8, 1].
+        String shown = new Select(browser.findElement(By.id("job"))).getFirstSelectedOption().getAttribute("value");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            String concentration = browser.findElement(By.id("kpi-concentration")).getText();
+            assertThat(concentration).matches("0\\.\\d+|1");
+            assertThat(Double.parseDouble(concentration)).isBetween(0.125, 1.0);
+            assertThat(browser.findElement(By.id("kpi-concentration-identities")).getText()).matches("\\d+ identities");
+            assertThat(browser.findElement(By.cssSelector("[data-table='confusable-pairs']")).getAttribute("data-rows"))
+                    .isEqualTo("5");
+        });
+        JsonNode neighbors = JSON.readTree(get("api/jobs/" + shown + "/neighbors"));
+        assertThat(neighbors.get("identities").asInt()).isPositive();
+        assertThat(neighbors.get("concentration").asDouble()).isBetween(0.125, 1.0);
 
         // The numbers change without a reload within 10 s.
         String before = tiles();
