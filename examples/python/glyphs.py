@@ -29,8 +29,12 @@ strokes thickened or thinned by a 3x3 filter at high resolution with probability
 SIZE x SIZE, with Gaussian noise (sigma 0.05 of full ink), and standardised per image (zero
 mean, unit standard deviation).
 
-Sizes (defaults): 32 x 32 pixels (16 x 16 loses too many strokes to tell characters apart);
-2048 training characters x 8 images, 512 held-out characters x 8 images. Which characters go
+Sizes (defaults): 16 x 16 pixels, 512 training characters x 8 images, 1024 held-out characters
+x 8 images -- the image size and training identities of the generated data (data.py), so the
+example's model and batches apply unchanged. At 16 x 16 light faces lose strokes, which makes
+the task hard enough to measure a gain: the example's model, batch-hard on random P x K batches,
+reaches held-out Recall@1 of about 0.57 after 1000 steps (seed 0), where at 32 x 32 with 2048
+training characters it reached 0.955 -- too close to 1 for a difference to show. Which characters go
 to which split, and every augmentation, are fixed by the seed. The rendered arrays are cached
 in ~/.cache/hardmine-glyphs/<hash of the settings and font files>.npz: a first call renders
 (about 20 s on one core), later calls load the cache (well under a second).
@@ -51,10 +55,10 @@ import time
 
 import numpy as np
 
-SIZE = 32
+SIZE = 16
 SCALE = 3  # render at SCALE x SIZE, then area-downsample
-TRAIN_IDENTITIES = 2048
-HELD_OUT_IDENTITIES = 512
+TRAIN_IDENTITIES = 512
+HELD_OUT_IDENTITIES = 1024
 VERSION = 3  # bump when rendering changes, so old caches are not reused
 CACHE_DIR = os.path.join(os.path.expanduser('~'), '.cache', 'hardmine-glyphs')
 
