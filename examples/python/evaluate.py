@@ -41,14 +41,16 @@ MODES = {
     'none-bh': ['--feed-mode', 'none', '--loss', 'batch-hard'],
     'none-con': ['--feed-mode', 'none', '--loss', 'contrastive'],
     'triplets-bh': ['--feed-mode', 'triplets', '--loss', 'batch-hard', '--feed', '8', '--max-staleness', '50'],
-    'local-con': ['--feed-mode', 'local-memory', '--loss', 'contrastive', '--local-enqueue', 'after'] + MEMORY,
+    # local-memory is XBM inside the trainer in XBM's own order (research-xbm's trainer, and
+    # pytorch-metric-learning's CrossBatchMemory): the batch enters the queue before its loss.
+    'local-con': ['--feed-mode', 'local-memory', '--loss', 'contrastive', '--local-enqueue', 'before'] + MEMORY,
     'memory-con': ['--feed-mode', 'memory', '--loss', 'contrastive', '--max-staleness', '50',
                    '--memory-negatives', '16', '--memory-positives', '4'] + MEMORY,
-    # Optional: the same memories under the batch-hard loss, and XBM's own order (batch enqueued before its loss).
-    'local-bh': ['--feed-mode', 'local-memory', '--loss', 'batch-hard', '--local-enqueue', 'after'] + MEMORY,
+    # Optional: the same memories under the batch-hard loss, and the local queue holding earlier batches only.
+    'local-bh': ['--feed-mode', 'local-memory', '--loss', 'batch-hard', '--local-enqueue', 'before'] + MEMORY,
     'memory-bh': ['--feed-mode', 'memory', '--loss', 'batch-hard', '--max-staleness', '50',
                   '--memory-negatives', '16', '--memory-positives', '4'] + MEMORY,
-    'local-con-before': ['--feed-mode', 'local-memory', '--loss', 'contrastive', '--local-enqueue', 'before'] + MEMORY,
+    'local-con-after': ['--feed-mode', 'local-memory', '--loss', 'contrastive', '--local-enqueue', 'after'] + MEMORY,
 }
 
 
@@ -81,8 +83,15 @@ def _conditions():
     for mode in ('local-bh', 'memory-bh'):
         add('memory-batch-hard', 'f16-' + mode, setting + MODES[mode], ('f16-none-bh', 'f16-none-con'),
             'f16-local-bh', default=False)
-    add('enqueue-order', 'f16-local-con-before', setting + MODES['local-con-before'], ('f16-none-bh', 'f16-none-con'),
+    add('enqueue-order', 'f16-local-con-after', setting + MODES['local-con-after'], ('f16-none-bh', 'f16-none-con'),
         'f16-local-con', default=False)
+    # Hard-identity batches: half groups of 4 confusable identities, half random; run by group name.
+    groups = ['--random-share', '0.5', '--group-size', '4']
+    for name, mode, sampler in (('f16-ident-con', 'none-con', 'neighbors'),
+                                ('f16-ident-memory-con', 'memory-con', 'neighbors'),
+                                ('f16-oracle-con', 'none-con', 'families')):
+        add('identities', name, setting + MODES[mode] + ['--sampler', sampler] + groups,
+            ('f16-none-bh', 'f16-none-con'), 'f16-local-con', default=False)
     return out
 
 

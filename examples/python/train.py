@@ -293,7 +293,7 @@ def parse_args(argv):
                     help='memory modes: the memory enters the loss from this step on (default %(default)s)')
     ap.add_argument('--memory-weight', type=float, default=1.0,
                     help='contrastive loss: weight of the batch-vs-memory term (default %(default)s)')
-    ap.add_argument('--local-enqueue', choices=('after', 'before'), default='after',
+    ap.add_argument('--local-enqueue', choices=('after', 'before'), default='before',
                     help='local-memory: put a batch in the queue after the step\'s loss (the memory holds earlier '
                          'batches only, as in memory mode) or before it (the memory includes the batch itself, as '
                          'research-xbm\'s trainer and CrossBatchMemory do) (default %(default)s)')
