@@ -33,6 +33,10 @@ class IdentityDataset:
         n = families * identities_per_family
         self.identities = n
         self.images_per_identity = images_per_identity
+        # families[i]: the identities of identity i's family (its own included) -- the true hard
+        # negatives, for the oracle sampler of train.py.
+        self.families = [list(range(i - i % identities_per_family, i - i % identities_per_family
+                                    + identities_per_family)) for i in range(n)]
         self.images = np.empty((n * images_per_identity, 1, SIZE, SIZE), np.float32)
         self.labels = np.repeat(np.arange(n), images_per_identity)
         index = 0

@@ -26,7 +26,7 @@ import time
 
 import avro.io
 import avro.schema
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -261,6 +261,29 @@ class EmbeddingPublisher:
             raise RuntimeError('%d batches undelivered, errors: %s' % (remaining, self.errors[:3]))
 
 
+class WireDecoder:
+    """Decodes Confluent wire-format values with their writer schema, fetched once per schema id."""
+
+    def __init__(self, registry_url):
+        self.registry = SchemaRegistryClient({'url': registry_url})
+        self.readers = {}
+
+    def decode(self, payload):
+        magic, schema_id = struct.unpack('>bI', payload[:5])
+        if magic != 0:
+            raise ValueError('bad magic byte %d' % magic)
+        reader = self.readers.get(schema_id)
+        if reader is None:
+            schema_str = self.registry.get_schema(schema_id).schema_str
+            try:
+                reader = compile_reader(json.loads(schema_str))
+            except NotImplementedError:
+                slow = avro.io.DatumReader(avro.schema.parse(schema_str))
+                reader = lambda data, start: slow.read(avro.io.BinaryDecoder(io.BytesIO(data[start:])))
+            self.readers[schema_id] = reader
+        return reader(payload, 5)
+
+
 class MinedBatchSubscriber:
     """The MinedBatch records mined from the input of one worker (worker_id a string) or of several
     workers of one job (a list of worker ids), decoded to dicts; their key "job/worker" tells them
@@ -270,8 +293,7 @@ class MinedBatchSubscriber:
         workers = [worker_id] if isinstance(worker_id, str) else list(worker_id)
         self.keys = ['%s/%s' % (job_id, w) for w in workers]
         self.key = self.keys[0]
-        self.registry = SchemaRegistryClient({'url': registry_url})
-        self.readers = {}
+        self.decoder = WireDecoder(registry_url)
         self.consumer = Consumer({
             'bootstrap.servers': bootstrap,
             'group.id': 'hardmine-example-unused',  # required by librdkafka; nothing is committed
@@ -296,21 +318,6 @@ class MinedBatchSubscriber:
             assignment.append(TopicPartition(topic, p, high))
         self.consumer.assign(assignment)
 
-    def _decode(self, payload):
-        magic, schema_id = struct.unpack('>bI', payload[:5])
-        if magic != 0:
-            raise ValueError('bad magic byte %d' % magic)
-        reader = self.readers.get(schema_id)
-        if reader is None:
-            schema_str = self.registry.get_schema(schema_id).schema_str
-            try:
-                reader = compile_reader(json.loads(schema_str))
-            except NotImplementedError:
-                slow = avro.io.DatumReader(avro.schema.parse(schema_str))
-                reader = lambda data, start: slow.read(avro.io.BinaryDecoder(io.BytesIO(data[start:])))
-            self.readers[schema_id] = reader
-        return reader(payload, 5)
-
     def poll(self, timeout=0.0):
         """The mined batches that have arrived (waiting at most timeout seconds), as dicts."""
         out = []
@@ -318,7 +325,47 @@ class MinedBatchSubscriber:
             if message.error():
                 raise KafkaException(message.error())
             if message.key() in self._wanted:
-                out.append(self._decode(message.value()))
+                out.append(self.decoder.decode(message.value()))
+        return out
+
+    def close(self):
+        self.consumer.close()
+
+
+class NeighborsSubscriber:
+    """One job's hard-identity neighbours (IdentityNeighbors, decoded to dicts) from the compacted
+    neighbours topic: every partition from the beginning, then updates as they come; other jobs'
+    records skipped. The job asks for them with the JobConfig field neighbors_per_identity."""
+
+    def __init__(self, bootstrap, registry_url, job_id, topic='hardmine.neighbors', timeout=30.0):
+        self.job_id = job_id
+        self.prefix = (job_id + '/').encode('utf-8')
+        self.decoder = WireDecoder(registry_url)
+        self.consumer = Consumer({
+            'bootstrap.servers': bootstrap,
+            'group.id': 'hardmine-example-unused',  # required by librdkafka; nothing is committed
+            'enable.auto.commit': False,
+            'isolation.level': 'read_committed',
+            'client.id': 'hardmine-example-neighbors-' + job_id,
+        })
+        metadata = self.consumer.list_topics(topic, timeout=timeout)
+        partitions = metadata.topics[topic].partitions
+        if not partitions:
+            raise RuntimeError('topic %s does not exist (hardmine creates it when it starts)' % topic)
+        self.consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in sorted(partitions)])
+
+    def poll(self, timeout=0.0):
+        """The job's neighbour records that have arrived (waiting at most timeout seconds), as dicts."""
+        out = []
+        for message in self.consumer.consume(num_messages=1000, timeout=timeout):
+            if message.error():
+                raise KafkaException(message.error())
+            key, value = message.key(), message.value()
+            # The key's prefix is a quick filter; the value says whose record it is.
+            if key is not None and key.startswith(self.prefix) and value is not None:
+                record = self.decoder.decode(value)
+                if record['job_id'] == self.job_id:
+                    out.append(record)
         return out
 
     def close(self):

@@ -137,6 +137,48 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(sorted(i for s in seen for i in s), list(range(12)))
 
 
+class GroupSamplerTest(unittest.TestCase):
+    """8 families of 4 identities, 6 images each."""
+    labels = np.repeat(np.arange(32), 6)
+    families = [list(range(i - i % 4, i - i % 4 + 4)) for i in range(32)]
+
+    def sampler(self, random_share, families=None, seed=0, own=None):
+        return train.GroupSampler(self.labels, 32, 8, 4, np.random.default_rng(seed), own, random_share, 4, families)
+
+    def test_the_oracle_without_random_share_gives_two_whole_families_of_k_distinct_images(self):
+        s = self.sampler(0.0, self.families)
+        for _ in range(30):
+            batch = s.batch([])
+            identities = [int(self.labels[i]) for i in batch]
+            self.assertEqual(len(batch), 32)
+            self.assertEqual(sorted(set(i // 4 for i in identities)).__len__(), 2)
+            for k in range(8):
+                part = batch[4 * k:4 * k + 4]
+                self.assertEqual(len(set(int(self.labels[i]) for i in part)), 1)
+                self.assertEqual(len(set(part)), 4)
+
+    def test_half_random_means_one_group_first_then_four_other_identities(self):
+        s = self.sampler(0.5, self.families, seed=1)
+        for _ in range(30):
+            identities = s.identities()
+            self.assertEqual(len(set(identities)), 8)
+            self.assertEqual(len(set(i // 4 for i in identities[:4])), 1)
+
+    def test_without_neighbours_batches_are_random_and_hardmines_neighbours_form_the_groups(self):
+        s = self.sampler(0.0, seed=2)
+        self.assertEqual(len(set(s.identities())), 8)
+        # hardmine says 0's neighbours are 5, 9, 13 (best first); 99 is no training identity.
+        s.update(0, [5, 9, 13, 99])
+        for _ in range(10):
+            self.assertEqual(s.identities()[:4], [0, 5, 9, 13])
+
+    def test_a_workers_groups_hold_its_own_identities_only(self):
+        own = np.arange(0, 32, 2)
+        s = self.sampler(0.0, self.families, seed=3, own=own)
+        for _ in range(20):
+            self.assertTrue(all(i % 2 == 0 for i in s.identities()))
+
+
 class DecoderTest(unittest.TestCase):
 
     def roundtrip(self, schema_file, record):

@@ -37,7 +37,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from hardmine_client import EmbeddingPublisher, JobConfigPublisher, MinedBatchSubscriber
+from hardmine_client import EmbeddingPublisher, JobConfigPublisher, MinedBatchSubscriber, NeighborsSubscriber
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMAS = os.path.join(HERE, '..', '..', 'schemas')
@@ -154,6 +154,73 @@ class Sampler:
         return random_part + fed_ids
 
 
+class GroupSampler(Sampler):
+    """P x K batches from groups of mutually confusable identities plus random ones, as the Java
+    client's HardIdentitySampler builds them: round(random_share * P) identities are random; the
+    others come in groups of at most group_size, a seed drawn among the identities that have
+    neighbours, then its neighbours in order, skipping identities already in the batch. Until
+    identities have neighbours, random ones fill the batch.
+
+    neighbors_of(identity) gives an identity's neighbours, best first: hardmine's (from the
+    neighbours topic, see update) or, for the oracle, the other members of its true family."""
+
+    def __init__(self, labels, identities, p, k, rng, own, random_share, group_size, families=None):
+        super().__init__(labels, identities, p, k, rng, own)
+        self.random_share, self.group_size = random_share, group_size
+        self.owned = set(int(i) for i in self.own)
+        self.neighbors, self.seeds = {}, []
+        if families is not None:  # the oracle: every owned identity's family is known from the start
+            for i in self.own:
+                members = [int(j) for j in families[int(i)] if j != i and int(j) in self.owned]
+                self.neighbors[int(i)] = members
+                self.seeds.append(int(i))
+            self.shuffle = True
+        else:
+            self.shuffle = False
+
+    def update(self, identity, neighbors):
+        """hardmine's latest neighbours of an identity (best first); identities of other workers are left out."""
+        if identity not in self.owned:
+            return
+        if identity not in self.neighbors:
+            self.seeds.append(identity)
+        self.neighbors[identity] = [n for n in neighbors if n in self.owned]
+
+    def identities(self):
+        hard = self.p - int(round(self.random_share * self.p))
+        chosen, taken = [], set()
+        tries = 0
+        while len(chosen) < hard and tries < 4 * self.p and self.seeds:
+            tries += 1
+            seed = self.seeds[self.rng.integers(len(self.seeds))]
+            if seed in taken:
+                continue
+            chosen.append(seed)
+            taken.add(seed)
+            members = self.neighbors[seed]
+            if self.shuffle:  # the oracle's family members in random order: any of them is a true neighbour
+                members = [members[j] for j in self.rng.permutation(len(members))]
+            in_group = 1
+            for n in members:
+                if in_group >= self.group_size or len(chosen) >= hard:
+                    break
+                if n not in taken:
+                    chosen.append(n)
+                    taken.add(n)
+                    in_group += 1
+        free = [int(i) for i in self.own if int(i) not in taken]
+        chosen.extend(int(i) for i in self.rng.choice(free, self.p - len(chosen), replace=False))
+        return chosen
+
+    def batch(self, fed):
+        if fed:
+            raise ValueError('hard-identity batches take no fed triplets')
+        out = []
+        for identity in self.identities():
+            out.extend(int(i) for i in self.rng.choice(self.by_identity[identity], self.k, replace=False))
+        return out
+
+
 class Feed:
     """Mined triplets waiting to be trained on, hardest (smallest d_an - d_ap) first."""
 
@@ -249,6 +316,17 @@ def bn_buffers(model):
     return [b for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) for b in m.buffers()]
 
 
+def family_precision(samplers, train, top):
+    """Share of each identity's first `top` neighbours that belong to its true family, over all identities with neighbours."""
+    hits = total = 0
+    for sampler in samplers:
+        for identity, neighbors in sampler.neighbors.items():
+            family = set(train.families[identity])
+            hits += sum(1 for n in neighbors[:top] if n in family)
+            total += len(neighbors[:top])
+    return hits / total if total else None
+
+
 def load_dataset(name, seed):
     if name == 'families':
         from data import splits
@@ -304,6 +382,16 @@ def parse_args(argv):
     ap.add_argument('--memory-samples-max-bytes', type=int,
                     help='memory mode: bound on the memory samples of one mined batch asked of hardmine (default: '
                          'the service\'s, 256 KiB)')
+    ap.add_argument('--sampler', choices=('random', 'neighbors', 'families'), default='random',
+                    help='batches of random identities; or half (--random-share) groups of --group-size confusable '
+                         'identities: neighbors = hardmine\'s hard-identity neighbours (asked for in the JobConfig), '
+                         'families = the true families of the generated data (an oracle) (default %(default)s)')
+    ap.add_argument('--random-share', type=float, default=0.5,
+                    help='hard-identity batches: share of random identities (default %(default)s)')
+    ap.add_argument('--group-size', type=int, default=4,
+                    help='hard-identity batches: identities per group, seed included (default %(default)s)')
+    ap.add_argument('--neighbors-per-identity', type=int, default=8,
+                    help='--sampler neighbors: neighbours hardmine keeps per identity (default %(default)s)')
     ap.add_argument('--workers', type=int, default=1,
                     help='data-parallel workers of the job, simulated in this process like DDP (default %(default)s)')
     ap.add_argument('--split', choices=('identity', 'random'), default='identity',
@@ -350,8 +438,18 @@ def main(argv=None):
             shares = [np.sort(order[w::W]) for w in range(W)]
         else:
             shares = [None] * W
-    samplers = [Sampler(train.labels, train.identities, args.identities_per_batch, args.images_per_identity,
-                        rngs[w], shares[w]) for w in range(W)]
+    if args.sampler == 'random':
+        samplers = [Sampler(train.labels, train.identities, args.identities_per_batch, args.images_per_identity,
+                            rngs[w], shares[w]) for w in range(W)]
+    else:
+        families = None
+        if args.sampler == 'families':
+            if not hasattr(train, 'families'):
+                raise SystemExit('--sampler families needs a dataset with families (--dataset families)')
+            families = train.families
+        samplers = [GroupSampler(train.labels, train.identities, args.identities_per_batch, args.images_per_identity,
+                                 rngs[w], shares[w], args.random_share, args.group_size, families)
+                    for w in range(W)]
     feeds = [Feed(args.feed, args.max_staleness) for _ in range(W)]
     if args.feed_mode == 'local-memory':
         memories = [LocalMemory(args.memory_size, args.dim) for _ in range(W)]
@@ -362,24 +460,36 @@ def main(argv=None):
     recall_init = recall_at_1(model, held_out)
 
     job_config = None
+    overrides = {}
     if args.feed_mode == 'memory':
         # Ask hardmine for memory samples with every batch mined for this job, before the first batch.
         overrides = {'memory_negatives': args.memory_negatives, 'memory_positives': args.memory_positives}
         if args.memory_samples_max_bytes is not None:
             overrides['memory_samples_max_bytes'] = args.memory_samples_max_bytes
+    if args.sampler == 'neighbors':
+        overrides['neighbors_per_identity'] = args.neighbors_per_identity
+    if overrides:
+        # One JobConfig: a record replaces the job's previous one whole.
         job_config = JobConfigPublisher(args.bootstrap, args.registry, args.job_config_schema).publish(
             args.job, **overrides)
+    neighbors = NeighborsSubscriber(args.bootstrap, args.registry, args.job) if args.sampler == 'neighbors' else None
     subscriber = MinedBatchSubscriber(args.bootstrap, args.registry, args.job, workers)
     publisher = EmbeddingPublisher(args.bootstrap, args.registry, args.schema, args.job, workers[0],
                                    max_in_flight=args.max_in_flight * W, model_version='example-seed%d' % args.seed)
     worker_index = {w: i for i, w in enumerate(workers)}
     losses, fed_per_step, curve, memory_used = [], [], [], []
     step_seconds, compute_seconds = [], []
-    counts = {'consumed': 0, 'stale': 0, 'memory_samples': 0, 'first_memory_step': None}
+    counts = {'consumed': 0, 'stale': 0, 'memory_samples': 0, 'first_memory_step': None, 'neighbor_records': 0}
     first_fed_step = None
     dataset_ids = torch.arange(len(train.labels))
 
     def receive(step, timeout):
+        if neighbors is not None:
+            for record in neighbors.poll(0):
+                counts['neighbor_records'] += 1
+                identity = int(record['label'][2:])  # labels are 'id<identity>'
+                for sampler in samplers:
+                    sampler.update(identity, [int(n['label'][2:]) for n in record['neighbors']])
         for mined in subscriber.poll(timeout):
             w = worker_index[mined['worker_id']]
             counts['consumed'] += 1
@@ -464,6 +574,8 @@ def main(argv=None):
         publisher.close()
     finally:
         subscriber.close()
+        if neighbors is not None:
+            neighbors.close()
     loop_seconds = time.monotonic() - loop_started
 
     window = max(1, min(20, args.steps // 5))
@@ -486,6 +598,14 @@ def main(argv=None):
         'memory_start': args.memory_start if args.feed_mode in MEMORY_MODES else None,
         'memory_negatives': job_config['memory_negatives'] if job_config else None,
         'memory_positives': job_config['memory_positives'] if job_config else None,
+        'sampler': args.sampler,
+        'random_share': args.random_share if args.sampler != 'random' else None,
+        'group_size': args.group_size if args.sampler != 'random' else None,
+        'neighbor_records': counts['neighbor_records'],
+        'identities_with_neighbors': len(samplers[0].seeds) if args.sampler != 'random' else None,
+        # How often hardmine's neighbours that make a group are true family members (the oracle's groups: 1.0).
+        'neighbor_family_precision': family_precision(samplers, train, args.group_size - 1)
+        if args.sampler == 'neighbors' and hasattr(train, 'families') else None,
         'local_enqueue': args.local_enqueue if args.feed_mode == 'local-memory' else None,
         'loss_first': float(np.mean(losses[:window])), 'loss_last': float(np.mean(losses[-window:])),
         'loss_window': window,
