@@ -9,7 +9,6 @@ import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Neighbor;
-import dev.hardmine.avro.Triplet;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.stream.Topics;
@@ -21,7 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -396,17 +394,17 @@ class MinedBatchSubscriberTest {
         assertThat(consumer.closed()).isTrue();
     }
 
-    /** The loop of the package documentation, on this test's topics: it runs, and mined samples come back. */
+    /** The loop of the package documentation, on this test's topics: it runs, and memory samples come back. */
     @Test
-    void thePackageDocumentationsLoopRunsAndGetsMinedSamples() {
+    void thePackageDocumentationsLoopRunsAndGetsMemorySamples() {
         String job = "doc-" + UUID.randomUUID();
-        Set<String> fed = new LinkedHashSet<>();
+        MemorySampleCache memory = new MemorySampleCache(2048, 50);
         try (EmbeddingPublisher publisher = EmbeddingPublisher.builder()
                  .bootstrapServers(kafka.bootstrapServers()).registryUrl(registry.url()).topic(live.topics().embeddings())
-                 .jobId(job).workerId("rank-0").build();
+                 .jobsTopic(live.topics().jobs()).jobId(job).workerId("rank-0").memorySamples(16, 4).build();
              MinedBatchSubscriber mined = MinedBatchSubscriber.builder()
                  .bootstrapServers(kafka.bootstrapServers()).registryUrl(registry.url()).topic(live.topics().mined())
-                 .jobId(job).ownBatchesOf("rank-0").maxStalenessSteps(20, publisher).build()) {
+                 .jobId(job).ownBatchesOf("rank-0").build()) {
             Random random = new Random(0);
             for (long step = 0; step < 100; step++) {
                 List<String> ids = new ArrayList<>();
@@ -422,18 +420,23 @@ class MinedBatchSubscriberTest {
                 }
                 publisher.publish(step, ids, labels, embeddings);
                 for (MinedBatch batch : mined.poll(Duration.ZERO)) {
-                    for (Triplet t : batch.getTriplets()) {
-                        fed.add(t.getNegativeId());
-                    }
+                    memory.add(batch);
                 }
+                MemorySampleCache.Snapshot extra = memory.snapshot(step);
+                assertThat(extra.embeddings()).hasSize(extra.size() * extra.dim());
             }
             publisher.flush();
             // The loop does not wait for the miner; the rest of its answers are read here.
             await().atMost(WAIT).until(() -> {
-                mined.poll(Duration.ofMillis(100)).forEach(b -> b.getTriplets().forEach(t -> fed.add(t.getNegativeId())));
-                return mined.delivered() + mined.droppedStale() == 100;
+                mined.poll(Duration.ofMillis(100)).forEach(memory::add);
+                return mined.delivered() == 100;
             });
         }
-        assertThat(fed).isNotEmpty().allSatisfy(id -> assertThat(id).startsWith("img-"));
+        MemorySampleCache.Snapshot last = memory.snapshot(99);
+        // 50 identities x 4 images: the job's memory holds 200 samples, most of them sent back by now.
+        assertThat(last.size()).isBetween(100, 200);
+        assertThat(last.dim()).isEqualTo(16);
+        assertThat(last.sampleIds()).allSatisfy(id -> assertThat(id).startsWith("img-"));
+        assertThat(last.labels()).allSatisfy(label -> assertThat(label).startsWith("person-"));
     }
 }
