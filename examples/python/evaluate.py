@@ -78,6 +78,12 @@ def _conditions():
         for mode in ('none-con', 'local-con', 'memory-con'):
             add('workers', '%s-%s' % (prefix, mode), setting + MODES[mode], (prefix + '-none-con',),
                 prefix + '-local-con')
+    # Two workers: the same comparison, run by group name after the others.
+    for split, prefix in (('identity', 'w2id'), ('random', 'w2rnd')):
+        setting = ['--dataset', 'families', '-P', '16', '-K', '4', '--workers', '2', '--split', split]
+        for mode in ('local-con', 'memory-con'):
+            add('workers-2', '%s-%s' % (prefix, mode), setting + MODES[mode], (prefix + '-local-con',),
+                prefix + '-local-con', default=False)
     # Not run unless asked for by name or group.
     setting = ['--dataset', 'families', '-P', '16', '-K', '4'] + one
     for mode in ('local-bh', 'memory-bh'):
