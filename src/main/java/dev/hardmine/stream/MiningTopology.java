@@ -83,7 +83,9 @@ public final class MiningTopology {
                 .to(topics.mined(), Produced.with(Serdes.String(), serdes.mined()).withName("mined"));
 
         mined.groupByKey(Grouped.with(Serdes.String(), serdes.mined()).withName("by-job"))
-                .windowedBy(TimeWindows.ofSizeWithNoGrace(config.statsWindow()))
+                // A window takes batches that arrive up to one window late (workers' batches interleave
+                // out of timestamp order); past that a batch is left out of the stats, never out of mining.
+                .windowedBy(TimeWindows.ofSizeAndGrace(config.statsWindow(), config.statsWindow()))
                 .aggregate(StatsAccumulator::new, (job, m, acc) -> acc.add(m), Named.as("stats-window"),
                         Materialized.<String, StatsAccumulator, WindowStore<Bytes, byte[]>>as(STATS_STORE)
                                 .withKeySerde(Serdes.String()).withValueSerde(StatsAccumulator.serde()))

@@ -123,6 +123,24 @@ class MiningTopologyTest {
         }
     }
 
+    @Test
+    void aBatchUpToOneWindowLateStillCountsInItsWindow() {
+        try (TopologyFixture f = fixture("stats.window", "10s")) {
+            long start = 1_700_000_000_000L - 1_700_000_000_000L % 10_000; // a window boundary
+            f.send(at(valid("b0", 0, "a", "A", "b", "B"), start + 1_000));
+            f.send(at(valid("b1", 1, "c", "A", "d", "B"), start + 19_000)); // the next window; stream time moves on
+            f.send(at(valid("b2", 2, "e", "A", "g", "B"), start + 9_000));  // 10 s behind stream time: within grace
+            Map<Long, MiningStats> windows = new HashMap<>();
+            f.statsOutput.readValuesToList().forEach(m -> windows.put(m.getWindowStart().toEpochMilli(), m));
+            assertThat(windows.get(start).getBatches()).isEqualTo(2);
+            assertThat(windows.get(start + 10_000).getBatches()).isEqualTo(1);
+        }
+    }
+
+    private static EmbeddingBatch at(EmbeddingBatch b, long producedAt) {
+        return EmbeddingBatch.newBuilder(b).setProducedAt(Instant.ofEpochMilli(producedAt)).build();
+    }
+
     private static EmbeddingBatch valid(String batchId, long step, String... idsAndLabels) {
         List<Sample> samples = new ArrayList<>();
         for (int i = 0; i < idsAndLabels.length; i += 2) {
