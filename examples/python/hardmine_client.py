@@ -261,6 +261,19 @@ class EmbeddingPublisher:
             raise RuntimeError('%d batches undelivered, errors: %s' % (remaining, self.errors[:3]))
 
 
+def _reader(bootstrap, client_id, extra=None):
+    """A consumer for partitions it assigns itself, read_committed, committing nothing."""
+    config = {
+        'bootstrap.servers': bootstrap,
+        'group.id': 'hardmine-example-unused',  # required by librdkafka; nothing is committed
+        'enable.auto.commit': False,
+        'isolation.level': 'read_committed',
+        'client.id': client_id,
+    }
+    config.update(extra or {})
+    return Consumer(config)
+
+
 class WireDecoder:
     """Decodes Confluent wire-format values with their writer schema, fetched once per schema id."""
 
@@ -294,12 +307,7 @@ class MinedBatchSubscriber:
         self.keys = ['%s/%s' % (job_id, w) for w in workers]
         self.key = self.keys[0]
         self.decoder = WireDecoder(registry_url)
-        self.consumer = Consumer({
-            'bootstrap.servers': bootstrap,
-            'group.id': 'hardmine-example-unused',  # required by librdkafka; nothing is committed
-            'enable.auto.commit': False,
-            'isolation.level': 'read_committed',
-            'client.id': 'hardmine-example-mined-' + self.key,
+        self.consumer = _reader(bootstrap, 'hardmine-example-mined-' + self.key, {
             # A mined batch with a thousand memory samples is about 200 KB; let one fetch hold several.
             'fetch.max.bytes': 64 * 1024 * 1024,
             'max.partition.fetch.bytes': 16 * 1024 * 1024,
@@ -341,13 +349,7 @@ class NeighborsSubscriber:
         self.job_id = job_id
         self.prefix = (job_id + '/').encode('utf-8')
         self.decoder = WireDecoder(registry_url)
-        self.consumer = Consumer({
-            'bootstrap.servers': bootstrap,
-            'group.id': 'hardmine-example-unused',  # required by librdkafka; nothing is committed
-            'enable.auto.commit': False,
-            'isolation.level': 'read_committed',
-            'client.id': 'hardmine-example-neighbors-' + job_id,
-        })
+        self.consumer = _reader(bootstrap, 'hardmine-example-neighbors-' + job_id)
         metadata = self.consumer.list_topics(topic, timeout=timeout)
         partitions = metadata.topics[topic].partitions
         if not partitions:

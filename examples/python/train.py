@@ -7,16 +7,20 @@ publishes the batch's embeddings to hardmine (EmbeddingBatch, key = job id, Conf
 through the registry). It reads the batches hardmine mined from its own input (key "job/worker")
 as they arrive. What it does with them is the feed mode:
 
-  triplets      the hardest mined triplets (anchor, positive, negative, by sample id = dataset
-                index) go into its next batches, in place of random identities (the default);
   memory        the memory embeddings hardmine sends back with each mined batch (it asks for them
                 with a JobConfig) form a cross-batch memory: constant extra positives and
                 negatives of the loss, no gradient through them (XBM, Wang et al., CVPR 2020);
+                with XBM's contrastive loss, the default (docs/EVALUATION.md says when it pays);
+  triplets      the hardest mined triplets (anchor, positive, negative, by sample id = dataset
+                index) go into its next batches, in place of random identities;
   local-memory  the same loss with the memory kept inside the trainer: a FIFO queue of its own
                 last embeddings, as pytorch-metric-learning's CrossBatchMemory keeps it;
   none          nothing (publishes and reads all the same).
 
---workers W simulates W data-parallel workers of one job in one process, synchronous like DDP.
+--sampler neighbors builds batches of mutually confusable identities from hardmine's hard-identity
+neighbours (half groups, half random); --sampler families does it with the generated data's true
+families (an oracle). --workers W simulates W data-parallel workers of one job in one process,
+synchronous like DDP.
 
     /usr/bin/python3 examples/python/train.py --bootstrap 127.0.0.1:9092 --registry http://127.0.0.1:8081
 
@@ -354,9 +358,9 @@ def parse_args(argv):
     ap.add_argument('--feed-mode', choices=FEED_MODES,
                     help='what to do with what hardmine sends back: none, local-memory (a memory kept by the trainer, '
                          'hardmine unused), memory (the memory embeddings hardmine sends), triplets (mined triplets in '
-                         'the next batches) (default triplets)')
+                         'the next batches) (default memory)')
     ap.add_argument('--no-feed', action='store_true', help='the same as --feed-mode none')
-    ap.add_argument('--loss', choices=('batch-hard', 'contrastive'), default='batch-hard',
+    ap.add_argument('--loss', choices=('batch-hard', 'contrastive'), default='contrastive',
                     help='batch-hard triplet loss or XBM\'s contrastive loss (default %(default)s)')
     ap.add_argument('--feed', type=int, default=8, help='triplets mode: mined triplets per batch at most (default %(default)s)')
     ap.add_argument('--max-staleness', type=int, default=50,
@@ -412,7 +416,7 @@ def parse_args(argv):
             ap.error('--no-feed contradicts --feed-mode %s' % args.feed_mode)
         args.feed_mode = 'none'
     elif args.feed_mode is None:
-        args.feed_mode = 'triplets'
+        args.feed_mode = 'memory'
     if args.workers < 1:
         ap.error('--workers must be at least 1')
     return args

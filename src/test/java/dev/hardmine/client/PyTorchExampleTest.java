@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.avro.Triplet;
@@ -39,10 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The PyTorch example of {@code examples/python} against {@code hardmine demo --no-synthetic}, both
- * as child processes, as a user runs them. The example trains once; each test checks one thing,
- * from what the example reports and, independently, from what is on Kafka. Missing Debian packages
- * (python3-torch, python3-confluent-kafka, python3-avro, python3-requests) fail the tests: CI
- * installs them.
+ * as child processes, as a user runs them. The example trains twice: in its default mode (memory
+ * samples from hardmine in an XBM-style contrastive loss) and feeding mined triplets into its
+ * batches; each test checks one thing, from what the example reports and, independently, from
+ * what is on Kafka. Missing Debian packages (python3-torch, python3-confluent-kafka, python3-avro,
+ * python3-requests) fail the tests: CI installs them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
@@ -50,7 +52,10 @@ class PyTorchExampleTest {
     private static final String PYTHON = "/usr/bin/python3";
     private static final int STEPS = 150;
     private static final String JOB = "pytorch-example-test";
+    private static final String TRIPLETS_JOB = "pytorch-example-test-triplets";
     private static final String WORKER = "worker-7";
+    /** The memory mode's loss takes the memory from this step on (the example's default is 100). */
+    private static final int MEMORY_START = 50;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private DemoProcess demo;
@@ -59,6 +64,9 @@ class PyTorchExampleTest {
     private JsonNode summary;
     private List<EmbeddingBatch> published;
     private List<MinedBatch> mined;
+    private JsonNode tripletsSummary;
+    private List<EmbeddingBatch> tripletsPublished;
+    private List<MinedBatch> tripletsMined;
 
     @BeforeAll
     void trainAgainstTheDemo(@TempDir Path tmp) throws Exception {
@@ -70,18 +78,29 @@ class PyTorchExampleTest {
         bootstrap = demo.bootstrapServers();
         registryUrl = demo.registryUrl();
 
-        List<String> output = run(List.of(PYTHON, "examples/python/train.py", "--bootstrap", bootstrap, "--registry", registryUrl,
-                "--job", JOB, "--worker", WORKER, "--steps", "" + STEPS, "--seed", "3"), project, tmp, Duration.ofSeconds(150));
-        String line = output.stream().filter(l -> l.startsWith("SUMMARY ")).reduce((a, b) -> b)
-                .orElseThrow(() -> new AssertionError("no SUMMARY line in " + output));
-        summary = JSON.readTree(line.substring("SUMMARY ".length()));
+        // The default mode, with nothing but where hardmine is and a shorter warm-up for a short run.
+        summary = train(project, tmp, JOB, "--memory-start", "" + MEMORY_START);
+        tripletsSummary = train(project, tmp, TRIPLETS_JOB, "--feed-mode", "triplets", "--loss", "batch-hard");
 
         try (SchemaRegistryClient registry = SchemaRegistryClient.forUrl(registryUrl)) {
-            published = readAll("hardmine.embeddings", new AvroDeserializer<>(EmbeddingBatch.class, registry),
-                    b -> b.getJobId().equals(JOB), STEPS);
-            mined = readAll("hardmine.mined", new AvroDeserializer<>(MinedBatch.class, registry),
-                    b -> b.getJobId().equals(JOB) && b.getWorkerId().equals(WORKER), STEPS);
+            AvroDeserializer<EmbeddingBatch> batches = new AvroDeserializer<>(EmbeddingBatch.class, registry);
+            AvroDeserializer<MinedBatch> mines = new AvroDeserializer<>(MinedBatch.class, registry);
+            published = readAll("hardmine.embeddings", batches, b -> b.getJobId().equals(JOB), STEPS);
+            mined = readAll("hardmine.mined", mines, b -> b.getJobId().equals(JOB) && b.getWorkerId().equals(WORKER), STEPS);
+            tripletsPublished = readAll("hardmine.embeddings", batches, b -> b.getJobId().equals(TRIPLETS_JOB), STEPS);
+            tripletsMined = readAll("hardmine.mined", mines,
+                    b -> b.getJobId().equals(TRIPLETS_JOB) && b.getWorkerId().equals(WORKER), STEPS);
         }
+    }
+
+    private JsonNode train(Path project, Path tmp, String job, String... flags) throws Exception {
+        List<String> command = new ArrayList<>(List.of(PYTHON, "examples/python/train.py", "--bootstrap", bootstrap,
+                "--registry", registryUrl, "--job", job, "--worker", WORKER, "--steps", "" + STEPS, "--seed", "3"));
+        command.addAll(List.of(flags));
+        List<String> output = run(command, project, tmp, Duration.ofSeconds(150));
+        String line = output.stream().filter(l -> l.startsWith("SUMMARY ")).reduce((a, b) -> b)
+                .orElseThrow(() -> new AssertionError("no SUMMARY line in " + output));
+        return JSON.readTree(line.substring("SUMMARY ".length()));
     }
 
     @AfterAll
@@ -100,6 +119,37 @@ class PyTorchExampleTest {
         assertThat(mined).extracting(MinedBatch::getBatchId)
                 .containsExactlyElementsOf(published.stream().map(EmbeddingBatch::getBatchId).toList());
         assertThat(mined).filteredOn(b -> !b.getTriplets().isEmpty()).hasSizeGreaterThan(STEPS / 2);
+        assertThat(tripletsMined).extracting(MinedBatch::getBatchId)
+                .containsExactlyElementsOf(tripletsPublished.stream().map(EmbeddingBatch::getBatchId).toList());
+    }
+
+    /**
+     * The default mode: the example asks hardmine (JobConfig) for each anchor's 16 nearest memory
+     * negatives and 4 farthest positives, keeps what comes back in a memory of 2 048, and adds it
+     * to its contrastive loss from the warm-up step on. What it says it received is what Kafka
+     * holds for it, sample ids of its own dataset, 32-d float32.
+     */
+    @Test
+    void theDefaultModeTrainsWithTheMemorySamplesHardmineSentBack() {
+        assertThat(summary.get("feed_mode").asText()).isEqualTo("memory");
+        assertThat(summary.get("loss").asText()).isEqualTo("contrastive");
+        assertThat(summary.get("memory_negatives").asInt()).isEqualTo(16);
+        assertThat(summary.get("memory_positives").asInt()).isEqualTo(4);
+
+        List<MemorySample> sent = mined.stream().flatMap(b -> b.getMemorySamples().stream()).toList();
+        assertThat(sent).hasSizeGreaterThan(STEPS * 64); // 64 anchors, 20 places each, shared ones sent once
+        assertThat(sent).allSatisfy(x -> {
+            assertThat(x.getSampleId()).matches("s\\d+");
+            assertThat(x.getLabel()).matches("id\\d+");
+            assertThat(x.getEmbedding().remaining()).isEqualTo(4 * 32);
+        });
+        // Every mined batch the example read came with its samples: it read all but the last few.
+        long received = summary.get("memory_samples_received").asLong();
+        assertThat(received).isPositive().isLessThanOrEqualTo(sent.size()).isGreaterThan(sent.size() * 3L / 4);
+        assertThat(summary.get("first_memory_step").asInt()).isLessThan(10);
+        // From the warm-up on, the loss had a full memory of 2 048 or close to it.
+        assertThat(summary.get("memory_used_mean").asDouble()).isGreaterThan(1000).isLessThanOrEqualTo(2048);
+        assertThat(summary.get("memory_used_min").asInt()).isPositive();
     }
 
     @Test
@@ -118,14 +168,14 @@ class PyTorchExampleTest {
     @Test
     void laterBatchesEndWithTheTripletsHardmineMinedFromEarlierOnes() {
         Map<List<String>, Long> minedAt = new HashMap<>();
-        for (MinedBatch b : mined) {
+        for (MinedBatch b : tripletsMined) {
             for (Triplet t : b.getTriplets()) {
                 minedAt.merge(List.of(t.getAnchorId(), t.getPositiveId(), t.getNegativeId()), b.getStep(), Math::min);
             }
         }
         int fedSamples = 0;
         long firstFedStep = -1;
-        for (EmbeddingBatch batch : published) {
+        for (EmbeddingBatch batch : tripletsPublished) {
             List<String> ids = batch.getSamples().stream().map(Sample::getSampleId).toList();
             // The last K >= 3 random samples share one identity, so the scan stops at the random part.
             for (int end = ids.size(); end >= 3; end -= 3) {
@@ -138,14 +188,17 @@ class PyTorchExampleTest {
             }
         }
 
-        assertThat(fedSamples).isPositive().isEqualTo(summary.get("fed_samples").asInt());
-        assertThat(firstFedStep).isEqualTo(summary.get("first_fed_step").asLong());
-        assertThat(summary.get("steps_with_fed").asInt()).isGreaterThan(STEPS / 2);
+        assertThat(fedSamples).isPositive().isEqualTo(tripletsSummary.get("fed_samples").asInt());
+        assertThat(firstFedStep).isEqualTo(tripletsSummary.get("first_fed_step").asLong());
+        assertThat(tripletsSummary.get("steps_with_fed").asInt()).isGreaterThan(STEPS / 2);
+        assertThat(summary.get("fed_samples").asInt()).as("the default mode feeds no triplets").isZero();
     }
 
     @Test
-    void theLossFell() {
-        assertThat(summary.get("loss_last").asDouble()).isLessThan(summary.get("loss_first").asDouble());
+    void bothRunsLearn() {
+        // The batch-hard loss falls; the contrastive loss gains its memory term at the warm-up, so compare recall.
+        assertThat(tripletsSummary.get("loss_last").asDouble()).isLessThan(tripletsSummary.get("loss_first").asDouble());
+        assertThat(summary.get("recall_at_1").asDouble()).isGreaterThan(summary.get("recall_at_1_init").asDouble() + 0.05);
     }
 
     private <T> List<T> readAll(String topic, Deserializer<T> values, Predicate<T> ours, int expected) {
