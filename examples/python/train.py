@@ -10,16 +10,17 @@ as they arrive. What it does with them is the feed mode:
   memory        the memory embeddings hardmine sends back with each mined batch (it asks for them
                 with a JobConfig) form a cross-batch memory: constant extra positives and
                 negatives of the loss, no gradient through them (XBM, Wang et al., CVPR 2020);
-                with XBM's contrastive loss, the default (docs/EVALUATION.md says when it pays);
+                with XBM's contrastive loss and batches of confusable identities (below), the
+                default (docs/EVALUATION.md says when it pays);
   triplets      the hardest mined triplets (anchor, positive, negative, by sample id = dataset
                 index) go into its next batches, in place of random identities;
   local-memory  the same loss with the memory kept inside the trainer: a FIFO queue of its own
                 last embeddings, as pytorch-metric-learning's CrossBatchMemory keeps it;
   none          nothing (publishes and reads all the same).
 
---sampler neighbors builds batches of mutually confusable identities from hardmine's hard-identity
-neighbours (half groups, half random); --sampler families does it with the generated data's true
-families (an oracle). --workers W simulates W data-parallel workers of one job in one process,
+--sampler neighbors (the default) builds batches of mutually confusable identities from hardmine's
+hard-identity neighbours (half groups of 4, half random identities); --sampler random draws P x K
+at random; --sampler families groups the generated data's true families (an oracle). --workers W simulates W data-parallel workers of one job in one process,
 synchronous like DDP.
 
     /usr/bin/python3 examples/python/train.py --bootstrap 127.0.0.1:9092 --registry http://127.0.0.1:8081
@@ -386,7 +387,7 @@ def parse_args(argv):
     ap.add_argument('--memory-samples-max-bytes', type=int,
                     help='memory mode: bound on the memory samples of one mined batch asked of hardmine (default: '
                          'the service\'s, 256 KiB)')
-    ap.add_argument('--sampler', choices=('random', 'neighbors', 'families'), default='random',
+    ap.add_argument('--sampler', choices=('random', 'neighbors', 'families'), default='neighbors',
                     help='batches of random identities; or half (--random-share) groups of --group-size confusable '
                          'identities: neighbors = hardmine\'s hard-identity neighbours (asked for in the JobConfig), '
                          'families = the true families of the generated data (an oracle) (default %(default)s)')
@@ -419,6 +420,8 @@ def parse_args(argv):
         args.feed_mode = 'memory'
     if args.workers < 1:
         ap.error('--workers must be at least 1')
+    if args.feed_mode == 'triplets' and args.sampler != 'random':
+        ap.error('--feed-mode triplets puts mined triplets in place of random identities: it needs --sampler random')
     return args
 
 

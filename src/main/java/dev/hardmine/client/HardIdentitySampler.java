@@ -38,6 +38,16 @@ public final class HardIdentitySampler {
     private final Map<String, List<String>> neighbors = new HashMap<>();
     private final List<String> seeds = new ArrayList<>();
 
+    /** Half of each batch random: the share of the evaluated recipe (docs/EVALUATION.md). */
+    public static final double DEFAULT_RANDOM_SHARE = 0.5;
+    /** Groups of a seed identity and its 3 nearest neighbours. */
+    public static final int DEFAULT_GROUP_SIZE = 4;
+
+    /** Half groups of {@value #DEFAULT_GROUP_SIZE} confusable identities, half random identities. */
+    public HardIdentitySampler(Map<String, int[]> samplesByLabel, int p, int k, long seed) {
+        this(samplesByLabel, p, k, DEFAULT_RANDOM_SHARE, DEFAULT_GROUP_SIZE, seed);
+    }
+
     /**
      * @param samplesByLabel the training set: each identity's sample indices (at least one each)
      * @param p              identities per batch

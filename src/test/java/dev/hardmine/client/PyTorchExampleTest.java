@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.MemorySample;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Sample;
@@ -21,8 +22,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.LongStream;
@@ -41,8 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The PyTorch example of {@code examples/python} against {@code hardmine demo --no-synthetic}, both
  * as child processes, as a user runs them. The example trains twice: in its default mode (memory
- * samples from hardmine in an XBM-style contrastive loss) and feeding mined triplets into its
- * batches; each test checks one thing, from what the example reports and, independently, from
+ * samples from hardmine in an XBM-style contrastive loss, batches of confusable identities from
+ * hardmine's neighbours) and feeding mined triplets into its batches; each test checks one thing, from what the example reports and, independently, from
  * what is on Kafka. Missing Debian packages (python3-torch, python3-confluent-kafka, python3-avro,
  * python3-requests) fail the tests: CI installs them.
  */
@@ -64,6 +67,7 @@ class PyTorchExampleTest {
     private JsonNode summary;
     private List<EmbeddingBatch> published;
     private List<MinedBatch> mined;
+    private List<IdentityNeighbors> neighbors;
     private JsonNode tripletsSummary;
     private List<EmbeddingBatch> tripletsPublished;
     private List<MinedBatch> tripletsMined;
@@ -80,7 +84,8 @@ class PyTorchExampleTest {
 
         // The default mode, with nothing but where hardmine is and a shorter warm-up for a short run.
         summary = train(project, tmp, JOB, "--memory-start", "" + MEMORY_START);
-        tripletsSummary = train(project, tmp, TRIPLETS_JOB, "--feed-mode", "triplets", "--loss", "batch-hard");
+        tripletsSummary = train(project, tmp, TRIPLETS_JOB, "--feed-mode", "triplets", "--loss", "batch-hard",
+                "--sampler", "random");
 
         try (SchemaRegistryClient registry = SchemaRegistryClient.forUrl(registryUrl)) {
             AvroDeserializer<EmbeddingBatch> batches = new AvroDeserializer<>(EmbeddingBatch.class, registry);
@@ -88,6 +93,8 @@ class PyTorchExampleTest {
             published = readAll("hardmine.embeddings", batches, b -> b.getJobId().equals(JOB), STEPS);
             mined = readAll("hardmine.mined", mines, b -> b.getJobId().equals(JOB) && b.getWorkerId().equals(WORKER), STEPS);
             tripletsPublished = readAll("hardmine.embeddings", batches, b -> b.getJobId().equals(TRIPLETS_JOB), STEPS);
+            neighbors = readAll("hardmine.neighbors", new AvroDeserializer<>(IdentityNeighbors.class, registry),
+                    n -> n.getJobId().equals(JOB), summary.get("neighbor_records").asInt());
             tripletsMined = readAll("hardmine.mined", mines,
                     b -> b.getJobId().equals(TRIPLETS_JOB) && b.getWorkerId().equals(WORKER), STEPS);
         }
@@ -133,6 +140,7 @@ class PyTorchExampleTest {
     void theDefaultModeTrainsWithTheMemorySamplesHardmineSentBack() {
         assertThat(summary.get("feed_mode").asText()).isEqualTo("memory");
         assertThat(summary.get("loss").asText()).isEqualTo("contrastive");
+        assertThat(summary.get("sampler").asText()).isEqualTo("neighbors");
         assertThat(summary.get("memory_negatives").asInt()).isEqualTo(16);
         assertThat(summary.get("memory_positives").asInt()).isEqualTo(4);
 
@@ -192,6 +200,28 @@ class PyTorchExampleTest {
         assertThat(firstFedStep).isEqualTo(tripletsSummary.get("first_fed_step").asLong());
         assertThat(tripletsSummary.get("steps_with_fed").asInt()).isGreaterThan(STEPS / 2);
         assertThat(summary.get("fed_samples").asInt()).as("the default mode feeds no triplets").isZero();
+    }
+
+    /**
+     * The default mode's batches: half groups of 4 mutually confusable identities, built from the
+     * hard-identity neighbours hardmine publishes for the job. A batch's first identity seeds the
+     * first group, so its second identity is one of the first's neighbours on the topic.
+     */
+    @Test
+    void theDefaultModesBatchesGroupIdentitiesWithTheirHardmineNeighbours() {
+        assertThat(summary.get("neighbor_records").asInt()).isPositive().isLessThanOrEqualTo(neighbors.size());
+        assertThat(summary.get("identities_with_neighbors").asInt()).isGreaterThan(100);
+        Map<String, Set<String>> everNeighbors = new HashMap<>();
+        neighbors.forEach(n -> n.getNeighbors().forEach(x ->
+                everNeighbors.computeIfAbsent(n.getLabel(), l -> new HashSet<>()).add(x.getLabel())));
+        List<EmbeddingBatch> later = published.stream().filter(b -> b.getStep() >= 50).toList();
+        long grouped = later.stream().filter(b -> {
+            String first = b.getSamples().get(0).getLabel();
+            String second = b.getSamples().get(4).getLabel(); // K = 4 images per identity
+            return everNeighbors.getOrDefault(first, Set.of()).contains(second);
+        }).count();
+        assertThat(grouped).as("batches from step 50 whose first group is a seed and its neighbour")
+                .isGreaterThan(later.size() * 9L / 10);
     }
 
     @Test
