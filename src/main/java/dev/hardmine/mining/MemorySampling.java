@@ -9,8 +9,9 @@ package dev.hardmine.mining;
  * (nearest first, ties to the one that entered the memory first) and its {@code positives}
  * farthest memory samples of its own label other than itself (farthest first, same ties). The
  * batch's selection is taken round-robin by rank — every anchor's first, then every anchor's
- * second, … — each sample once, and stops before the first sample that would take the batch over
- * {@code maxBytes}, counted as {@link #bytesOf}.
+ * second, …, anchors in batch order and an anchor's negative before its positive — each sample
+ * once, and stops before the first sample that would take the batch over {@code maxBytes},
+ * counted as {@link #bytesOf}. Rank order keeps a bounded selection fair to every anchor.
  *
  * @param negatives nearest negatives per anchor; 0 = none
  * @param positives farthest positives per anchor; 0 = none
