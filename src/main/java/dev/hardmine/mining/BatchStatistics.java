@@ -1,7 +1,7 @@
 package dev.hardmine.mining;
 
 /**
- * Statistics of one mined batch (DESIGN.md, mining semantics §5). Counts are over all triplets
+ * Statistics of one mined batch (docs/DESIGN.md, mining semantics §5). Counts are over all triplets
  * of valid anchors, whatever the strategy; means of distances are over the emitted triplets.
  */
 public record BatchStatistics(

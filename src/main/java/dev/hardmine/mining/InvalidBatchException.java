@@ -1,7 +1,7 @@
 package dev.hardmine.mining;
 
 /**
- * A batch that violates the contract (DESIGN.md, "Bad input"). {@link #reason()} is a stable,
+ * A batch that violates the contract (docs/DESIGN.md, "Bad input"). {@link #reason()} is a stable,
  * machine-readable code that the stream puts in dead-letter headers and the CLI prints.
  */
 public final class InvalidBatchException extends IllegalArgumentException {

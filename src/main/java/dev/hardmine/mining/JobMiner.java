@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * Mines the batches of one job against the job's rolling memory (DESIGN.md, mining semantics).
+ * Mines the batches of one job against the job's rolling memory (docs/DESIGN.md, mining semantics).
  *
  * <p>Per batch: the batch is enqueued first (so anchors see their own batch-mates), matrix
  * products score the batch against the whole memory (see {@link ScoreMatrix}), then each anchor is

@@ -13,7 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The rolling cross-batch memory of one job: recent samples (id, label, embedding, step) with
- * per-identity ring buffers and the three eviction rules of DESIGN.md.
+ * per-identity ring buffers and the three eviction rules of docs/DESIGN.md.
  *
  * <p>Layout: live entries occupy slots {@code 0 … size-1} of one c-order ND4J matrix with
  * {@code dim + 2} columns, row {@code [x, 1, |x|²]}. With an anchor row {@code [−2a, |a|², 1]}

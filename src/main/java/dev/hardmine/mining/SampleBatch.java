@@ -7,7 +7,7 @@ import java.util.Set;
  * One training batch in the primitive form the miner works on: ids and labels, and the
  * embeddings as one row-major {@code size × dim} float array.
  *
- * <p>Construction validates the contract of DESIGN.md ("Bad input") that does not depend on the
+ * <p>Construction validates the contract of docs/DESIGN.md ("Bad input") that does not depend on the
  * job: non-empty ids and labels, unique sample ids, {@code dim > 0}, finite values. Violations
  * raise {@link InvalidBatchException} with a reason code. The arrays are not copied; callers
  * hand them over.

@@ -3,7 +3,7 @@ package dev.hardmine.mining;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** The mining strategies of DESIGN.md, by the names users give them. */
+/** The mining strategies of docs/DESIGN.md, by the names users give them. */
 public enum Strategy {
     /** Per anchor: the farthest positive and the nearest negative (Hermans et al. 2017). */
     BATCH_HARD("batch-hard"),

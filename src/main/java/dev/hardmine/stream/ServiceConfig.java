@@ -20,7 +20,7 @@ import java.util.TreeSet;
  * <p>Keys: {@code application.id}, {@code bootstrap.servers}, {@code schema.registry.url},
  * {@code topics.prefix} and {@code topics.embeddings|mined|stats|dlq|jobs|neighbors} (names, prefixed
  * defaults), {@code topics.partitions}, {@code topics.replication-factor}, the mining and memory
- * keys of DESIGN.md ({@code mining.*}, {@code memory.*}, {@code shards.per-job}), {@code neighbors.*},
+ * keys of docs/DESIGN.md ({@code mining.*}, {@code memory.*}, {@code shards.per-job}), {@code neighbors.*},
  * {@code memory.max-bytes}, {@code limits.max-batch-size}, {@code limits.max-dim},
  * {@code stats.window} (e.g. {@code 10s}), {@code processing.guarantee}. Every {@code kafka.*} key
  * is passed to the Kafka clients and Kafka Streams without the prefix (security settings included).

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** DESIGN.md "Bad input": what a batch is rejected for, with the reason code the DLQ headers carry. */
+/** docs/DESIGN.md "Bad input": what a batch is rejected for, with the reason code the DLQ headers carry. */
 class BadInputTest {
 
     private static String reasonOf(Runnable construction) {

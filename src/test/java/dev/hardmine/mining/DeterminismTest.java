@@ -11,7 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * DESIGN.md §6: the same input with the same settings gives the same output, except the
+ * docs/DESIGN.md §6: the same input with the same settings gives the same output, except the
  * wall-clock {@code mining_ms} — however the anchors are scheduled on threads.
  */
 class DeterminismTest {

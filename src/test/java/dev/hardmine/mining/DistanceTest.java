@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * DESIGN.md §2 on float data, where nothing is exact: distances against a double-precision
+ * docs/DESIGN.md §2 on float data, where nothing is exact: distances against a double-precision
  * computation, mining against the reference up to rounding, and normalisation.
  */
 class DistanceTest {

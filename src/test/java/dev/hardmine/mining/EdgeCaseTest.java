@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Boundary cases of DESIGN.md §3–5, each worked out by hand (1-D points unless said otherwise). */
+/** Boundary cases of docs/DESIGN.md §3–5, each worked out by hand (1-D points unless said otherwise). */
 class EdgeCaseTest {
     private static final MiningSettings EUCLIDEAN_MARGIN_1 = MiningSettings.defaults().withMargin(1f);
 

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md §1: after enqueueing a batch, per-identity first (oldest of that label), then
+ * docs/DESIGN.md §1: after enqueueing a batch, per-identity first (oldest of that label), then
  * max-age (step &lt; newest − max-age-steps), then the total cap (oldest inserted). 0 = no limit.
  */
 class MemoryEvictionTest {

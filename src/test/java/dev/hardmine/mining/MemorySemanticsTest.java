@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The cross-batch memory as DESIGN.md §1 defines it: what each batch is mined against. */
+/** The cross-batch memory as docs/DESIGN.md §1 defines it: what each batch is mined against. */
 class MemorySemanticsTest {
 
     static Stream<Arguments> strategiesAndSetups() {

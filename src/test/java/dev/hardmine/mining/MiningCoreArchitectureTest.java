@@ -10,7 +10,7 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The mining core is pure Java + ND4J (STYLE.md): it knows nothing of Kafka, Avro, HTTP or the
+ * The mining core is pure Java + ND4J (docs/DESIGN.md, "Architecture"): it knows nothing of Kafka, Avro, HTTP or the
  * rest of hardmine, so the same code serves the stream, replay, the CLI and tests.
  */
 @AnalyzeClasses(packages = "dev.hardmine.mining", importOptions = ImportOption.DoNotIncludeTests.class)

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A brute-force model of DESIGN.md "Mining semantics" (§1, §3–5), written from the text and not
+ * A brute-force model of docs/DESIGN.md "Mining semantics" (§1, §3–5), written from the text and not
  * from the miner: the memory is a list of entries in insertion order, each distance is computed
  * pairwise in double precision and rounded once to float, and every (a, p, n) is enumerated.
  * It shares only the value types (settings, {@link MinedTriplet}, {@link BatchStatistics},
