@@ -1,19 +1,16 @@
 package dev.hardmine.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.testing.LiveMining;
+import dev.hardmine.testing.RunProcess;
 import dev.hardmine.testing.SharedKafkaBroker;
 import dev.hardmine.testing.SyntheticLog;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
@@ -41,7 +38,7 @@ class RunCommandIntegrationTest {
     @TempDir
     Path tmp;
     private LiveMining live;
-    private Path log;
+    private RunProcess runProcess;
     private Process run;
 
     @BeforeAll
@@ -61,33 +58,22 @@ class RunCommandIntegrationTest {
 
     @AfterEach
     void close() throws InterruptedException {
-        if (run != null && run.isAlive()) {
-            run.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (runProcess != null) {
+            runProcess.close();
         }
         live.close();
     }
 
     /** Starts {@code hardmine run --config FILE} on the test's classpath and waits until it mines. */
     private void startRun(String... keyValues) throws Exception {
-        Path config = tmp.resolve("hardmine.properties");
         Properties p = live.properties(keyValues);
         p.putIfAbsent("http.port", "0");
-        try (OutputStream out = Files.newOutputStream(config)) {
-            p.store(out, "hardmine run, integration test");
-        }
-        log = tmp.resolve("run.log");
-        run = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                HardmineCommand.class.getName(), "run", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        await().atMost(LiveMining.TIMEOUT).until(() -> {
-            assertThat(run.isAlive()).as("hardmine run exited early:%n%s", output()).isTrue();
-            return output().contains("hardmine run: mining " + live.topics().embeddings());
-        });
+        runProcess = RunProcess.start(tmp, p, live.topics().embeddings());
+        run = runProcess.process();
     }
 
     private String output() throws IOException {
-        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        return runProcess.output();
     }
 
     @Test

@@ -8,20 +8,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.Neighbor;
-import dev.hardmine.cli.HardmineCommand;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.testing.LiveMining;
+import dev.hardmine.testing.RunProcess;
 import dev.hardmine.testing.SharedKafkaBroker;
 import dev.hardmine.testing.SyntheticLog;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -52,8 +49,7 @@ class RunServesNeighborsIntegrationTest {
 
     @TempDir
     Path tmp;
-    private Process run;
-    private Path log;
+    private RunProcess runProcess;
 
     @BeforeAll
     static void startRegistry() {
@@ -67,32 +63,21 @@ class RunServesNeighborsIntegrationTest {
 
     @AfterEach
     void stop() throws InterruptedException {
-        if (run != null && run.isAlive()) {
-            run.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (runProcess != null) {
+            runProcess.close();
         }
     }
 
     private String output() throws IOException {
-        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        return runProcess.output();
     }
 
     @Test
     void runServesTheLatestNeighboursOfEachLabel(EmbeddedKafkaBroker kafka) throws Exception {
         try (LiveMining live = new LiveMining(kafka, registry.url(), tmp.resolve("live"))) {
             Properties p = live.properties("neighbors.per-identity", "4", "http.port", "0", "http.token", TOKEN);
-            Path config = tmp.resolve("hardmine.properties");
-            try (OutputStream out = Files.newOutputStream(config)) {
-                p.store(out, "hardmine run, neighbours over HTTP");
-            }
-            log = tmp.resolve("run.log");
-            run = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                    HardmineCommand.class.getName(), "run", "--config", config.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            await().atMost(LiveMining.TIMEOUT).until(() -> {
-                assertThat(run.isAlive()).as("hardmine run exited early:%n%s", output()).isTrue();
-                return output().contains("hardmine run: mining ");
-            });
+            runProcess = RunProcess.start(tmp, p, live.topics().embeddings());
+            Process run = runProcess.process();
             Matcher m = Pattern.compile("hardmine run: http on (http://\\S+/) ").matcher(output());
             assertThat(m.find()).as(output()).isTrue();
             String base = m.group(1);
