@@ -546,54 +546,45 @@ final class AnchorScan {
     /** The k nearest finite entries of the row into sampledNegatives, by (distance, insertion order). */
     private void nearestOfRow(int k) {
         sampledDist = ensure(sampledDist, k);
-        int[] slots = sampledNegatives;
-        float[] dist = sampledDist;
         int n = 0;
         for (int j = 0; j < size; j++) {
-            float d = row[j];
-            if (d == Float.POSITIVE_INFINITY || (n == k && !closer(d, j, dist[k - 1], slots[k - 1]))) {
-                continue;
+            if (row[j] != Float.POSITIVE_INFINITY) {
+                n = keepSmallest(sampledNegatives, n, k, j, row[j]);
             }
-            int i = n < k ? n++ : k - 1;
-            while (i > 0 && closer(d, j, dist[i - 1], slots[i - 1])) {
-                slots[i] = slots[i - 1];
-                dist[i] = dist[i - 1];
-                i--;
-            }
-            slots[i] = j;
-            dist[i] = d;
         }
-    }
-
-    private boolean closer(float d, int slot, float otherDist, int otherSlot) {
-        return d < otherDist || (d == otherDist && memory.seq(slot) < memory.seq(otherSlot));
     }
 
     /** The p farthest positives into sampledPositives, by (distance descending, insertion order). */
     private void farthestPositives(int p) {
         sampledDist = ensure(sampledDist, p);
-        int[] slots = sampledPositives;
-        float[] dist = sampledDist;
         int n = 0;
         for (int q = 0; q < positiveCount; q++) {
-            float d = posDist[q];
-            int slot = posSlot[q];
-            if (n == p && !farther(d, slot, dist[p - 1], slots[p - 1])) {
-                continue;
-            }
-            int i = n < p ? n++ : p - 1;
-            while (i > 0 && farther(d, slot, dist[i - 1], slots[i - 1])) {
-                slots[i] = slots[i - 1];
-                dist[i] = dist[i - 1];
-                i--;
-            }
-            slots[i] = slot;
-            dist[i] = d;
+            n = keepSmallest(sampledPositives, n, p, posSlot[q], -posDist[q]); // negation is exact: ties stay ties
         }
     }
 
-    private boolean farther(float d, int slot, float otherDist, int otherSlot) {
-        return d > otherDist || (d == otherDist && memory.seq(slot) < memory.seq(otherSlot));
+    /**
+     * Offers {@code slot} to the {@code k} smallest by (key, insertion order) kept sorted in
+     * {@code slots[0 … n)} with their keys in {@code sampledDist}; returns the new count.
+     */
+    private int keepSmallest(int[] slots, int n, int k, int slot, float key) {
+        float[] keys = sampledDist;
+        if (n == k && !before(key, slot, keys[k - 1], slots[k - 1])) {
+            return n;
+        }
+        int i = n < k ? n++ : k - 1;
+        while (i > 0 && before(key, slot, keys[i - 1], slots[i - 1])) {
+            slots[i] = slots[i - 1];
+            keys[i] = keys[i - 1];
+            i--;
+        }
+        slots[i] = slot;
+        keys[i] = key;
+        return n;
+    }
+
+    private boolean before(float key, int slot, float otherKey, int otherSlot) {
+        return key < otherKey || (key == otherKey && memory.seq(slot) < memory.seq(otherSlot));
     }
 
     private static int[] ensure(int[] a, int n) {

@@ -142,7 +142,7 @@ public final class JobMiner implements AutoCloseable {
         int ranks = Math.max(sampling.negatives(), sampling.positives());
         for (int rank = 0; rank < ranks; rank++) {
             for (AnchorOutcome o : outcomes) {
-                for (int[] slots : new int[][] {o.negatives, o.positives}) {
+                for (int[] slots : o.sampled) {
                     if (rank >= slots.length || taken.get(slots[rank])) {
                         continue;
                     }
@@ -172,8 +172,8 @@ public final class JobMiner implements AutoCloseable {
         final double semiHardLossSum;
         final long positivePairs;
         final List<MinedTriplet> triplets;
-        final int[] negatives;
-        final int[] positives;
+        /** Memory samples by rank: nearest negatives, then farthest positives (an anchor's negative goes first). */
+        final int[][] sampled;
 
         AnchorOutcome(AnchorScan scan) {
             valid = scan.valid();
@@ -185,8 +185,8 @@ public final class JobMiner implements AutoCloseable {
             semiHardLossSum = scan.semiHardLossSum;
             positivePairs = scan.positivePairs;
             triplets = scan.triplets.isEmpty() ? List.of() : new ArrayList<>(scan.triplets);
-            negatives = Arrays.copyOf(scan.sampledNegatives, scan.sampledNegativeCount);
-            positives = Arrays.copyOf(scan.sampledPositives, scan.sampledPositiveCount);
+            sampled = new int[][] {Arrays.copyOf(scan.sampledNegatives, scan.sampledNegativeCount),
+                    Arrays.copyOf(scan.sampledPositives, scan.sampledPositiveCount)};
         }
     }
 
