@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** {@code java -jar hardmine.jar <command>}: the entry point. */
 @Command(name = "hardmine", mixinStandardHelpOptions = true, version = "hardmine 0.1.0",
         description = "Streaming online mining of hard and semi-hard triplets for metric learning, on Kafka.",
-        subcommands = {DemoCommand.class, RunCommand.class, ReplayCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, ReplayCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class HardmineCommand implements Runnable {
 
     @CommandLine.Spec

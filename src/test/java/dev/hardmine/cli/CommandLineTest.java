@@ -24,7 +24,7 @@ class CommandLineTest {
     @Test
     void topLevelHelpListsTheCommands() {
         assertThat(run("--help")).isZero();
-        assertThat(out.toString()).contains("demo", "run", "replay");
+        assertThat(out.toString()).contains("demo", "run", "replay", "bench");
     }
 
     @ParameterizedTest
@@ -37,6 +37,24 @@ class CommandLineTest {
             assertThat(help).contains(option.longestName());
         }
         assertThat(out.toString()).contains("--strategy", "--margin", "--memory-per-identity", "(default: ");
+    }
+
+    @Test
+    void benchHelpListsEveryFlagWithItsDefault() {
+        assertThat(run("bench", "--help")).isZero();
+        CommandLine sub = HardmineCommand.commandLine().getSubcommands().get("bench");
+        for (OptionSpec option : sub.getCommandSpec().options()) {
+            assertThat(out.toString()).contains(option.longestName());
+        }
+        assertThat(out.toString()).contains("--rate", "--sweep", "--overload", "16384", "(default: 250)");
+    }
+
+    @Test
+    void benchRejectsContradictorySettingsAsAUsageError() {
+        assertThat(run("bench", "--rate", "1000", "--sweep")).isEqualTo(2);
+        assertThat(err.toString()).contains("--sweep and --rate exclude each other").contains("Usage: hardmine bench");
+        assertThat(run("bench", "--batch", "30")).isEqualTo(2);
+        assertThat(err.toString()).contains("--batch must be a multiple of 4");
     }
 
     @Test

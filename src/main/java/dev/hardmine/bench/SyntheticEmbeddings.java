@@ -25,6 +25,14 @@ public final class SyntheticEmbeddings {
         }
     }
 
+    public int dim() {
+        return dim;
+    }
+
+    public int identities() {
+        return centres.length;
+    }
+
     private float[] gaussian(float scale) {
         float[] v = new float[dim];
         for (int k = 0; k < dim; k++) {

@@ -1,0 +1,120 @@
+package dev.hardmine.bench;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What a bench run measured: the settings, the machine, one row per phase, the capacity, the
+ * sweep's answer, and the exactly-once check. Printed as a table or as JSON.
+ */
+public record BenchReport(Bench.Settings settings, Machine machine, boolean embeddedCluster, double capacity,
+                          Bench.Sweep sweep, List<PhaseMeter.Result> phases, ExactlyOnce exactlyOnce) {
+
+    /** Where it ran. */
+    public record Machine(int cores, long heapMaxMb, String java, String os) {
+        static Machine here() {
+            return new Machine(Runtime.getRuntime().availableProcessors(),
+                    Runtime.getRuntime().maxMemory() / (1024 * 1024),
+                    System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
+                    System.getProperty("os.name") + " " + System.getProperty("os.arch") + " "
+                            + System.getProperty("os.version"));
+        }
+    }
+
+    /**
+     * The check at the end, after publishing stopped and the service caught up.
+     *
+     * @param published   batches the publishers sent
+     * @param mined       distinct batches read back from the mined topic
+     * @param missing     published batches never read back
+     * @param duplicates  batches read back more than once (each extra copy counts)
+     * @param foreign     mined batches with ids this run did not publish
+     * @param sendFailures sends Kafka reported as failed
+     * @param deadLetters records the service dead-lettered
+     * @param caughtUp    whether the service mined everything before the drain's time bound
+     */
+    public record ExactlyOnce(long published, long mined, long missing, long duplicates, long foreign,
+                              long sendFailures, long deadLetters, boolean caughtUp) {
+        public boolean holds() {
+            return caughtUp && published == mined && missing == 0 && duplicates == 0 && sendFailures == 0
+                    && deadLetters == 0;
+        }
+
+        String sentence() {
+            if (holds()) {
+                return "exactly once: all " + published + " published batches were mined exactly once";
+            }
+            return String.format(Locale.ROOT, "EXACTLY-ONCE CHECK FAILED: %d published, %d mined, %d missing, "
+                    + "%d duplicates, %d send failures, %d dead letters%s", published, mined, missing, duplicates,
+                    sendFailures, deadLetters, caughtUp ? "" : ", the service did not catch up in time");
+        }
+    }
+
+    public String toJson() {
+        try {
+            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    // Durations as ISO-8601 text, e.g. PT30S.
+                    .registerModule(new SimpleModule().addSerializer(Duration.class, ToStringSerializer.instance))
+                    .writerFor(BenchReport.class).writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public void printTable(PrintStream out) {
+        Bench.Settings s = settings;
+        out.printf(Locale.ROOT, "hardmine bench: %d job(s), %d publisher(s), %d shard(s)/job, D=%d, batches of %d, "
+                        + "memory %d, %s, %s cluster%n", s.jobs(), s.publishers(), s.shards(), s.dim(), s.batch(),
+                s.memory(), s.strategy(), embeddedCluster ? "embedded" : "external");
+        out.printf(Locale.ROOT, "machine: %d cores, heap max %d MB, %s, %s (uptime %d s)%n", machine.cores(),
+                machine.heapMaxMb(), machine.java(), machine.os(),
+                ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
+        out.println();
+        String header = String.format(Locale.ROOT, "%-24s %8s %8s %9s | %-26s | %-26s | %13s | %7s | %-15s | %7s %7s %7s %7s | %5s",
+                "phase", "offered", "mined", "triplets", "visible ms p50/p95/p99/max", "mined ms p50/p95/p99/max",
+                "mining ms μ/p99", "memory", "GC n/Σms/max", "oldgen", "heap", "direct", "rss", "queue");
+        out.println(header);
+        out.println("-".repeat(header.length()));
+        for (PhaseMeter.Result r : phases) {
+            JvmProbe.Snapshot j = r.jvm();
+            out.printf(Locale.ROOT, "%-24s %8s %8.0f %9.0f | %-26s | %-26s | %6.1f/%6.1f | %7.0f | %-15s | %7s %7s %7s %7s | %5d%n",
+                    r.name(), r.offered() > 0 ? String.format(Locale.ROOT, "%.0f", r.offered()) : "max",
+                    r.embeddingsPerSecond(), r.tripletsPerSecond(), latency(r.visibleLatency()),
+                    latency(r.minedLatency()), r.miningMsMean(), r.miningMsP99(), r.memorySize(),
+                    j == null ? "" : String.format(Locale.ROOT, "%d/%.0f/%.0f", j.gcPauses(), j.gcPauseTotalMs(),
+                            j.gcPauseMaxMs()),
+                    j == null ? "" : mb(j.oldGenAfterGcMb()), j == null ? "" : mb(j.heapUsedMb()),
+                    j == null ? "" : mb(j.directMb()), j == null ? "" : mb(j.residentMb()), r.inFlight());
+        }
+        out.println();
+        out.println("offered, mined, triplets: per second; visible = produced_at → read by a read_committed consumer;");
+        out.println("mined = produced_at → the service's mined_at; mining = the service's step per batch;");
+        out.println("oldgen = old generation after the last GC (MB); direct = direct buffers (MB); rss = resident set, ND4J's matrices included (MB); queue = batches in flight.");
+        if (!Double.isNaN(capacity)) {
+            out.printf(Locale.ROOT, "capacity: %.0f embeddings/s%n", capacity);
+        }
+        if (sweep != null) {
+            out.printf(Locale.ROOT, "sweep: highest rate held with visible p99 <= %.0f ms: %s%n", sweep.boundMs(),
+                    Double.isNaN(sweep.highestHeld()) ? "none of those tried"
+                            : String.format(Locale.ROOT, "%.0f embeddings/s", sweep.highestHeld()));
+        }
+        out.println(exactlyOnce.sentence());
+    }
+
+    private static String latency(PhaseMeter.Latency l) {
+        return String.format(Locale.ROOT, "%.0f/%.0f/%.0f/%.0f", l.p50(), l.p95(), l.p99(), l.max());
+    }
+
+    private static String mb(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.0f", v);
+    }
+}
