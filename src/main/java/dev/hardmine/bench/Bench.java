@@ -159,7 +159,7 @@ public final class Bench {
         Publishers publishers = new Publishers(jobs, pools, schemaId, config.topics().embeddings(), clients,
                 settings.maxInFlight());
         MinedReader reader = new MinedReader(clients, config.topics().mined(), registry, settings.publishers(),
-                publishers::seen);
+                settings.batch(), publishers::seen);
         started.add(reader);
         started.add(publishers);
         reader.start();

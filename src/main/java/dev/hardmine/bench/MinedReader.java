@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads the mined topic as a trainer does ({@code read_committed}, so a batch counts once its
  * transaction has committed), checks that each published batch comes back exactly once, and
- * feeds the current phase's meter. Batch ids are {@code p<publisher>-<sequence>}.
+ * feeds the current phase's meter. Batch ids are {@code p<publisher>-<sequence>}; every batch
+ * has {@code batchSize} samples, each an anchor of exactly one MinedBatch.
  */
 final class MinedReader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MinedReader.class);
@@ -29,6 +30,9 @@ final class MinedReader implements AutoCloseable {
     private final AvroDeserializer<MinedBatch> decoder;
     private final String topic;
     private final BitSet[] seen;
+    private final int batchSize;
+    /** Anchors seen so far of batches that came back in part: (publisher << 32 | sequence) → anchors. */
+    private final Map<Long, Long> partial = new HashMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private final Runnable onSeen;
@@ -42,7 +46,8 @@ final class MinedReader implements AutoCloseable {
      * @param onSeen         called for every batch seen the first time
      */
     MinedReader(Map<String, Object> clientSettings, String topic, SchemaRegistryClient registry, int publishers,
-                Runnable onSeen) {
+                int batchSize, Runnable onSeen) {
+        this.batchSize = batchSize;
         Map<String, Object> p = new HashMap<>(clientSettings);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -111,22 +116,34 @@ final class MinedReader implements AutoCloseable {
             }
             return;
         }
-        boolean first;
+        long anchors = m.getStats().getAnchors();
+        boolean part;
+        boolean complete = false;
         synchronized (this) {
-            first = !seen[publisher].get((int) sequence);
-            if (first) {
-                seen[publisher].set((int) sequence);
-                unique++;
-            } else {
+            // With identity sharding a batch comes back in parts, one per shard it touched: it is
+            // mined once when its parts' anchors add up to the batch, twice when any part repeats.
+            int seq = (int) sequence;
+            long key = (long) publisher << 32 | seq;
+            long sum = seen[publisher].get(seq) ? batchSize : partial.getOrDefault(key, 0L);
+            part = sum + anchors <= batchSize;
+            if (!part) {
                 duplicates++;
+            } else if (sum + anchors == batchSize) {
+                partial.remove(key);
+                seen[publisher].set(seq);
+                unique++;
+                complete = true;
+            } else {
+                partial.put(key, sum + anchors);
             }
         }
-        if (first) {
+        if (complete) {
             onSeen.run();
+        }
+        if (part) {
             for (PhaseMeter meter : meters) {
-                meter.record(m.getProducedAt().toEpochMilli(), m.getMinedAt().toEpochMilli(), now,
-                        m.getStats().getAnchors(), m.getTriplets().size(), m.getStats().getMiningMs(),
-                        m.getStats().getMemorySize());
+                meter.record(m.getProducedAt().toEpochMilli(), m.getMinedAt().toEpochMilli(), now, complete,
+                        anchors, m.getTriplets().size(), m.getStats().getMiningMs(), m.getStats().getMemorySize());
             }
         }
     }
@@ -136,7 +153,7 @@ final class MinedReader implements AutoCloseable {
         return unique;
     }
 
-    /** Batches seen more than once (each extra time counts one). */
+    /** Mined batches (or parts of one) seen again after they were complete (each extra time counts one). */
     synchronized long duplicates() {
         return duplicates;
     }

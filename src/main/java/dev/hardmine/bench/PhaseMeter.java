@@ -19,15 +19,23 @@ final class PhaseMeter {
     private long embeddings;
     private long triplets;
     private double memorySizeSum;
+    private long records;
     private long endNanos;
 
-    /** Latencies and counts of one mined batch. */
-    synchronized void record(long producedAt, long minedAt, long seenAt, long anchors, int tripletCount,
-                             double miningMs, long memorySize) {
+    /**
+     * Latencies and counts of one mined batch, or of one shard's part of it.
+     *
+     * @param completes whether this record completes its batch (always, without sharding)
+     */
+    synchronized void record(long producedAt, long minedAt, long seenAt, boolean completes, long anchors,
+                             int tripletCount, double miningMs, long memorySize) {
         if (endNanos != 0) {
             return;
         }
-        batches++;
+        if (completes) {
+            batches++;
+        }
+        records++;
         embeddings += anchors;
         triplets += tripletCount;
         memorySizeSum += memorySize;
@@ -63,9 +71,9 @@ final class PhaseMeter {
         double s = seconds();
         return new Result(name, offered, s, batches, embeddings / s, triplets / s,
                 Latency.of(mined), Latency.of(visible),
-                batches == 0 ? Double.NaN : miningMicros.getMean() / 1000.0,
+                records == 0 ? Double.NaN : miningMicros.getMean() / 1000.0,
                 miningMicros.getValueAtPercentile(99) / 1000.0,
-                batches == 0 ? Double.NaN : memorySizeSum / batches, inFlight, jvm);
+                records == 0 ? Double.NaN : memorySizeSum / records, inFlight, jvm);
     }
 
     /** Percentiles in milliseconds. */

@@ -92,6 +92,11 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Time between two batches of one synthetic worker (default: ${DEFAULT-VALUE}).")
     long intervalMs;
 
+    @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "4",
+            description = "A synthetic worker publishes only while fewer than N of its batches await their mined "
+                    + "result, so the trainers never outrun the miner (default: ${DEFAULT-VALUE}).")
+    int maxInFlight;
+
     @Option(names = "--learning-steps", paramLabel = "STEPS", defaultValue = "600",
             description = "Steps over which the synthetic model's intra-class spread shrinks by e "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -110,7 +115,7 @@ public final class DemoCommand implements Callable<Integer> {
         try {
             settings = new Demo.Settings(kafkaPort, registryPort, httpPort, httpBind, dataDir, !noSynthetic,
                     new SyntheticTrainers.Settings("demo-job", workers, batchIdentities, batchImages, 16,
-                            Duration.ofMillis(intervalMs), 7),
+                            Duration.ofMillis(intervalMs), 7, maxInFlight),
                     jobs, identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits(),
                     mining.neighbors(DEMO_NEIGHBORS_PER_IDENTITY), record,
                     HttpSettings.tokenOr(httpToken, System.getenv()));

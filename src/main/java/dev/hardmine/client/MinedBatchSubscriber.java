@@ -37,6 +37,9 @@ import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,7 +132,7 @@ public final class MinedBatchSubscriber implements AutoCloseable {
         this.registry = b.openRegistry();
         try {
             this.consumer = b.consumer != null ? b.consumer : new KafkaConsumer<>(props, new Utf8KeySerde().deserializer(),
-                    new AvroDeserializer<>(MinedBatch.class, registry.client()));
+                    new StaleSkipping(new AvroDeserializer<>(MinedBatch.class, registry.client())));
         } catch (RuntimeException e) {
             registry.close();
             throw e;
@@ -193,7 +196,13 @@ public final class MinedBatchSubscriber implements AutoCloseable {
             List<MinedBatch> out = new ArrayList<>();
             for (ConsumerRecord<String, MinedBatch> r : pollRecords(timeout)) {
                 MinedBatch batch = r.value();
-                if (batch == null || !belongsHere(r.key(), batch)) {
+                if (batch == null) {
+                    if (staleByHeader(r.headers()) && belongsHere(r.key())) {
+                        droppedStale.incrementAndGet(); // left undecoded by StaleSkipping
+                    }
+                    continue;
+                }
+                if (!belongsHere(r.key(), batch)) {
                     continue;
                 }
                 if (isStale(batch.getStep())) {
@@ -224,6 +233,44 @@ public final class MinedBatchSubscriber implements AutoCloseable {
 
     private boolean belongsHere(String key, MinedBatch batch) {
         return ownKey != null ? ownKey.equals(key) : jobId.equals(batch.getJobId());
+    }
+
+    /** By its key alone: this worker's key, or any key of this job ({@code job_id/worker_id}). */
+    private boolean belongsHere(String key) {
+        return key != null && (ownKey != null ? ownKey.equals(key) : key.startsWith(jobId + "/"));
+    }
+
+    private boolean staleByHeader(Headers headers) {
+        Header h = headers.lastHeader(Topics.STEP_HEADER);
+        Long step = h == null ? null : Topics.stepOf(h.value());
+        return step != null && isStale(step);
+    }
+
+    /**
+     * Leaves a record undecoded (null) when its {@link Topics#STEP_HEADER} says it is stale: under a
+     * backlog most records are, and a mined batch with memory samples is hundreds of kilobytes.
+     */
+    private final class StaleSkipping implements Deserializer<MinedBatch> {
+        private final Deserializer<MinedBatch> inner;
+
+        StaleSkipping(Deserializer<MinedBatch> inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public MinedBatch deserialize(String topic, byte[] data) {
+            return inner.deserialize(topic, data);
+        }
+
+        @Override
+        public MinedBatch deserialize(String topic, Headers headers, byte[] data) {
+            return staleByHeader(headers) ? null : inner.deserialize(topic, headers, data);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
     }
 
     private boolean isStale(long step) {

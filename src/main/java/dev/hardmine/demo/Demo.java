@@ -178,7 +178,8 @@ public final class Demo implements AutoCloseable {
                         s.learningSteps(), seed);
                 SyntheticTrainers.Settings t = s.trainers();
                 SyntheticTrainers job = new SyntheticTrainers(model, new SyntheticTrainers.Settings(s.jobId(i),
-                        t.workers(), t.identitiesPerBatch(), t.imagesPerIdentity(), t.maxFed(), t.interval(), seed),
+                        t.workers(), t.identitiesPerBatch(), t.imagesPerIdentity(), t.maxFed(), t.interval(), seed,
+                        t.maxInFlight()),
                         config.topics(), broker.bootstrapServers(), client, SerdeConfig.of(registry.url()));
                 started.add(job);
                 trainers.add(job);

@@ -52,16 +52,29 @@ public final class SyntheticTrainers implements AutoCloseable {
      * @param identitiesPerBatch P of P×K sampling
      * @param imagesPerIdentity K of P×K sampling
      * @param maxFed            at most this many fed samples per batch, on top of P×K
-     * @param interval          time between two batches of one worker
+     * @param interval          time between two batches of one worker, at the least
+     * @param maxInFlight       a worker publishes its next batch only while fewer of its batches
+     *                          than this await their mined result, as a trainer that uses them
+     *                          must: trainers never publish faster than the miner mines
      */
     public record Settings(String jobId, int workers, int identitiesPerBatch, int imagesPerIdentity, int maxFed,
-                           Duration interval, long seed) {
+                           Duration interval, long seed, int maxInFlight) {
+        public static final int DEFAULT_MAX_IN_FLIGHT = 4;
+
         public Settings {
-            if (workers < 1 || identitiesPerBatch < 2 || imagesPerIdentity < 2 || maxFed < 0) {
-                throw new IllegalArgumentException("need >= 1 worker, P >= 2, K >= 2, maxFed >= 0");
+            if (workers < 1 || identitiesPerBatch < 2 || imagesPerIdentity < 2 || maxFed < 0 || maxInFlight < 1) {
+                throw new IllegalArgumentException("need >= 1 worker, P >= 2, K >= 2, maxFed >= 0, maxInFlight >= 1");
             }
         }
+
+        public Settings(String jobId, int workers, int identitiesPerBatch, int imagesPerIdentity, int maxFed,
+                        Duration interval, long seed) {
+            this(jobId, workers, identitiesPerBatch, imagesPerIdentity, maxFed, interval, seed, DEFAULT_MAX_IN_FLIGHT);
+        }
     }
+
+    /** A batch whose result has not come back after this long is given up on (e.g. dead-lettered). */
+    static final Duration GIVE_UP_AFTER = Duration.ofSeconds(10);
 
     private final SyntheticModel model;
     private final Settings settings;
@@ -119,6 +132,8 @@ public final class SyntheticTrainers implements AutoCloseable {
         final String id;
         final SplittableRandom random;
         final ArrayDeque<String> toFeed = new ArrayDeque<>();
+        /** When each batch still awaiting its mined result was published, oldest first (nanoTime). */
+        final ArrayDeque<Long> awaiting = new ArrayDeque<>();
 
         Worker(String id, long seed) {
             this.id = id;
@@ -141,22 +156,35 @@ public final class SyntheticTrainers implements AutoCloseable {
                 long step = 0;
                 while (running.get()) {
                     long next = System.nanoTime() + settings.interval().toNanos();
+                    while (running.get() && awaiting.size() >= settings.maxInFlight()) {
+                        if (System.nanoTime() - awaiting.peekFirst() > GIVE_UP_AFTER.toNanos()) {
+                            awaiting.pollFirst();
+                        } else {
+                            receive(consumer, key, Duration.ofMillis(50));
+                        }
+                    }
                     EmbeddingBatch batch = nextBatch(step++);
                     producer.send(new ProducerRecord<>(topics.embeddings(), settings.jobId(), batch));
+                    awaiting.addLast(System.nanoTime());
                     published.incrementAndGet();
                     long waitMs;
                     while (running.get() && (waitMs = (next - System.nanoTime()) / 1_000_000) > 0) {
-                        for (ConsumerRecord<String, MinedBatch> r : consumer.poll(Duration.ofMillis(Math.min(waitMs, 100)))) {
-                            if (key.equals(r.key())) {
-                                minedReceived.incrementAndGet();
-                                feedFrom(r.value());
-                            }
-                        }
+                        receive(consumer, key, Duration.ofMillis(Math.min(waitMs, 100)));
                     }
                 }
             } catch (RuntimeException e) {
                 if (running.get()) {
                     LOG.error("synthetic trainer {} stopped", id, e);
+                }
+            }
+        }
+
+        private void receive(KafkaConsumer<String, MinedBatch> consumer, String key, Duration timeout) {
+            for (ConsumerRecord<String, MinedBatch> r : consumer.poll(timeout)) {
+                if (key.equals(r.key())) {
+                    minedReceived.incrementAndGet();
+                    awaiting.pollFirst();
+                    feedFrom(r.value());
                 }
             }
         }

@@ -34,6 +34,12 @@ final class AnchorScan {
     static final int LANES = 512;
     /** Up to this many lanes to search slot by slot, by lane; beyond, one pass over the row in order is cheaper. */
     private static final int FEW_LANES = LANES / 8;
+    /**
+     * Chunks whose weights a lane sums in float before adding them into a double: at most 16 terms
+     * of at most 1, so each block's relative rounding error stays under 16·2⁻²⁴ ≈ 1e-6 at the cost
+     * of one float add per element (a compensated sum took four).
+     */
+    private static final int FLOAT_BLOCK = 16;
 
     float[] row = new float[0];
     int size;
@@ -73,10 +79,11 @@ final class AnchorScan {
     private final float[] chunkExcess = new float[LANES];
     private final float[] laneMin = new float[LANES];      // of the row after masking
     private final float[] laneMax = new float[LANES];      // of the row before masking
-    private final float[] laneWeight = new float[LANES];   // Kahan sums, value ≈ sum − error
-    private final float[] laneWeightError = new float[LANES];
+    // Per-lane sums of the weight pass: float within a block of chunks, then double across blocks.
+    private final float[] laneWeight = new float[LANES];
     private final float[] laneExcess = new float[LANES];
-    private final float[] laneExcessError = new float[LANES];
+    private final double[] laneWeightTotal = new double[LANES];
+    private final double[] laneExcessTotal = new double[LANES];
 
     // Candidates: negatives within the collection bound, sorted by (distance, insertion order).
     int candCount;
@@ -372,10 +379,11 @@ final class AnchorScan {
         float[] w = chunkWeight;
         float[] wt = chunkExcess;
         Arrays.fill(laneWeight, 0f);
-        Arrays.fill(laneWeightError, 0f);
         Arrays.fill(laneExcess, 0f);
-        Arrays.fill(laneExcessError, 0f);
+        Arrays.fill(laneWeightTotal, 0.0);
+        Arrays.fill(laneExcessTotal, 0.0);
         int next = 0;
+        int chunks = 0;
         for (int from = 0; from < size; from += LANES) {
             int n = Math.min(LANES, size - from);
             System.arraycopy(row, from, c, 0, n);
@@ -391,14 +399,20 @@ final class AnchorScan {
                 w[excluded[next] - from] = 0f;
                 wt[excluded[next] - from] = 0f;
             }
-            kahanAdd(w, n, laneWeight, laneWeightError);
-            kahanAdd(wt, n, laneExcess, laneExcessError);
+            add(w, n, laneWeight);
+            add(wt, n, laneExcess);
+            if (++chunks % FLOAT_BLOCK == 0) {
+                flush(laneWeight, laneWeightTotal);
+                flush(laneExcess, laneExcessTotal);
+            }
         }
+        flush(laneWeight, laneWeightTotal);
+        flush(laneExcess, laneExcessTotal);
         double weights = beyondWeights;
         double excess = beyondExcess;
         for (int k = 0; k < LANES; k++) {
-            weights += (double) laneWeight[k] - laneWeightError[k];
-            excess += (double) laneExcess[k] - laneExcessError[k];
+            weights += laneWeightTotal[k];
+            excess += laneExcessTotal[k];
         }
         return nearest + excess / weights;
     }
@@ -428,16 +442,18 @@ final class AnchorScan {
         excluded[excludedCount++] = slot;
     }
 
-    /**
-     * sum[k] += x[k] with Kahan compensation (true sum ≈ sum − error): a lane adds size/LANES
-     * terms, and compensated its float sum stays within a few ulps whatever their number.
-     */
-    private static void kahanAdd(float[] x, int n, float[] sum, float[] error) {
+    /** sum[k] += x[k]; the terms are weights and weighted excesses, never negative, so nothing cancels. */
+    private static void add(float[] x, int n, float[] sum) {
         for (int k = 0; k < n; k++) {
-            float y = x[k] - error[k];
-            float s = sum[k] + y;
-            error[k] = (s - sum[k]) - y;
-            sum[k] = s;
+            sum[k] += x[k];
+        }
+    }
+
+    /** Adds the block's float sums into the double totals and clears them. */
+    private static void flush(float[] block, double[] total) {
+        for (int k = 0; k < LANES; k++) {
+            total[k] += block[k];
+            block[k] = 0f;
         }
     }
 

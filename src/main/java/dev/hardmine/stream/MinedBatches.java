@@ -46,6 +46,20 @@ public final class MinedBatches {
                 .build();
     }
 
+    /**
+     * What the stats window needs of a mined batch, for its repartition topic: the same record with
+     * the triplets' ids and labels emptied and without memory samples — a few bytes per triplet
+     * (distances and steps) instead of the batch's full output, written a second time.
+     */
+    public static MinedBatch forStats(MinedBatch m) {
+        List<Triplet> thin = new ArrayList<>(m.getTriplets().size());
+        for (Triplet t : m.getTriplets()) {
+            thin.add(new Triplet("", "", "", "", "", t.getDAp(), t.getDAn(), t.getPositiveStep(),
+                    t.getNegativeStep()));
+        }
+        return MinedBatch.newBuilder(m).setTriplets(thin).setMemorySamples(List.of()).build();
+    }
+
     /** Memory entries as MemorySample records, embeddings as little-endian float32 like EmbeddingBatch's. */
     static List<MemorySample> memorySamples(List<MemoryBank.Entry> entries) {
         if (entries.isEmpty()) {

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -88,7 +90,10 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
         }
         memory.save(memoryKey, miner.memory(), ids, result.evicted());
         MinedBatch mined = MinedBatches.of(batch, result, settings.mining(), Instant.now());
-        context.forward(record.withKey(jobId).withValue(mined));
+        Headers headers = new RecordHeaders(record.headers().toArray());
+        headers.remove(Topics.STEP_HEADER);
+        headers.add(Topics.STEP_HEADER, Topics.stepHeader(mined.getStep()));
+        context.forward(record.withKey(jobId).withValue(mined).withHeaders(headers));
         observer.batchMined(memoryKey, mined);
     }
 

@@ -82,7 +82,9 @@ public final class MiningTopology {
         mined.selectKey((job, m) -> Topics.minedKey(m.getJobId(), m.getWorkerId()), Named.as("key-by-worker"))
                 .to(topics.mined(), Produced.with(Serdes.String(), serdes.mined()).withName("mined"));
 
-        mined.groupByKey(Grouped.with(Serdes.String(), serdes.mined()).withName("by-job"))
+        // The window only reads distances, steps and statistics: the repartition carries those alone.
+        mined.mapValues(MinedBatches::forStats, Named.as("for-stats"))
+                .groupByKey(Grouped.with(Serdes.String(), serdes.mined()).withName("by-job"))
                 // A window takes batches that arrive up to one window late (workers' batches interleave
                 // out of timestamp order); past that a batch is left out of the stats, never out of mining.
                 .windowedBy(TimeWindows.ofSizeAndGrace(config.statsWindow(), config.statsWindow()))

@@ -15,6 +15,23 @@ import java.util.List;
  */
 public record Topics(String embeddings, String mined, String stats, String dlq, String jobs, String neighbors) {
 
+    /**
+     * A header of every MinedBatch record: the batch's {@code step} as 8 bytes, big-endian. A
+     * trainer that only wants recent results reads it and skips a stale record without decoding
+     * its value.
+     */
+    public static final String STEP_HEADER = "hardmine.step";
+
+    /** The value of {@link #STEP_HEADER}. */
+    public static byte[] stepHeader(long step) {
+        return java.nio.ByteBuffer.allocate(Long.BYTES).putLong(step).array();
+    }
+
+    /** The step in a {@link #STEP_HEADER} value, or null when it is not 8 bytes. */
+    public static Long stepOf(byte[] header) {
+        return header == null || header.length != Long.BYTES ? null : java.nio.ByteBuffer.wrap(header).getLong();
+    }
+
     public static Topics withPrefix(String prefix) {
         return new Topics(prefix + "embeddings", prefix + "mined", prefix + "stats", prefix + "dlq", prefix + "jobs",
                 prefix + "neighbors");

@@ -51,4 +51,19 @@ class BenchSmokeTest {
         assertThat(json.at("/phases/1/visibleLatency/p99").isNumber()).isTrue();
         assertThat(json.at("/settings/batch").asInt()).isEqualTo(32);
     }
+
+    @Test
+    void withIdentityShardingEachBatchComesBackInPartsThatAddUpToItOnce() throws Exception {
+        Bench.Settings settings = new Bench.Settings(null, null, 2, 1, 2, 16, 32, 64, 512, "batch-hard", 0, false,
+                250, 0, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8, Map.of());
+        BenchReport report = new Bench(settings, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run();
+
+        assertThat(report.exactlyOnce().holds()).as(report.exactlyOnce().toString()).isTrue();
+        assertThat(report.phases()).extracting(PhaseMeter.Result::name).containsExactly("warm-up", "capacity");
+        PhaseMeter.Result capacity = report.phases().get(1);
+        // 8 identities of a batch over 2 shards: mined in two parts nearly always, each its own memory.
+        assertThat(capacity.memorySize()).isLessThan(512);
+        assertThat(capacity.batches()).isPositive();
+    }
 }

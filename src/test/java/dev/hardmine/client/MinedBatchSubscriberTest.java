@@ -14,6 +14,7 @@ import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.stream.Topics;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.SharedKafkaBroker;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,11 +33,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -236,6 +240,35 @@ class MinedBatchSubscriberTest {
             assertThat(received).extracting(MinedBatch::getStep).containsExactly(7L, 8L, 9L);
             assertThat(mine.droppedStale()).isEqualTo(7);
             assertThat(mine.delivered()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aStaleRecordIsSkippedByItsStepHeaderWithoutDecodingItsValue() throws Exception {
+        String job = "stale-header-" + UUID.randomUUID();
+        try (EmbeddingPublisher a = publisher(job, "w-a");
+             MinedBatchSubscriber mine = subscriber(job).ownBatchesOf("w-a").maxStalenessSteps(2, a).build();
+             KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(
+                     Map.of("bootstrap.servers", kafka.bootstrapServers()), new ByteArraySerializer(),
+                     new ByteArraySerializer())) {
+            // Not a MinedBatch at all: decoding it would count it undecodable. Its header says step 1.
+            ProducerRecord<byte[], byte[]> junk = new ProducerRecord<>(live.topics().mined(),
+                    Topics.minedKey(job, "w-a").getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3});
+            junk.headers().add(Topics.STEP_HEADER, Topics.stepHeader(1));
+            raw.send(junk).get(30, TimeUnit.SECONDS);
+            for (long step = 0; step < 10; step++) {
+                publish(a, step);
+            }
+            a.flush();
+
+            List<MinedBatch> received = new ArrayList<>();
+            await().atMost(WAIT).until(() -> {
+                received.addAll(mine.poll(Duration.ofMillis(100)));
+                return received.size() + mine.droppedStale() >= 11;
+            });
+            assertThat(received).extracting(MinedBatch::getStep).containsExactly(7L, 8L, 9L);
+            assertThat(mine.droppedStale()).isEqualTo(8);
+            assertThat(mine.undecodable()).isZero();
         }
     }
 

@@ -89,6 +89,8 @@ class MiningTopologyTest {
                 MiningResult expected = core.mine(EmbeddingBatches.toSampleBatch(b, InputLimits.defaults()), settings);
                 assertThat(out.get(i).key()).isEqualTo(b.getJobId() + "/" + b.getWorkerId());
                 assertThat(m.getBatchId()).isEqualTo(b.getBatchId());
+                assertThat(Topics.stepOf(out.get(i).headers().lastHeader(Topics.STEP_HEADER).value()))
+                        .as("the step header, for trainers that skip stale results undecoded").isEqualTo(b.getStep());
                 assertThat(m.getStrategy()).isEqualTo("semi-hard");
                 assertThat(describe(m.getTriplets())).containsExactlyElementsOf(describeCore(expected.triplets()));
                 assertThat(m.getStats().getHard()).isEqualTo(expected.stats().hard());

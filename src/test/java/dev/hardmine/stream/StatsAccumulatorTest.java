@@ -37,6 +37,17 @@ class StatsAccumulatorTest {
     }
 
     @Test
+    void theThinRecordOfTheStatsRepartitionGivesTheSameStatistics() {
+        MinedBatch full = mined(0.2f, -0.12, -0.01, 0.01, 0.18, 0.22, 5.0, -5.0);
+        MinedBatch thin = MinedBatches.forStats(full);
+
+        assertThat(thin.getTriplets()).allSatisfy(t -> assertThat(t.getAnchorId() + t.getNegativeLabel()).isEmpty());
+        assertThat(thin.getMemorySamples()).isEmpty();
+        assertThat(new StatsAccumulator().add(thin).add(thin).toMiningStats("job", 0, 2_000))
+                .isEqualTo(new StatsAccumulator().add(full).add(full).toMiningStats("job", 0, 2_000));
+    }
+
+    @Test
     void binsGapsInQuarterMarginsAroundZero() {
         // margin 0.2: unit 0.2, inner bins of 0.05 from -0.8 to +0.8
         MiningStats s = new StatsAccumulator()
