@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.LinkedHashSet;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -79,7 +80,9 @@ public final class MemoryStore {
 
     /** Persists what one batch changed (call after each mined batch). */
     public void save(String memoryKey, MemoryBank bank, List<String> batchSampleIds, List<String> evicted) {
-        List<String> changed = new ArrayList<>(batchSampleIds);
+        // An eviction moves the last entry into the freed slot, and the last entries are mostly the
+        // batch's own: each entry is written once, in its final slot.
+        Set<String> changed = new LinkedHashSet<>(batchSampleIds);
         changed.addAll(bank.movedInLastEnqueue());
         for (String id : changed) {
             int slot = bank.slotOf(id);
