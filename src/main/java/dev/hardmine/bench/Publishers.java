@@ -150,8 +150,10 @@ final class Publishers implements AutoCloseable {
                         dueWallMillis = System.currentTimeMillis();
                         k = 0;
                         intervalNanos = r > 0 ? 1e9 * pool.batchSize() * workers.size() / r : 0;
-                        // Spread the workers' schedules over one interval.
-                        dueNanos += (long) (intervalNanos * index / workers.size());
+                        // Spread the workers' schedules over one interval; both clocks move together.
+                        long spread = (long) (intervalNanos * index / workers.size());
+                        dueNanos += spread;
+                        dueWallMillis += spread / 1_000_000;
                     }
                     if (r < 0 || (r == 0 && inFlight.get() >= maxInFlight)) {
                         waitQuietly(paceLock, 50);
