@@ -2,6 +2,7 @@ package dev.hardmine.bench;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.Sample;
+import dev.hardmine.demo.Demo;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.metrics.HardmineMetrics;
 import dev.hardmine.registry.AvroSerializer;
@@ -13,19 +14,17 @@ import dev.hardmine.stream.MinerService;
 import dev.hardmine.stream.ServiceConfig;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.CommonClientConfigs;
 
 /**
@@ -47,13 +46,13 @@ public final class Bench {
      * @param rate       offered embeddings/s of the measured phase; 0 = capacity
      * @param sweep      find the highest rate whose visible p99 stays under {@code p99BoundMs}
      * @param overload   after capacity, offer this multiple of it; 0 = no overload phase
-     * @param sliceSeconds split each measured phase into rows of this length; 0 = one row
+     * @param slice      split each measured phase into rows of this length; zero = one row
      * @param properties service settings over the bench's own (e.g. {@code kafka.commit.interval.ms})
      */
     public record Settings(String bootstrap, String registry, int publishers, int jobs, int shards, int dim,
                            int batch, int identities, int memory, String strategy, double rate, boolean sweep,
                            double p99BoundMs, double overload, Duration warmup, Duration duration,
-                           Duration sliceSeconds, int maxInFlight, Map<String, String> properties) {
+                           Duration slice, int maxInFlight, Map<String, String> properties) {
         public Settings {
             require(publishers >= 1, "--publishers must be >= 1");
             require(jobs >= 1 && jobs <= publishers, "--jobs must be between 1 and --publishers");
@@ -105,7 +104,7 @@ public final class Bench {
                     log.println("hardmine bench: while stopping: " + e);
                 }
             }
-            deleteRecursively(dir);
+            Demo.deleteRecursively(dir);
         }
     }
 
@@ -177,12 +176,12 @@ public final class Bench {
         if (settings.rate() > 0) {
             publishers.offer(settings.rate());
             runner.measure("rate " + (long) settings.rate(), settings.rate(), settings.duration(),
-                    settings.sliceSeconds());
+                    settings.slice());
             runner.drain();
         }
         if (settings.rate() == 0 || settings.overload() > 0) {
             publishers.asFastAsMined();
-            capacity = runner.measure("capacity", 0, settings.duration(), settings.sliceSeconds())
+            capacity = runner.measure("capacity", 0, settings.duration(), settings.slice())
                     .embeddingsPerSecond();
             runner.drain();
         }
@@ -192,16 +191,14 @@ public final class Bench {
         if (settings.overload() > 0) {
             double offered = capacity * settings.overload();
             publishers.offer(offered);
-            runner.measure(String.format("overload %.1fx", settings.overload()), offered, settings.duration(),
-                    settings.sliceSeconds());
+            runner.measure(String.format(Locale.ROOT, "overload %.1fx", settings.overload()), offered,
+                    settings.duration(), settings.slice());
         }
         publishers.pause();
         boolean drained = runner.drain();
 
-        List<Long> published = new ArrayList<>();
         long missing = 0;
         for (int w = 0; w < publishers.count(); w++) {
-            published.add(publishers.published(w));
             missing += reader.missing(w, publishers.published(w));
         }
         BenchReport.ExactlyOnce check = new BenchReport.ExactlyOnce(publishers.published(), reader.unique(),
@@ -243,8 +240,8 @@ public final class Bench {
                     sleepUntil(Math.min(end, sliceStart + slice.toNanos()));
                     part.end();
                     long from = (sliceStart - start) / 1_000_000_000L;
-                    results.add(part.result(String.format("%s [%d-%ds]", name, from, from + Math.round(part.seconds())),
-                            offered, jvm.take(), publishers.inFlight()));
+                    String row = String.format(Locale.ROOT, "%s [%d-%ds]", name, from, from + Math.round(part.seconds()));
+                    results.add(part.result(row, offered, jvm.take(), publishers.inFlight()));
                 }
             } else {
                 reader.meters(whole);
@@ -254,15 +251,19 @@ public final class Bench {
             reader.meters();
             PhaseMeter.Result r = whole.result(name, offered, sliced ? null : jvm.take(), publishers.inFlight());
             results.add(r);
-            log.printf("hardmine bench: %-16s %9.0f embeddings/s mined, visible p99 %6.0f ms, %d in flight%n",
+            log.printf(Locale.ROOT, "hardmine bench: %-16s %9.0f embeddings/s mined, visible p99 %6.0f ms, %d in flight%n",
                     name, r.embeddingsPerSecond(), r.visibleLatency().p99(), r.inFlight());
             return r;
         }
 
-        /** Pauses publishing until every published batch came back (bounded); false on timeout. */
+        /**
+         * Pauses publishing until every published batch came back; false when the service stops
+         * making progress for a minute (or after an hour: an overload's backlog takes as long as
+         * the overload to mine).
+         */
         boolean drain() throws InterruptedException {
             publishers.pause();
-            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            long deadline = System.nanoTime() + Duration.ofHours(1).toNanos();
             long lastProgress = System.nanoTime();
             long last = reader.unique();
             while (reader.unique() < publishers.published()) {
@@ -341,19 +342,6 @@ public final class Bench {
         try (AvroSerializer<EmbeddingBatch> serializer = new AvroSerializer<>(registry,
                 SerdeConfig.fromMap(MinerService.serdeSettings(config)), false)) {
             return WireFormat.schemaId(serializer.serialize(config.topics().embeddings(), template));
-        }
-    }
-
-    static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

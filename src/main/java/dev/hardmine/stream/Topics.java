@@ -1,5 +1,6 @@
 package dev.hardmine.stream;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -24,12 +25,12 @@ public record Topics(String embeddings, String mined, String stats, String dlq, 
 
     /** The value of {@link #STEP_HEADER}. */
     public static byte[] stepHeader(long step) {
-        return java.nio.ByteBuffer.allocate(Long.BYTES).putLong(step).array();
+        return ByteBuffer.allocate(Long.BYTES).putLong(step).array();
     }
 
     /** The step in a {@link #STEP_HEADER} value, or null when it is not 8 bytes. */
     public static Long stepOf(byte[] header) {
-        return header == null || header.length != Long.BYTES ? null : java.nio.ByteBuffer.wrap(header).getLong();
+        return header == null || header.length != Long.BYTES ? null : ByteBuffer.wrap(header).getLong();
     }
 
     public static Topics withPrefix(String prefix) {

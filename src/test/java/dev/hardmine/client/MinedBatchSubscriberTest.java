@@ -100,6 +100,16 @@ class MinedBatchSubscriberTest {
                 new float[][] {{0f, s}, {1f, s}, {0.5f, 1 + s}, {2f, 1 + s}});
     }
 
+    /** Polls until {@code count} batches were delivered or dropped as stale; returns those delivered. */
+    private static List<MinedBatch> pollUntilDeliveredOrDropped(MinedBatchSubscriber subscriber, int count) {
+        List<MinedBatch> out = new ArrayList<>();
+        await().atMost(WAIT).until(() -> {
+            out.addAll(subscriber.poll(Duration.ofMillis(100)));
+            return out.size() + subscriber.droppedStale() >= count;
+        });
+        return out;
+    }
+
     private static List<MinedBatch> pollUntil(MinedBatchSubscriber subscriber, int count) {
         List<MinedBatch> out = new ArrayList<>();
         await().atMost(WAIT).until(() -> {
@@ -232,11 +242,7 @@ class MinedBatchSubscriberTest {
             assertThat(a.newestStep()).isEqualTo(9);
 
             // Steps 0..6 are more than 2 behind step 9; 7, 8 and 9 are fresh enough.
-            List<MinedBatch> received = new ArrayList<>();
-            await().atMost(WAIT).until(() -> {
-                received.addAll(mine.poll(Duration.ofMillis(100)));
-                return received.size() + mine.droppedStale() >= 10;
-            });
+            List<MinedBatch> received = pollUntilDeliveredOrDropped(mine, 10);
             assertThat(received).extracting(MinedBatch::getStep).containsExactly(7L, 8L, 9L);
             assertThat(mine.droppedStale()).isEqualTo(7);
             assertThat(mine.delivered()).isEqualTo(3);
@@ -261,11 +267,7 @@ class MinedBatchSubscriberTest {
             }
             a.flush();
 
-            List<MinedBatch> received = new ArrayList<>();
-            await().atMost(WAIT).until(() -> {
-                received.addAll(mine.poll(Duration.ofMillis(100)));
-                return received.size() + mine.droppedStale() >= 11;
-            });
+            List<MinedBatch> received = pollUntilDeliveredOrDropped(mine, 11);
             assertThat(received).extracting(MinedBatch::getStep).containsExactly(7L, 8L, 9L);
             assertThat(mine.droppedStale()).isEqualTo(8);
             assertThat(mine.undecodable()).isZero();
