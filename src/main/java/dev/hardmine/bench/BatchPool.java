@@ -63,10 +63,6 @@ final class BatchPool {
         return new BatchPool(List.copyOf(encoded), dim, identities * perIdentity);
     }
 
-    int size() {
-        return encodedSamples.size();
-    }
-
     int batchSize() {
         return batchSize;
     }

@@ -122,15 +122,14 @@ final class MinedReader implements AutoCloseable {
         synchronized (this) {
             // With identity sharding a batch comes back in parts, one per shard it touched: it is
             // mined once when its parts' anchors add up to the batch, twice when any part repeats.
-            int seq = (int) sequence;
-            long key = (long) publisher << 32 | seq;
-            long sum = seen[publisher].get(seq) ? batchSize : partial.getOrDefault(key, 0L);
+            long key = (long) publisher << 32 | sequence;
+            long sum = seen[publisher].get(sequence) ? batchSize : partial.getOrDefault(key, 0L);
             part = sum + anchors <= batchSize;
             if (!part) {
                 duplicates++;
             } else if (sum + anchors == batchSize) {
                 partial.remove(key);
-                seen[publisher].set(seq);
+                seen[publisher].set(sequence);
                 unique++;
                 complete = true;
             } else {

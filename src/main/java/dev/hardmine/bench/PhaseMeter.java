@@ -59,14 +59,6 @@ final class PhaseMeter {
         return ((endNanos == 0 ? System.nanoTime() : endNanos) - startNanos) / 1e9;
     }
 
-    synchronized long batches() {
-        return batches;
-    }
-
-    synchronized double embeddingsPerSecond() {
-        return embeddings / seconds();
-    }
-
     synchronized Result result(String name, double offered, JvmProbe.Snapshot jvm, long inFlight) {
         double s = seconds();
         return new Result(name, offered, s, batches, embeddings / s, triplets / s,
