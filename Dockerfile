@@ -4,9 +4,12 @@ FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 # Dependencies first, so that a source change does not download them again.
 COPY pom.xml .
+COPY client/pom.xml client/
+COPY service/pom.xml service/
 RUN mvn -B -q dependency:go-offline || true
 COPY schemas schemas
-COPY src/main src/main
+COPY client/src/main client/src/main
+COPY service/src/main service/src/main
 RUN mvn -B -q package -DskipTests -Dmaven.test.skip=true
 
 # Runtime: a JRE 17, the jar, and curl for the healthcheck.

@@ -1,0 +1,247 @@
+package dev.hardmine.demo;
+
+import dev.hardmine.metrics.HardmineMetrics;
+import dev.hardmine.mining.MemoryLimits;
+import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.NeighborSettings;
+import dev.hardmine.registry.EmbeddedSchemaRegistry;
+import dev.hardmine.registry.SchemaRegistryClient;
+import dev.hardmine.registry.SerdeConfig;
+import dev.hardmine.replay.EmbeddingRecorder;
+import dev.hardmine.stream.MinerService;
+import dev.hardmine.stream.ServiceConfig;
+import dev.hardmine.client.Topics;
+import dev.hardmine.web.MinerView;
+import dev.hardmine.web.NeighborBoard;
+import dev.hardmine.web.StatsBoard;
+import dev.hardmine.web.WebServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
+
+/**
+ * Everything of hardmine on one machine: a real single-node KRaft broker, the schema registry
+ * over HTTP, the mining service, the HTTP side and (optionally) synthetic trainers. Started in
+ * order of dependence and stopped in reverse; a temporary data directory is deleted on close.
+ */
+public final class Demo implements AutoCloseable {
+
+    /**
+     * What to start. Port 0 picks a free port. With synthetic trainers, {@code jobs} training jobs
+     * run side by side, each with the workers of {@code trainers} and a synthetic model of its own:
+     * the first is {@code trainers.jobId()}, the others that id with {@code -2}, {@code -3}, …
+     */
+    public record Settings(int kafkaPort, int registryPort, int httpPort, String httpBind, Path dataDir,
+                           boolean synthetic, SyntheticTrainers.Settings trainers, int jobs, int identities,
+                           int imagesPerIdentity, int dim, double learningSteps, MiningSettings mining,
+                           MemoryLimits memory, NeighborSettings neighbors, Path record, String httpToken) {
+        public Settings {
+            if (jobs < 1) {
+                throw new IllegalArgumentException("need at least one job, got " + jobs);
+            }
+        }
+
+        /** The id of job {@code i} (from 0). */
+        public String jobId(int i) {
+            return i == 0 ? trainers.jobId() : trainers.jobId() + "-" + (i + 1);
+        }
+    }
+
+    /** A port that is taken, with the flag that chose it. */
+    public static final class PortInUseException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        PortInUseException(int port, String flag) {
+            super("port " + port + " is in use (" + flag + ")");
+        }
+    }
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private final Path dataDir;
+    private final boolean temporary;
+    private EmbeddedKafkaBroker broker;
+    private EmbeddedSchemaRegistry registry;
+    private MinerService miner;
+    private WebServer web;
+    private final List<SyntheticTrainers> trainers = new ArrayList<>();
+
+    private Demo(Path dataDir, boolean temporary) {
+        this.dataDir = dataDir;
+        this.temporary = temporary;
+    }
+
+    public static Demo start(Settings s) throws IOException, InterruptedException {
+        checkFree(s.kafkaPort(), "--kafka-port");
+        checkFree(s.registryPort(), "--registry-port");
+        checkFree(s.httpPort(), "--http-port");
+        boolean temporary = s.dataDir() == null;
+        Path dir = temporary ? Files.createTempDirectory("hardmine-demo-") : s.dataDir();
+        Files.createDirectories(dir);
+        Demo demo = new Demo(dir, temporary);
+        try {
+            demo.startAll(s);
+            return demo;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            demo.close();
+            throw e;
+        }
+    }
+
+    private static void checkFree(int port, String flag) {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+            socket.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new PortInUseException(port, flag);
+        }
+    }
+
+    private void startAll(Settings s) throws IOException, InterruptedException {
+        broker = EmbeddedKafkaBroker.builder().port(s.kafkaPort()).logDir(dataDir.resolve("kafka")).start();
+        started.add(broker);
+        registry = EmbeddedSchemaRegistry.builder().port(s.registryPort()).kafka(broker.bootstrapServers()).start();
+        started.add(registry);
+
+        SchemaRegistryClient client = SchemaRegistryClient.create(SerdeConfig.of(registry.url()).client());
+        started.add(client);
+        Properties p = new Properties();
+        p.setProperty("application.id", "hardmine-demo");
+        p.setProperty("bootstrap.servers", broker.bootstrapServers());
+        p.setProperty("schema.registry.url", registry.url());
+        p.setProperty("topics.partitions", "3");
+        p.setProperty("topics.replication-factor", "1");
+        p.setProperty("stats.window", "2s");
+        p.setProperty("kafka.state.dir", dataDir.resolve("streams").toString());
+        p.setProperty("kafka.commit.interval.ms", "200");
+        MiningSettings m = s.mining();
+        p.setProperty("mining.strategy", m.strategy().id());
+        p.setProperty("mining.margin", Float.toString(m.margin()));
+        p.setProperty("mining.distance", m.distance().id());
+        p.setProperty("mining.normalize", Boolean.toString(m.normalize()));
+        p.setProperty("mining.max-per-anchor", Integer.toString(m.maxPerAnchor()));
+        p.setProperty("mining.negatives-per-anchor", Integer.toString(m.negativesPerAnchor()));
+        p.setProperty("mining.seed", Long.toString(m.seed()));
+        p.setProperty("mining.memory-negatives", Integer.toString(m.memorySampling().negatives()));
+        p.setProperty("mining.memory-positives", Integer.toString(m.memorySampling().positives()));
+        p.setProperty("mining.memory-samples-max-bytes", Integer.toString(m.memorySampling().maxBytes()));
+        p.setProperty("neighbors.per-identity", Integer.toString(s.neighbors().perIdentity()));
+        p.setProperty("neighbors.half-life-steps", Double.toString(s.neighbors().halfLifeSteps()));
+        p.setProperty("memory.per-identity", Integer.toString(s.memory().perIdentity()));
+        p.setProperty("memory.max-embeddings", Integer.toString(s.memory().maxEmbeddings()));
+        p.setProperty("memory.max-age-steps", Long.toString(s.memory().maxAgeSteps()));
+
+        // The boards before the HTTP side that reads them, so that they close after it.
+        Topics topics = Topics.withPrefix(ServiceConfig.DEFAULT_PREFIX);
+        StatsBoard board = StatsBoard.following(broker.bootstrapServers(), topics.stats(), client);
+        started.add(board);
+        NeighborBoard neighbors = NeighborBoard.following(broker.bootstrapServers(), topics.neighbors(), client);
+        started.add(neighbors);
+        // The HTTP side first: its address is the miner's application.server, for interactive queries.
+        HardmineMetrics metrics = new HardmineMetrics();
+        started.add(metrics);
+        web = new WebServer(new WebServer.Options(s.httpBind(), s.httpPort(), s.httpToken(), metrics::scrape), board,
+                neighbors);
+        started.add(web);
+        p.setProperty("kafka." + StreamsConfig.APPLICATION_SERVER_CONFIG, web.hostPort());
+        ServiceConfig config = ServiceConfig.fromProperties(p);
+        miner = new MinerService(config, metrics.observer());
+        started.add(miner);
+        miner.start();
+        metrics.bind(miner);
+        if (!miner.awaitRunning(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("the mining service did not start within 60 s");
+        }
+        web.serve(MinerView.of(miner, HostInfo.buildFromEndpoint(web.hostPort()), metrics::consumerLag));
+
+        if (s.record() != null) {
+            started.add(new EmbeddingRecorder(Map.of("bootstrap.servers", broker.bootstrapServers()),
+                    config.topics().embeddings(), client, s.record()));
+        }
+        if (s.synthetic()) {
+            for (int i = 0; i < s.jobs(); i++) {
+                long seed = s.trainers().seed() + 1000L * i;
+                SyntheticModel model = new SyntheticModel(s.identities(), s.imagesPerIdentity(), s.dim(),
+                        s.learningSteps(), seed);
+                SyntheticTrainers.Settings t = s.trainers();
+                SyntheticTrainers job = new SyntheticTrainers(model, new SyntheticTrainers.Settings(s.jobId(i),
+                        t.workers(), t.identitiesPerBatch(), t.imagesPerIdentity(), t.maxFed(), t.interval(), seed,
+                        t.maxInFlight()),
+                        config.topics(), broker.bootstrapServers(), client, SerdeConfig.of(registry.url()));
+                started.add(job);
+                trainers.add(job);
+                job.start();
+            }
+        }
+    }
+
+    public String bootstrapServers() {
+        return broker.bootstrapServers();
+    }
+
+    public String registryUrl() {
+        return registry.url();
+    }
+
+    public String dashboardUrl() {
+        return web.url();
+    }
+
+    /** The synthetic trainers, one per job; none with {@code --no-synthetic}. */
+    public List<SyntheticTrainers> trainers() {
+        return List.copyOf(trainers);
+    }
+
+    public MinerService miner() {
+        return miner;
+    }
+
+    /** The line printed when everything is up. */
+    public String readyLine() {
+        return "hardmine demo ready: kafka=" + bootstrapServers() + " registry=" + registryUrl()
+                + " dashboard=" + dashboardUrl();
+    }
+
+    /** Stops everything in reverse order of start, then deletes a temporary data directory. */
+    @Override
+    public void close() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                System.err.println("hardmine demo: while stopping: " + e);
+            }
+        }
+        started.clear();
+        if (temporary) {
+            deleteRecursively(dataDir);
+        }
+    }
+
+    /** Deletes {@code dir} and everything below it, if it exists. */
+    public static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.hardmine.stream;
+
+import dev.hardmine.client.Topics;
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.IdentityNeighbors;
+import dev.hardmine.avro.JobConfig;
+import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.avro.MiningStats;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+
+/**
+ * Builds hardmine's topology — and only builds it: the same topology runs in {@code run},
+ * {@code demo}, the tests and replay from Kafka.
+ * <pre>
+ * embeddings ─(decode; failures → dlq)─▶ [split by hash(label) % shards ─▶ repartition by job#shard]
+ *   ─▶ mine (memory store with changelog; job-configs global table) ─▶ mined (key job_id/worker_id)
+ *                                                                  ├▶ window by job ─▶ stats
+ *                                   (neighbour store with changelog) └▶ confusable identities ─▶ neighbors
+ * </pre>
+ * The identity-sharding stage is present when {@code shards.per-job} > 1; a job's JobConfig may
+ * then choose its own number of shards.
+ */
+public final class MiningTopology {
+    public static final String JOB_CONFIG_STORE = "job-configs";
+    public static final String STATS_STORE = "stats-window";
+    /** With identity sharding: each job's dim, so that a batch is checked whole before it is split. */
+    public static final String JOB_DIM_STORE = "job-dims";
+
+    private MiningTopology() {
+    }
+
+    /** The serdes of the record types; see {@link Topics}. */
+    public record RecordSerdes(Serde<EmbeddingBatch> batches, Serde<MinedBatch> mined, Serde<MiningStats> stats,
+                               Serde<JobConfig> jobs, Serde<IdentityNeighbors> neighbors) {
+    }
+
+    public static Topology build(ServiceConfig config, RecordSerdes serdes) {
+        return build(config, serdes, MiningObserver.NONE);
+    }
+
+    /** The topology, with {@code observer} told of every batch mined (for metrics). */
+    public static Topology build(ServiceConfig config, RecordSerdes serdes, MiningObserver observer) {
+        Topics topics = config.topics();
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.globalTable(topics.jobs(), Consumed.with(Serdes.String(), serdes.jobs()).withName("jobs"),
+                Materialized.as(JOB_CONFIG_STORE));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(MemoryStore.NAME), Serdes.Bytes(), Serdes.ByteArray()));
+
+        KStream<String, EmbeddingBatch> batches = builder.stream(topics.embeddings(),
+                Consumed.with(Serdes.String(), serdes.batches()).withName("embeddings"));
+        boolean sharded = config.shardsPerJob() > 1;
+        if (sharded) {
+            builder.addStateStore(Stores.keyValueStoreBuilder(
+                    Stores.persistentKeyValueStore(JOB_DIM_STORE), Serdes.String(), Serdes.Integer()));
+            batches = batches
+                    .process(() -> new ShardSplitter(config), Named.as("split-shards"), JOB_DIM_STORE)
+                    .repartition(Repartitioned.with(Serdes.String(), serdes.batches()).withName("shards"));
+        }
+        KStream<String, MinedBatch> mined = batches.process(() -> new MiningProcessor(config, sharded, observer),
+                Named.as("mine"), MemoryStore.NAME);
+
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(NeighborStore.NAME), Serdes.Bytes(), Serdes.ByteArray()));
+        mined.process(() -> new NeighborTracker(config), Named.as("track-neighbors"), NeighborStore.NAME)
+                .to(topics.neighbors(), Produced.with(Serdes.String(), serdes.neighbors()).withName("neighbors"));
+
+        mined.selectKey((job, m) -> Topics.minedKey(m.getJobId(), m.getWorkerId()), Named.as("key-by-worker"))
+                .to(topics.mined(), Produced.with(Serdes.String(), serdes.mined()).withName("mined"));
+
+        // The window only reads distances, steps and statistics: the repartition carries those alone.
+        mined.mapValues(MinedBatches::forStats, Named.as("for-stats"))
+                .groupByKey(Grouped.with(Serdes.String(), serdes.mined()).withName("by-job"))
+                // A window takes batches that arrive up to one window late (workers' batches interleave
+                // out of timestamp order); past that a batch is left out of the stats, never out of mining.
+                .windowedBy(TimeWindows.ofSizeAndGrace(config.statsWindow(), config.statsWindow()))
+                .aggregate(StatsAccumulator::new, (job, m, acc) -> acc.add(m), Named.as("stats-window"),
+                        Materialized.<String, StatsAccumulator, WindowStore<Bytes, byte[]>>as(STATS_STORE)
+                                .withKeySerde(Serdes.String()).withValueSerde(StatsAccumulator.serde()))
+                .toStream(Named.as("stats-updates"))
+                .map((window, acc) -> KeyValue.pair(window.key(),
+                        acc.toMiningStats(window.key(), window.window().start(), window.window().end())),
+                        Named.as("to-mining-stats"))
+                .to(topics.stats(), Produced.with(Serdes.String(), serdes.stats()).withName("stats"));
+        return builder.build();
+    }
+}

@@ -1,0 +1,54 @@
+package dev.hardmine;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/**
+ * Which package may use which (docs/DESIGN.md, "Architecture"). The client module (avro, registry,
+ * client, with the topics' names and keys in {@code client.Topics}) stands alone, so trainers can
+ * depend on it without the service; the mining core knows
+ * nothing else of hardmine; the stream knows the core and the client's contract but none of its
+ * users; the command line is the only package that sees them all.
+ */
+@AnalyzeClasses(packages = "dev.hardmine", importOptions = ImportOption.DoNotIncludeTests.class)
+class LayeringTest {
+
+    @ArchTest
+    static final ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
+            .layer("Avro").definedBy("dev.hardmine.avro..")
+            .layer("Registry").definedBy("dev.hardmine.registry..")
+            .layer("Client").definedBy("dev.hardmine.client..")
+            .layer("Mining").definedBy("dev.hardmine.mining..")
+            .layer("Stream").definedBy("dev.hardmine.stream..")
+            .layer("Metrics").definedBy("dev.hardmine.metrics..")
+            .layer("Web").definedBy("dev.hardmine.web..")
+            .layer("Replay").definedBy("dev.hardmine.replay..")
+            .layer("Demo").definedBy("dev.hardmine.demo..")
+            .layer("Bench").definedBy("dev.hardmine.bench..")
+            .layer("Cli").definedBy("dev.hardmine.cli..")
+            .whereLayer("Avro").mayNotAccessAnyLayer()
+            .whereLayer("Registry").mayNotAccessAnyLayer()
+            .whereLayer("Mining").mayNotAccessAnyLayer()
+            .whereLayer("Client").mayOnlyAccessLayers("Avro", "Registry")
+            .whereLayer("Stream").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining")
+            .whereLayer("Metrics").mayOnlyAccessLayers("Avro", "Client", "Stream")
+            .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Client", "Stream")
+            .whereLayer("Replay").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream")
+            .whereLayer("Demo").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics",
+                    "Web", "Replay")
+            .whereLayer("Bench").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics", "Demo")
+            .whereLayer("Cli").mayNotBeAccessedByAnyLayer();
+
+    /** What a trainer gets with the client module: Kafka's client, Avro, Jackson; nothing of the service. */
+    @ArchTest
+    static final ArchRule clientSideNeedsNoServiceLibrary = noClasses()
+            .that().resideInAnyPackage("dev.hardmine.client..", "dev.hardmine.registry..", "dev.hardmine.avro..")
+            .should().dependOnClassesThat().resideInAnyPackage(
+                    "org.nd4j..", "org.bytedeco..", "org.apache.kafka.streams..", "kafka..", "org.apache.kafka.server..",
+                    "io.micrometer..", "picocli..", "org.rocksdb..");
+}
