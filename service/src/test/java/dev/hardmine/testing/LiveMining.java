@@ -134,16 +134,22 @@ public final class LiveMining implements AutoCloseable {
      * directory; then the given key/value overrides.
      */
     public Properties properties(String... keyValues) {
+        return properties(prefix, kafka.bootstrapServers(), registryUrl, newStateDir(), keyValues);
+    }
+
+    /** As {@link #properties(String...)}, for a service of topics {@code prefix} on any broker and registry. */
+    public static Properties properties(String prefix, String bootstrapServers, String registryUrl, Path stateDir,
+                                        String... keyValues) {
         Properties p = new Properties();
         p.setProperty("application.id", prefix + "app");
-        p.setProperty("bootstrap.servers", kafka.bootstrapServers());
+        p.setProperty("bootstrap.servers", bootstrapServers);
         p.setProperty("schema.registry.url", registryUrl);
         p.setProperty("topics.prefix", prefix);
         p.setProperty("topics.partitions", "2");
         p.setProperty("stats.window", "1h");
         p.setProperty("kafka.commit.interval.ms", "100");
         p.setProperty("kafka.num.stream.threads", "1");
-        p.setProperty("kafka.state.dir", newStateDir().toString());
+        p.setProperty("kafka.state.dir", stateDir.toString());
         for (int i = 0; i < keyValues.length; i += 2) {
             p.setProperty(keyValues[i], keyValues[i + 1]);
         }
