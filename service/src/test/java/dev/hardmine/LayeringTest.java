@@ -9,8 +9,8 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * Which package may use which (docs/DESIGN.md, "Architecture"). The client module (avro, registry,
- * client, with the topics' names and keys in {@code client.Topics}) stands alone, so trainers can
+ * Which package may use which (docs/DESIGN.md, "Architecture"). The client module (avro, retry,
+ * registry, client, with the topics' names and keys in {@code client.Topics}) stands alone, so trainers can
  * depend on it without the service; the mining core knows
  * nothing else of hardmine; the stream knows the core and the client's contract but none of its
  * users; the command line is the only package that sees them all.
@@ -20,6 +20,7 @@ class LayeringTest {
 
     @ArchTest
     static final ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
+            .layer("Retry").definedBy("dev.hardmine.retry..")
             .layer("Avro").definedBy("dev.hardmine.avro..")
             .layer("Registry").definedBy("dev.hardmine.registry..")
             .layer("Client").definedBy("dev.hardmine.client..")
@@ -31,13 +32,14 @@ class LayeringTest {
             .layer("Demo").definedBy("dev.hardmine.demo..")
             .layer("Bench").definedBy("dev.hardmine.bench..")
             .layer("Cli").definedBy("dev.hardmine.cli..")
+            .whereLayer("Retry").mayNotAccessAnyLayer()
             .whereLayer("Avro").mayNotAccessAnyLayer()
-            .whereLayer("Registry").mayNotAccessAnyLayer()
+            .whereLayer("Registry").mayOnlyAccessLayers("Retry")
             .whereLayer("Mining").mayNotAccessAnyLayer()
-            .whereLayer("Client").mayOnlyAccessLayers("Avro", "Registry")
+            .whereLayer("Client").mayOnlyAccessLayers("Avro", "Registry", "Retry")
             .whereLayer("Stream").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining")
             .whereLayer("Metrics").mayOnlyAccessLayers("Avro", "Client", "Stream")
-            .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Client", "Stream")
+            .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Retry", "Client", "Stream")
             .whereLayer("Replay").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream")
             .whereLayer("Demo").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics",
                     "Web", "Replay")
@@ -47,7 +49,8 @@ class LayeringTest {
     /** What a trainer gets with the client module: Kafka's client, Avro, Jackson; nothing of the service. */
     @ArchTest
     static final ArchRule clientSideNeedsNoServiceLibrary = noClasses()
-            .that().resideInAnyPackage("dev.hardmine.client..", "dev.hardmine.registry..", "dev.hardmine.avro..")
+            .that().resideInAnyPackage("dev.hardmine.client..", "dev.hardmine.registry..", "dev.hardmine.retry..",
+                    "dev.hardmine.avro..")
             .should().dependOnClassesThat().resideInAnyPackage(
                     "org.nd4j..", "org.bytedeco..", "org.apache.kafka.streams..", "kafka..", "org.apache.kafka.server..",
                     "io.micrometer..", "picocli..", "org.rocksdb..");
