@@ -12,7 +12,7 @@ import com.tngtech.archunit.lang.ArchRule;
  * Which package may use which (docs/DESIGN.md, "Architecture"). The client module (avro, retry,
  * registry, client, with the topics' names and keys in {@code client.Topics}) stands alone, so trainers can
  * depend on it without the service; the mining core knows
- * nothing else of hardmine; the stream knows the core and the client's contract but none of its
+ * nothing else of hardmine, nor does the schema-driven JSON writer; the stream knows the core and the client's contract but none of its
  * users; the command line is the only package that sees them all.
  */
 @AnalyzeClasses(packages = "dev.hardmine", importOptions = ImportOption.DoNotIncludeTests.class)
@@ -24,6 +24,7 @@ class LayeringTest {
             .layer("Avro").definedBy("dev.hardmine.avro..")
             .layer("Registry").definedBy("dev.hardmine.registry..")
             .layer("Client").definedBy("dev.hardmine.client..")
+            .layer("Json").definedBy("dev.hardmine.json..")
             .layer("Mining").definedBy("dev.hardmine.mining..")
             .layer("Stream").definedBy("dev.hardmine.stream..")
             .layer("Metrics").definedBy("dev.hardmine.metrics..")
@@ -35,12 +36,13 @@ class LayeringTest {
             .whereLayer("Retry").mayNotAccessAnyLayer()
             .whereLayer("Avro").mayNotAccessAnyLayer()
             .whereLayer("Registry").mayOnlyAccessLayers("Retry")
+            .whereLayer("Json").mayNotAccessAnyLayer()
             .whereLayer("Mining").mayNotAccessAnyLayer()
             .whereLayer("Client").mayOnlyAccessLayers("Avro", "Registry", "Retry")
             .whereLayer("Stream").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining")
             .whereLayer("Metrics").mayOnlyAccessLayers("Avro", "Client", "Stream")
-            .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Retry", "Client", "Stream")
-            .whereLayer("Replay").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream")
+            .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Retry", "Client", "Stream", "Json")
+            .whereLayer("Replay").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Json")
             .whereLayer("Demo").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics",
                     "Web", "Replay")
             .whereLayer("Bench").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics", "Demo")
