@@ -77,21 +77,29 @@ final class MinedBatchFilter {
      * hundreds of kilobytes.
      */
     Deserializer<MinedBatch> skippingStale(Deserializer<MinedBatch> inner) {
-        return new Deserializer<>() {
-            @Override
-            public MinedBatch deserialize(String topic, byte[] data) {
-                return inner.deserialize(topic, data);
-            }
+        return new StaleSkipping(inner);
+    }
 
-            @Override
-            public MinedBatch deserialize(String topic, Headers headers, byte[] data) {
-                return staleByHeader(headers) ? null : inner.deserialize(topic, headers, data);
-            }
+    private final class StaleSkipping implements Deserializer<MinedBatch> {
+        private final Deserializer<MinedBatch> inner;
 
-            @Override
-            public void close() {
-                inner.close();
-            }
-        };
+        StaleSkipping(Deserializer<MinedBatch> inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public MinedBatch deserialize(String topic, byte[] data) {
+            return inner.deserialize(topic, data);
+        }
+
+        @Override
+        public MinedBatch deserialize(String topic, Headers headers, byte[] data) {
+            return staleByHeader(headers) ? null : inner.deserialize(topic, headers, data);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
     }
 }
