@@ -10,10 +10,10 @@ import com.tngtech.archunit.lang.ArchRule;
 
 /**
  * Which package may use which (docs/DESIGN.md, "Architecture"). The client module (avro, retry,
- * registry, client, with the topics' names and keys in {@code client.Topics}) stands alone, so trainers can
- * depend on it without the service; the mining core knows
- * nothing else of hardmine, nor does the schema-driven JSON writer; the stream knows the core and the client's contract but none of its
- * users; the command line is the only package that sees them all.
+ * registry, client, with the topics' names and keys in {@code client.Topics}) stands alone, so
+ * trainers can depend on it without the service; the mining core and the schema-driven JSON writer
+ * know nothing else of hardmine; the stream knows the core and the client's contract but none of
+ * its users; the command line is the only package that sees them all.
  */
 @AnalyzeClasses(packages = "dev.hardmine", importOptions = ImportOption.DoNotIncludeTests.class)
 class LayeringTest {

@@ -13,11 +13,11 @@ import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Neighbor;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.avro.Triplet;
+import dev.hardmine.mining.Embeddings;
 import dev.hardmine.replay.JsonLines;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,11 +38,7 @@ class RecordJsonTest {
 
     /** Float32 values whose shortest decimal forms differ from their doubles' (0.1f is 0.10000000149… as a double). */
     private static ByteBuffer embedding(float... values) {
-        ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) {
-            b.putFloat(v);
-        }
-        return b.flip();
+        return Embeddings.encodeLittleEndian(values, 0, values.length);
     }
 
     static MinedBatch minedBatch() {
