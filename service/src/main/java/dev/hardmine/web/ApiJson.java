@@ -32,8 +32,11 @@ final class ApiJson {
         return MAPPER.createObjectNode().put("status", status);
     }
 
-    /** A MiningStats window with the schema's field names; timestamps as epoch milliseconds. */
-    static String stats(MiningStats s) {
+    /**
+     * The data of a {@code stats} event: a MiningStats window with the schema's field names,
+     * timestamps as epoch milliseconds.
+     */
+    static String statsEvent(MiningStats s) {
         return write(RecordJson.of(s));
     }
 

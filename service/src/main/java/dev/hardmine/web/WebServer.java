@@ -94,7 +94,8 @@ public final class WebServer implements AutoCloseable {
     private final EventStreams streams = new EventStreams(daemon("http-events"));
     private final ServiceHistory history = new ServiceHistory();
     private final PeerFanOut peers;
-    private final Consumer<MiningStats> statsListener = s -> streams.publish(s.getJobId(), "stats", ApiJson.stats(s));
+    private final Consumer<MiningStats> statsListener =
+            s -> streams.publish(s.getJobId(), "stats", ApiJson.statsEvent(s));
     private volatile MinerView miner = MinerView.STARTING;
 
     /** A server without neighbours: {@code /api/jobs/{id}/neighbors} knows no identity. */

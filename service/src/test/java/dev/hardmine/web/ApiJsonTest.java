@@ -75,7 +75,7 @@ class ApiJsonTest {
         MiningStats s = window();
         String former = JSON.writeValueAsString(formerStats(s));
 
-        assertThat(ApiJson.stats(s)).isEqualTo(former)
+        assertThat(ApiJson.statsEvent(s)).isEqualTo(former)
                 .contains("\"window_start\":1700000000000,", "\"mean_loss_weighted\":\"NaN\",",
                         "\"gap_counts\":[0,4,9223372036854775807]");
         assertThat(ApiJson.write(ApiJson.stats(List.of(s, s)))).isEqualTo("[" + former + "," + former + "]");
