@@ -27,8 +27,8 @@ import org.apache.avro.generic.IndexedRecord;
  *
  * <p>Fields in schema order, under the schema's names; records as objects, arrays as arrays, maps as
  * objects; {@code timestamp-millis} as epoch milliseconds; {@code float} and {@code double} as
- * Jackson writes them (the shortest decimal that reads back to the same value; NaN and infinities
- * as strings); a null of a union as {@code null}. {@code bytes} (and {@code fixed}) are hardmine's
+ * Jackson writes them ({@code Float.toString}, {@code Double.toString}; NaN and infinities as
+ * strings); a null of a union as {@code null}. {@code bytes} (and {@code fixed}) are hardmine's
  * embeddings: little-endian float32 values, written as an array of numbers.
  *
  * <p>Use {@link #write} on a streaming generator, or put {@link #of} into a Jackson tree

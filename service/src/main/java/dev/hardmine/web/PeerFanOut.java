@@ -29,7 +29,7 @@ final class PeerFanOut {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
-    /** One instance's part: its summary, or why it has none to give (null summary and error: it holds none). */
+    /** One instance's part: its summary, or (summary null) why it did not answer. */
     record Part(String instance, MemorySummary summary, String error) {
     }
 

@@ -174,4 +174,19 @@ class RecordJsonTest {
         assertThat(new ObjectMapper().writeValueAsString(RecordJson.of(r)))
                 .isEqualTo("{\"job_id\":\"job\",\"label\":\"cat\",\"step\":42,\"neighbors\":[]}");
     }
+
+    @Test
+    void anInstantIsWrittenInTheUnitOfItsLogicalType() throws IOException {
+        Schema millis = org.apache.avro.LogicalTypes.timestampMillis().addToSchema(Schema.create(Schema.Type.LONG));
+        Schema micros = org.apache.avro.LogicalTypes.timestampMicros().addToSchema(Schema.create(Schema.Type.LONG));
+        Schema schema = Schema.createRecord("Times", null, "test", false,
+                List.of(new Schema.Field("at_ms", millis), new Schema.Field("at_us", micros)));
+        GenericRecord r = new GenericData.Record(schema);
+        Instant t = Instant.ofEpochSecond(1_700_000_000L, 123_456_000L);
+        r.put("at_ms", t);
+        r.put("at_us", t);
+
+        assertThat(new ObjectMapper().writeValueAsString(RecordJson.of(r)))
+                .isEqualTo("{\"at_ms\":1700000000123,\"at_us\":1700000000123456}");
+    }
 }
