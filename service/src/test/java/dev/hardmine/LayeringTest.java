@@ -10,11 +10,11 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * Which package may use which (docs/DESIGN.md, "Architecture"). The client module (avro, registry,
- * client, with the topics' names and keys in {@code client.Topics}) stands alone, so trainers can
- * depend on it without the service; the mining core knows
- * nothing else of hardmine; the stream knows the core and the client's contract but none of its
- * users; the command line is the only package that sees them all.
+ * Which package may use which (docs/DESIGN.md, "Architecture"). The client module (avro, retry,
+ * registry, client, with the topics' names and keys in {@code client.Topics}) stands alone, so
+ * trainers can depend on it without the service; the mining core and the schema-driven JSON writer
+ * know nothing else of hardmine; the stream knows the core and the client's contract but none of
+ * its users; the command line is the only package that sees them all.
  */
 @AnalyzeClasses(packages = "dev.hardmine",
         importOptions = {ImportOption.DoNotIncludeTests.class, LayeringTest.NoTestJars.class})
@@ -22,9 +22,11 @@ class LayeringTest {
 
     @ArchTest
     static final ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
+            .layer("Retry").definedBy("dev.hardmine.retry..")
             .layer("Avro").definedBy("dev.hardmine.avro..")
             .layer("Registry").definedBy("dev.hardmine.registry..")
             .layer("Client").definedBy("dev.hardmine.client..")
+            .layer("Json").definedBy("dev.hardmine.json..")
             .layer("Mining").definedBy("dev.hardmine.mining..")
             .layer("Stream").definedBy("dev.hardmine.stream..")
             .layer("Metrics").definedBy("dev.hardmine.metrics..")
@@ -33,14 +35,16 @@ class LayeringTest {
             .layer("Demo").definedBy("dev.hardmine.demo..")
             .layer("Bench").definedBy("dev.hardmine.bench..")
             .layer("Cli").definedBy("dev.hardmine.cli..")
+            .whereLayer("Retry").mayNotAccessAnyLayer()
             .whereLayer("Avro").mayNotAccessAnyLayer()
-            .whereLayer("Registry").mayNotAccessAnyLayer()
+            .whereLayer("Registry").mayOnlyAccessLayers("Retry")
+            .whereLayer("Json").mayNotAccessAnyLayer()
             .whereLayer("Mining").mayNotAccessAnyLayer()
-            .whereLayer("Client").mayOnlyAccessLayers("Avro", "Registry")
+            .whereLayer("Client").mayOnlyAccessLayers("Avro", "Registry", "Retry")
             .whereLayer("Stream").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining")
             .whereLayer("Metrics").mayOnlyAccessLayers("Avro", "Client", "Stream")
-            .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Client", "Stream")
-            .whereLayer("Replay").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream")
+            .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Retry", "Client", "Stream", "Json")
+            .whereLayer("Replay").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Json")
             .whereLayer("Demo").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics",
                     "Web", "Replay")
             .whereLayer("Bench").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics", "Demo")
@@ -49,7 +53,8 @@ class LayeringTest {
     /** What a trainer gets with the client module: Kafka's client, Avro, Jackson; nothing of the service. */
     @ArchTest
     static final ArchRule clientSideNeedsNoServiceLibrary = noClasses()
-            .that().resideInAnyPackage("dev.hardmine.client..", "dev.hardmine.registry..", "dev.hardmine.avro..")
+            .that().resideInAnyPackage("dev.hardmine.client..", "dev.hardmine.registry..", "dev.hardmine.retry..",
+                    "dev.hardmine.avro..")
             .should().dependOnClassesThat().resideInAnyPackage(
                     "org.nd4j..", "org.bytedeco..", "org.apache.kafka.streams..", "kafka..", "org.apache.kafka.server..",
                     "io.micrometer..", "picocli..", "org.rocksdb..");

@@ -3,6 +3,7 @@ package dev.hardmine.client;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.registry.AvroDeserializer;
 import dev.hardmine.registry.Utf8KeySerde;
+import dev.hardmine.retry.Backoff;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,7 +15,6 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -24,21 +24,10 @@ import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.AuthenticationException;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.FencedInstanceIdException;
-import org.apache.kafka.common.errors.InterruptException;
-import org.apache.kafka.common.errors.InvalidGroupIdException;
-import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordDeserializationException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,11 +75,11 @@ public final class MinedBatchSubscriber implements AutoCloseable {
     /** Bound of {@link #close()}. */
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration CALLBACK_POLL = Duration.ofMillis(200);
     /** First pause of the callback thread after a retriable error; it doubles on each error in a row. */
     public static final Duration RETRY_BACKOFF_MIN = Duration.ofMillis(100);
     /** Longest pause of the callback thread between retries. */
     public static final Duration RETRY_BACKOFF_MAX = Duration.ofSeconds(5);
+    private static final Backoff RETRY_BACKOFF = Backoff.doubling(RETRY_BACKOFF_MIN, RETRY_BACKOFF_MAX);
     private static final Logger LOG = LoggerFactory.getLogger(MinedBatchSubscriber.class);
 
     private final org.apache.kafka.clients.consumer.Consumer<String, MinedBatch> consumer;
@@ -98,8 +87,7 @@ public final class MinedBatchSubscriber implements AutoCloseable {
     private final String jobId;
     /** {@code <job>/<worker>} in own mode, null in group mode. */
     private final String ownKey;
-    private final long maxStalenessSteps;
-    private final LongSupplier currentStep;
+    private final MinedBatchFilter filter;
     /** Held while the consumer is in use: KafkaConsumer is single-threaded, close() comes from anywhere. */
     private final ReentrantLock consumerLock = new ReentrantLock();
     private final AtomicLong delivered = new AtomicLong();
@@ -107,9 +95,8 @@ public final class MinedBatchSubscriber implements AutoCloseable {
     private final AtomicLong undecodable = new AtomicLong();
     private volatile boolean closing;
     private boolean consumerClosed;
-    private volatile Thread callbackThread;
-    /** Counted down by close(), so that the callback thread's pauses end at once. */
-    private final CountDownLatch closeSignal = new CountDownLatch(1);
+    /** The push-style thread, null in pull style. */
+    private volatile PushDelivery delivery;
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
 
     private MinedBatchSubscriber(Builder b) {
@@ -118,8 +105,7 @@ public final class MinedBatchSubscriber implements AutoCloseable {
             throw new IllegalStateException("choose one mode: ownBatchesOf(worker) or groupId(group)");
         }
         this.ownKey = b.workerId == null ? null : Topics.minedKey(jobId, b.workerId);
-        this.maxStalenessSteps = b.maxStalenessSteps;
-        this.currentStep = b.currentStep;
+        this.filter = new MinedBatchFilter(jobId, ownKey, b.maxStalenessSteps, b.currentStep);
         Map<String, Object> props = b.kafkaProperties(Map.of(
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, b.fromBeginning ? "earliest" : "latest",
@@ -131,7 +117,7 @@ public final class MinedBatchSubscriber implements AutoCloseable {
         this.registry = b.openRegistry();
         try {
             this.consumer = b.consumer != null ? b.consumer : new KafkaConsumer<>(props, new Utf8KeySerde().deserializer(),
-                    new StaleSkipping(new AvroDeserializer<>(MinedBatch.class, registry.client())));
+                    filter.skippingStale(new AvroDeserializer<>(MinedBatch.class, registry.client())));
         } catch (RuntimeException e) {
             registry.close();
             throw e;
@@ -181,7 +167,8 @@ public final class MinedBatchSubscriber implements AutoCloseable {
      * @throws IllegalStateException when {@link #start(Consumer)} runs the subscriber, or after close
      */
     public List<MinedBatch> poll(Duration timeout) {
-        if (callbackThread != null && Thread.currentThread() != callbackThread) {
+        PushDelivery pushing = delivery;
+        if (pushing != null && !pushing.isCurrentThread()) {
             throw new IllegalStateException("the subscriber runs a callback: poll() is not available");
         }
         consumerLock.lock();
@@ -194,22 +181,15 @@ public final class MinedBatchSubscriber implements AutoCloseable {
             }
             List<MinedBatch> out = new ArrayList<>();
             for (ConsumerRecord<String, MinedBatch> r : pollRecords(timeout)) {
-                MinedBatch batch = r.value();
-                if (batch == null) {
-                    if (staleByHeader(r.headers()) && belongsHere(r.key())) {
-                        droppedStale.incrementAndGet(); // left undecoded by StaleSkipping
+                switch (filter.verdict(r)) {
+                    case DELIVER -> {
+                        delivered.incrementAndGet();
+                        out.add(r.value());
                     }
-                    continue;
+                    case STALE -> droppedStale.incrementAndGet();
+                    case ELSEWHERE -> {
+                    }
                 }
-                if (!belongsHere(r.key(), batch)) {
-                    continue;
-                }
-                if (isStale(batch.getStep())) {
-                    droppedStale.incrementAndGet();
-                    continue;
-                }
-                delivered.incrementAndGet();
-                out.add(batch);
             }
             return out;
         } finally {
@@ -228,56 +208,6 @@ public final class MinedBatchSubscriber implements AutoCloseable {
             consumer.seek(e.topicPartition(), e.offset() + 1);
             return List.of();
         }
-    }
-
-    private boolean belongsHere(String key, MinedBatch batch) {
-        return ownKey != null ? ownKey.equals(key) : jobId.equals(batch.getJobId());
-    }
-
-    /** By its key alone: this worker's key, or any key of this job ({@code job_id/worker_id}). */
-    private boolean belongsHere(String key) {
-        return key != null && (ownKey != null ? ownKey.equals(key) : key.startsWith(jobId + "/"));
-    }
-
-    private boolean staleByHeader(Headers headers) {
-        Header h = headers.lastHeader(Topics.STEP_HEADER);
-        Long step = h == null ? null : Topics.stepOf(h.value());
-        return step != null && isStale(step);
-    }
-
-    /**
-     * Leaves a record undecoded (null) when its {@link Topics#STEP_HEADER} says it is stale: under a
-     * backlog most records are, and a mined batch with memory samples is hundreds of kilobytes.
-     */
-    private final class StaleSkipping implements Deserializer<MinedBatch> {
-        private final Deserializer<MinedBatch> inner;
-
-        StaleSkipping(Deserializer<MinedBatch> inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public MinedBatch deserialize(String topic, byte[] data) {
-            return inner.deserialize(topic, data);
-        }
-
-        @Override
-        public MinedBatch deserialize(String topic, Headers headers, byte[] data) {
-            return staleByHeader(headers) ? null : inner.deserialize(topic, headers, data);
-        }
-
-        @Override
-        public void close() {
-            inner.close();
-        }
-    }
-
-    private boolean isStale(long step) {
-        if (maxStalenessSteps < 0) {
-            return false;
-        }
-        long current = currentStep.getAsLong();
-        return current > step && current - step > maxStalenessSteps;
     }
 
     /**
@@ -320,69 +250,12 @@ public final class MinedBatchSubscriber implements AutoCloseable {
      */
     public synchronized void start(Consumer<MinedBatch> callback) {
         Objects.requireNonNull(callback, "callback");
-        if (callbackThread != null || closing) {
+        if (delivery != null || closing) {
             throw new IllegalStateException(closing ? "the subscriber is closed" : "the subscriber is already started");
         }
-        Thread thread = new Thread(() -> deliver(callback), "hardmine-mined-" + jobId);
-        thread.setDaemon(true);
-        callbackThread = thread;
-        thread.start();
-    }
-
-    private void deliver(Consumer<MinedBatch> callback) {
-        Throwable fatal = null;
-        try {
-            long backoffMillis = 0;
-            while (!closing) {
-                List<MinedBatch> batches;
-                try {
-                    batches = poll(CALLBACK_POLL);
-                    backoffMillis = 0;
-                } catch (RuntimeException e) {
-                    if (closing) {
-                        break;
-                    }
-                    if (isFatal(e)) {
-                        throw e;
-                    }
-                    backoffMillis = backoffMillis == 0 ? RETRY_BACKOFF_MIN.toMillis()
-                            : Math.min(2 * backoffMillis, RETRY_BACKOFF_MAX.toMillis());
-                    LOG.warn("reading mined batches of job {} failed; retrying in {} ms", jobId, backoffMillis, e);
-                    closeSignal.await(backoffMillis, TimeUnit.MILLISECONDS);
-                    continue;
-                }
-                for (MinedBatch batch : batches) {
-                    if (closing) {
-                        break;
-                    }
-                    try {
-                        callback.accept(batch);
-                    } catch (RuntimeException e) {
-                        LOG.error("the mined-batch callback failed on batch {} (step {})", batch.getBatchId(), batch.getStep(), e);
-                    }
-                }
-            }
-        } catch (InterruptedException e) {
-            fatal = e;
-            LOG.error("the mined-batch thread of job {} was interrupted; delivery stops", jobId);
-        } catch (RuntimeException | Error e) {
-            fatal = e;
-            LOG.error("delivery of the mined batches of job {} stops on a fatal error", jobId, e);
-        } finally {
-            failure.complete(fatal);
-        }
-    }
-
-    /** Whether retrying cannot help: the settings, the rights or the consumer itself are wrong. */
-    private static boolean isFatal(RuntimeException e) {
-        return !(e instanceof KafkaException)
-                || e instanceof AuthenticationException
-                || e instanceof AuthorizationException
-                || e instanceof InvalidTopicException
-                || e instanceof InvalidGroupIdException
-                || e instanceof FencedInstanceIdException
-                || e instanceof UnsupportedVersionException
-                || e instanceof InterruptException;
+        PushDelivery pushing = new PushDelivery(jobId, this::poll, callback, RETRY_BACKOFF, failure);
+        delivery = pushing;
+        pushing.start();
     }
 
     /**
@@ -417,24 +290,26 @@ public final class MinedBatchSubscriber implements AutoCloseable {
      */
     @Override
     public void close() {
-        Thread thread;
+        PushDelivery pushing;
         synchronized (this) {
             if (closing) {
                 return;
             }
             closing = true;
-            thread = callbackThread;
+            pushing = delivery;
         }
         long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
-        closeSignal.countDown();
+        if (pushing != null) {
+            pushing.stop();
+        }
         // From the callback thread nothing is polling: there is nothing to wake, nor to wait for.
-        boolean fromCallback = thread == Thread.currentThread();
+        boolean fromCallback = pushing != null && pushing.isCurrentThread();
         if (!fromCallback) {
             consumer.wakeup();
         }
         try {
-            if (thread != null && !fromCallback) {
-                thread.join(CLOSE_TIMEOUT.toMillis());
+            if (pushing != null && !fromCallback) {
+                pushing.join(CLOSE_TIMEOUT.toMillis());
             }
             if (consumerLock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 try {

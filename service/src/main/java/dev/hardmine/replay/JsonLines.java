@@ -5,15 +5,9 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.hardmine.avro.BatchStats;
 import dev.hardmine.avro.EmbeddingBatch;
-import dev.hardmine.avro.IdentityNeighbors;
-import dev.hardmine.avro.MemorySample;
-import dev.hardmine.avro.MinedBatch;
-import dev.hardmine.avro.Neighbor;
+import dev.hardmine.json.RecordJson;
 import dev.hardmine.avro.Sample;
-import dev.hardmine.avro.Triplet;
-import dev.hardmine.mining.Embeddings;
 import dev.hardmine.mining.InvalidBatchException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,7 +19,8 @@ import java.util.List;
 
 /**
  * The JSON-lines forms of EmbeddingBatch and MinedBatch: one record per line, the schema's field
- * names, timestamps as epoch milliseconds, {@code embedding} as an array of numbers.
+ * names, timestamps as epoch milliseconds, {@code embedding} as an array of numbers. Records are
+ * written by {@link RecordJson} on a {@link #lineGenerator}; this class parses EmbeddingBatch lines.
  */
 public final class JsonLines {
     /** Accepts NaN and Infinity literals so that they are reported as non-finite values, not as syntax. */
@@ -143,114 +138,5 @@ public final class JsonLines {
         JsonGenerator g = MAPPER.getFactory().createGenerator(out);
         g.setRootValueSeparator(null);
         return g;
-    }
-
-    /** Writes one EmbeddingBatch as a JSON object (no line break). */
-    public static void writeEmbeddingBatch(JsonGenerator g, EmbeddingBatch b) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("job_id", b.getJobId());
-        g.writeStringField("worker_id", b.getWorkerId());
-        g.writeStringField("batch_id", b.getBatchId());
-        g.writeNumberField("step", b.getStep());
-        g.writeStringField("model_version", b.getModelVersion());
-        g.writeNumberField("produced_at", b.getProducedAt().toEpochMilli());
-        g.writeNumberField("dim", b.getDim());
-        g.writeArrayFieldStart("samples");
-        for (Sample s : b.getSamples()) {
-            g.writeStartObject();
-            g.writeStringField("sample_id", s.getSampleId());
-            g.writeStringField("label", s.getLabel());
-            writeEmbedding(g, s.getEmbedding());
-            g.writeEndObject();
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-    }
-
-    /** Writes one MinedBatch as a JSON object (no line break). */
-    public static void writeMinedBatch(JsonGenerator g, MinedBatch m) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("job_id", m.getJobId());
-        g.writeStringField("batch_id", m.getBatchId());
-        g.writeStringField("worker_id", m.getWorkerId());
-        g.writeNumberField("step", m.getStep());
-        g.writeStringField("strategy", m.getStrategy());
-        g.writeNumberField("margin", m.getMargin());
-        g.writeStringField("distance", m.getDistance());
-        g.writeNumberField("mined_at", m.getMinedAt().toEpochMilli());
-        g.writeArrayFieldStart("triplets");
-        for (Triplet t : m.getTriplets()) {
-            g.writeStartObject();
-            g.writeStringField("anchor_id", t.getAnchorId());
-            g.writeStringField("positive_id", t.getPositiveId());
-            g.writeStringField("negative_id", t.getNegativeId());
-            g.writeStringField("anchor_label", t.getAnchorLabel());
-            g.writeStringField("negative_label", t.getNegativeLabel());
-            g.writeNumberField("d_ap", t.getDAp());
-            g.writeNumberField("d_an", t.getDAn());
-            g.writeNumberField("positive_step", t.getPositiveStep());
-            g.writeNumberField("negative_step", t.getNegativeStep());
-            g.writeEndObject();
-        }
-        g.writeEndArray();
-        BatchStats s = m.getStats();
-        g.writeObjectFieldStart("stats");
-        g.writeNumberField("anchors", s.getAnchors());
-        g.writeNumberField("valid_anchors", s.getValidAnchors());
-        g.writeNumberField("hard", s.getHard());
-        g.writeNumberField("semi_hard", s.getSemiHard());
-        g.writeNumberField("easy", s.getEasy());
-        g.writeNumberField("loss_batch_hard", s.getLossBatchHard());
-        g.writeNumberField("loss_semi_hard", s.getLossSemiHard());
-        g.writeNumberField("loss_weighted", s.getLossWeighted());
-        g.writeNumberField("mean_d_ap", s.getMeanDAp());
-        g.writeNumberField("mean_d_an", s.getMeanDAn());
-        g.writeNumberField("memory_size", s.getMemorySize());
-        g.writeNumberField("memory_identities", s.getMemoryIdentities());
-        g.writeNumberField("mining_ms", s.getMiningMs());
-        g.writeEndObject();
-        g.writeNumberField("produced_at", m.getProducedAt().toEpochMilli());
-        g.writeArrayFieldStart("memory_samples");
-        for (MemorySample ms : m.getMemorySamples()) {
-            g.writeStartObject();
-            g.writeStringField("sample_id", ms.getSampleId());
-            g.writeStringField("label", ms.getLabel());
-            g.writeNumberField("step", ms.getStep());
-            writeEmbedding(g, ms.getEmbedding());
-            g.writeEndObject();
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-    }
-
-    /** Writes one IdentityNeighbors as a JSON object (no line break). */
-    public static void writeIdentityNeighbors(JsonGenerator g, IdentityNeighbors n) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("job_id", n.getJobId());
-        g.writeStringField("label", n.getLabel());
-        g.writeNumberField("step", n.getStep());
-        g.writeArrayFieldStart("neighbors");
-        for (Neighbor x : n.getNeighbors()) {
-            g.writeStartObject();
-            g.writeStringField("label", x.getLabel());
-            g.writeNumberField("score", x.getScore());
-            g.writeNumberField("count", x.getCount());
-            g.writeNumberField("last_step", x.getLastStep());
-            g.writeEndObject();
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-    }
-
-    /** {@code "embedding": [...]} from little-endian float32 bytes. */
-    private static void writeEmbedding(JsonGenerator g, ByteBuffer littleEndian) throws IOException {
-        int n = littleEndian.remaining() / 4;
-        float[] values = new float[n];
-        Embeddings.decodeLittleEndian(littleEndian, values, 0, n);
-        g.writeArrayFieldStart("embedding");
-        for (float v : values) {
-            g.writeNumber(v);
-        }
-        g.writeEndArray();
     }
 }

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.json.RecordJson;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -36,7 +37,7 @@ public final class MinedBatchSinks {
         return new MinedBatchSink() {
             @Override
             public void write(MinedBatch batch) throws IOException {
-                JsonLines.writeMinedBatch(g, batch);
+                RecordJson.write(g, batch);
                 g.writeRaw('\n');
             }
 
@@ -72,7 +73,7 @@ public final class MinedBatchSinks {
                 Map<String, NeighborList> lists = byJob.computeIfAbsent(batch.getJobId(), j -> new HashMap<>());
                 for (var touched : Neighbors.record(batch, settings,
                         label -> lists.computeIfAbsent(label, l -> NeighborList.empty())).entrySet()) {
-                    JsonLines.writeIdentityNeighbors(g, Neighbors.toRecord(batch.getJobId(), touched.getKey(),
+                    RecordJson.write(g, Neighbors.toRecord(batch.getJobId(), touched.getKey(),
                             touched.getValue(), settings));
                     g.writeRaw('\n');
                 }

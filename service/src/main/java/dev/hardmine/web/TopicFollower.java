@@ -2,6 +2,7 @@ package dev.hardmine.web;
 
 import dev.hardmine.registry.AvroDeserializer;
 import dev.hardmine.registry.SchemaRegistryClient;
+import dev.hardmine.retry.Backoff;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -38,6 +39,8 @@ import org.slf4j.LoggerFactory;
  */
 final class TopicFollower<T extends SpecificRecord> implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TopicFollower.class);
+    /** Between a failure and the new start: the dashboard can wait, the broker need not be pressed. */
+    static final Backoff RESTART = Backoff.fixed(Duration.ofSeconds(2));
 
     /** Where the reading of a partition starts the first time (later, where it stopped). */
     @FunctionalInterface
@@ -76,6 +79,8 @@ final class TopicFollower<T extends SpecificRecord> implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread reader;
     private volatile KafkaConsumer<String, byte[]> consumer;
+    /** Failures since the reading last got as far as polling; the reader thread's own. */
+    private int failuresInRow;
 
     private TopicFollower(String name, Map<String, Object> clientProperties, String topic, Class<T> type,
                           SchemaRegistryClient registry, Start start, Consumer<T> sink) {
@@ -110,7 +115,7 @@ final class TopicFollower<T extends SpecificRecord> implements AutoCloseable {
         return follower;
     }
 
-    /** Follows the topic until closed, starting over 2 s after a failure where it stopped. */
+    /** Follows the topic until closed, starting over {@link #RESTART} after a failure where it stopped. */
     private void read() {
         Map<TopicPartition, Long> next = new HashMap<>();
         while (running.get()) {
@@ -129,9 +134,10 @@ final class TopicFollower<T extends SpecificRecord> implements AutoCloseable {
                 if (!running.get()) {
                     return;
                 }
-                LOG.warn("{}: reading {} failed, starting over in 2 s: {}", name, topic, e.toString());
+                Duration wait = RESTART.delay(++failuresInRow);
+                LOG.warn("{}: reading {} failed, starting over in {} ms: {}", name, topic, wait.toMillis(), e.toString());
                 try {
-                    Thread.sleep(2_000);
+                    Thread.sleep(wait.toMillis());
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     return;
@@ -166,6 +172,7 @@ final class TopicFollower<T extends SpecificRecord> implements AutoCloseable {
         if (!fresh.isEmpty()) {
             start.seek(consumer, fresh);
         }
+        failuresInRow = 0;
         while (running.get()) {
             for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                 next.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);

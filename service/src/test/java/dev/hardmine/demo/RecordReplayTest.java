@@ -14,6 +14,7 @@ import dev.hardmine.mining.NeighborSettings;
 import dev.hardmine.registry.AvroDeserializer;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
+import dev.hardmine.json.RecordJson;
 import dev.hardmine.replay.JsonLines;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -98,7 +99,7 @@ class RecordReplayTest {
         try {
             StringWriter w = new StringWriter();
             try (JsonGenerator g = JsonLines.MAPPER.getFactory().createGenerator(w)) {
-                JsonLines.writeMinedBatch(g, m);
+                RecordJson.write(g, m);
             }
             return withoutWallClock(JsonLines.MAPPER.readTree(w.toString()));
         } catch (Exception e) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.cli.HardmineCommand;
+import dev.hardmine.json.RecordJson;
 import dev.hardmine.replay.JsonLines;
 import dev.hardmine.testing.SyntheticLog;
 import java.io.IOException;
@@ -36,7 +37,7 @@ class NeighborsReplayTest {
             for (IdentityNeighbors n : f.neighborsOutput.readValuesToList()) {
                 StringWriter line = new StringWriter();
                 try (JsonGenerator g = JsonLines.MAPPER.getFactory().createGenerator(line)) {
-                    JsonLines.writeIdentityNeighbors(g, n);
+                    RecordJson.write(g, n);
                 }
                 streamed.add(line.toString());
             }

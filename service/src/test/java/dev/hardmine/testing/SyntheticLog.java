@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.mining.Embeddings;
+import dev.hardmine.json.RecordJson;
 import dev.hardmine.replay.JsonLines;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -65,7 +66,7 @@ public final class SyntheticLog {
         for (EmbeddingBatch b : batches) {
             StringWriter w = new StringWriter();
             try (JsonGenerator g = JsonLines.MAPPER.getFactory().createGenerator(w)) {
-                JsonLines.writeEmbeddingBatch(g, b);
+                RecordJson.write(g, b);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

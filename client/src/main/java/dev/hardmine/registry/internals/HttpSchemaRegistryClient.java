@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,6 +21,7 @@ import dev.hardmine.registry.RegisteredSchema;
 import dev.hardmine.registry.RegistryClientConfig;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SchemaRegistryException;
+import dev.hardmine.retry.Backoff;
 import org.apache.avro.Schema;
 
 /**
@@ -48,6 +48,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     private final List<URI> baseUris;
     private final HttpClient http;
     private final String authorization;
+    /** Between attempts: doubling within the configured range, up to 20 % shorter at random. */
+    private final Backoff backoff;
     private final AtomicInteger currentUri = new AtomicInteger();
 
     private final OnceCache<SubjectSchema, Integer> idBySubjectSchema = new OnceCache<>();
@@ -62,6 +64,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         this.config = config;
         this.baseUris = config.urls().stream().map(URI::create).toList();
         this.authorization = config.credentials().authorizationHeader().orElse(null);
+        this.backoff = Backoff.doubling(config.retryBackoff(), config.maxRetryBackoff()).withJitter(0.2);
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout())
@@ -134,7 +137,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         SchemaRegistryException last = null;
         for (int attempt = 0; attempt < attempts; attempt++) {
             if (attempt > 0) {
-                sleep(backoff(attempt));
+                sleep(backoff.delay(attempt));
             }
             URI base = baseUris.get(Math.floorMod(currentUri.get(), baseUris.size()));
             try {
@@ -195,16 +198,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         String message = json != null && json.hasNonNull("message") ? json.get("message").asText()
                 : "HTTP " + status + " from " + method + " " + uri;
         throw new SchemaRegistryException(status, errorCode, message);
-    }
-
-    private Duration backoff(int retry) {
-        long initial = config.retryBackoff().toMillis();
-        long max = config.maxRetryBackoff().toMillis();
-        long exponential = initial << Math.min(retry - 1, 20);
-        long capped = Math.min(max, exponential < 0 ? max : exponential);
-        // Full delay minus up to 20 % jitter, so clients that failed together do not retry together.
-        long jitter = capped == 0 ? 0 : ThreadLocalRandom.current().nextLong(capped / 5 + 1);
-        return Duration.ofMillis(capped - jitter);
     }
 
     private static void sleep(Duration duration) {

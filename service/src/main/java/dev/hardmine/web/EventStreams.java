@@ -1,0 +1,107 @@
+package dev.hardmine.web;
+
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server-sent-event streams of {@code /api/events}: at most {@link #MAX_STREAMS} open, each
+ * on a thread of a pool of their own, so that streams never hold up a probe, a scrape or the API.
+ * A stream gets the events {@linkplain #publish published} for its job (or for any job) and
+ * every service event, a comment every {@value #KEEP_ALIVE_SECONDS} s otherwise. It ends when the
+ * client goes, the streams close, or the client falls {@value EventHub#QUEUE} events behind.
+ */
+final class EventStreams implements AutoCloseable {
+    /** Open event streams at most; each holds a thread of the stream pool. */
+    static final int MAX_STREAMS = 16;
+    static final long KEEP_ALIVE_SECONDS = 15;
+
+    private final EventHub events = new EventHub();
+    private final Semaphore slots = new Semaphore(MAX_STREAMS);
+    private final ExecutorService pool;
+    private volatile boolean closed;
+
+    EventStreams(ThreadFactory threads) {
+        pool = Executors.newFixedThreadPool(MAX_STREAMS, threads);
+    }
+
+    /** Sends an event to the streams of {@code job} and to those of every job ({@code job} null: to all). */
+    void publish(String job, String event, String json) {
+        events.publish(job, event, json);
+    }
+
+    /**
+     * Opens a stream of {@code job}'s events (null: every job's) on the exchange; true when the
+     * stream took the exchange over (it closes it), false when it answered 503 instead.
+     */
+    boolean open(HttpExchange ex, String job) throws IOException {
+        if (!slots.tryAcquire()) {
+            Responses.error(ex, 503, "too many event streams open");
+            return false;
+        }
+        EventHub.Subscription subscription = events.subscribe(job);
+        try {
+            pool.execute(() -> follow(ex, subscription));
+            return true;
+        } catch (RejectedExecutionException e) { // closing
+            subscription.close();
+            slots.release();
+            Responses.error(ex, 503, "closing");
+            return false;
+        }
+    }
+
+    /** Writes a stream's events, on a thread of the pool, until it ends; then closes the exchange. */
+    private void follow(HttpExchange ex, EventHub.Subscription subscription) {
+        try (ex; subscription) {
+            ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+            ex.getResponseHeaders().set("Cache-Control", "no-store");
+            ex.sendResponseHeaders(200, 0);
+            OutputStream out = ex.getResponseBody();
+            out.write("retry: 2000\n\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (!closed) {
+                String event = subscription.next(KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
+                out.write((event == null ? ": keep-alive\n\n" : event).getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        } catch (EventHub.Ended | IOException e) {
+            // the client went, fell behind, or the streams are closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            slots.release();
+        }
+    }
+
+    /** Event streams open now. */
+    int open() {
+        return events.open();
+    }
+
+    /**
+     * Ends every stream and stops the pool, after letting the streams end their responses (a last
+     * chunk) for up to a second, so that the server can close the connections after them.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        events.close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        try {
+            while (slots.availablePermits() < MAX_STREAMS && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pool.shutdownNow();
+    }
+}
