@@ -28,6 +28,7 @@ class LayeringTest {
             .layer("Metrics").definedBy("dev.hardmine.metrics..")
             .layer("Web").definedBy("dev.hardmine.web..")
             .layer("Replay").definedBy("dev.hardmine.replay..")
+            .layer("Runtime").definedBy("dev.hardmine.runtime..")
             .layer("Demo").definedBy("dev.hardmine.demo..")
             .layer("Bench").definedBy("dev.hardmine.bench..")
             .layer("Cli").definedBy("dev.hardmine.cli..")
@@ -39,9 +40,10 @@ class LayeringTest {
             .whereLayer("Metrics").mayOnlyAccessLayers("Avro", "Client", "Stream")
             .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Client", "Stream")
             .whereLayer("Replay").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream")
-            .whereLayer("Demo").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics",
-                    "Web", "Replay")
-            .whereLayer("Bench").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics", "Demo")
+            .whereLayer("Runtime").mayOnlyAccessLayers("Registry", "Client", "Stream", "Metrics", "Web")
+            .whereLayer("Demo").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream",
+                    "Web", "Replay", "Runtime")
+            .whereLayer("Bench").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Runtime", "Demo")
             .whereLayer("Cli").mayNotBeAccessedByAnyLayer();
 
     /** What a trainer gets with the client module: Kafka's client, Avro, Jackson; nothing of the service. */
