@@ -3,13 +3,13 @@ package dev.hardmine.web;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
-import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
 /**
- * Where the HTTP side listens and the token it asks for, from the keys declared in {@link #CONFIG}.
+ * Where the HTTP side listens and the token it asks for, from the keys declared in {@link #CONFIG}
+ * (whose values this record checks, as it is also built directly).
  * The token may come from the environment variable {@value #TOKEN_ENV}, so that it need not appear
  * on a command line or in a file.
  */
@@ -20,9 +20,9 @@ public record HttpSettings(String bind, int port, String token) {
 
     /** The {@code http.*} keys. */
     public static final ConfigDef CONFIG = new ConfigDef()
-            .define("http.port", Type.INT, DEFAULT_PORT, Range.between(0, 65_535), Importance.HIGH,
+            .define("http.port", Type.INT, DEFAULT_PORT, Importance.HIGH,
                     "Port of the live page, the HTTP API and `/metrics`; 0 = any free port")
-            .define("http.bind", Type.STRING, DEFAULT_BIND, new ConfigDef.NonEmptyString(), Importance.HIGH,
+            .define("http.bind", Type.STRING, DEFAULT_BIND, Importance.HIGH,
                     "Address the HTTP server binds")
             .define("http.token", Type.PASSWORD, null, Importance.HIGH,
                     "Bearer token required on `/api/…` and `/metrics`, best given in the environment ("
@@ -47,7 +47,11 @@ public record HttpSettings(String bind, int port, String token) {
     public static HttpSettings from(Map<String, ?> settings) {
         Map<String, Object> v = CONFIG.parse(settings);
         Password token = (Password) v.get("http.token");
-        return new HttpSettings(((String) v.get("http.bind")).trim(), (Integer) v.get("http.port"),
-                token == null ? null : token.value());
+        try {
+            return new HttpSettings(((String) v.get("http.bind")).trim(), (Integer) v.get("http.port"),
+                    token == null ? null : token.value());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 }

@@ -28,7 +28,7 @@ class HttpSettingsTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("http.port");
         assertThatThrownBy(() -> HttpSettings.from(Map.of("http.port", "70000")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("http.port")
-                .hasMessageContaining("no more than 65535");
+                .hasMessageContaining("http.port must be between 0 and 65535, got 70000");
     }
 
     @Test
