@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Stream;
 
 /**
@@ -110,16 +109,15 @@ public final class Demo implements AutoCloseable {
         registry = EmbeddedSchemaRegistry.builder().port(s.registryPort()).kafka(broker.bootstrapServers()).start();
         started.add(registry);
 
-        Properties p = new Properties();
-        p.setProperty("application.id", "hardmine-demo");
-        p.setProperty("bootstrap.servers", broker.bootstrapServers());
-        p.setProperty("schema.registry.url", registry.url());
-        p.setProperty("topics.partitions", "3");
-        p.setProperty("topics.replication-factor", "1");
-        p.setProperty("stats.window", "2s");
-        p.setProperty("kafka.state.dir", dataDir.resolve("streams").toString());
-        p.setProperty("kafka.commit.interval.ms", "200");
-        ServiceConfig demo = ServiceConfig.fromProperties(p);
+        ServiceConfig demo = ServiceConfig.from(Map.of(
+                "application.id", "hardmine-demo",
+                "bootstrap.servers", broker.bootstrapServers(),
+                "schema.registry.url", registry.url(),
+                "topics.partitions", "3",
+                "topics.replication-factor", "1",
+                "stats.window", "2s",
+                "kafka.state.dir", dataDir.resolve("streams").toString(),
+                "kafka.commit.interval.ms", "200"));
         ServiceConfig config = demo.withJob(new JobSettings(s.mining(), s.memory(), demo.shardsPerJob(),
                 s.neighbors()));
         instance = ServiceInstance.start(config, new HttpSettings(s.httpBind(), s.httpPort(), s.httpToken()));

@@ -52,7 +52,7 @@ public final class ServiceInstance implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             try {
                 instance.close();
-            } catch (RuntimeException notClosed) {
+            } catch (Exception notClosed) {
                 e.addSuppressed(notClosed);
             }
             throw e;
@@ -107,16 +107,19 @@ public final class ServiceInstance implements AutoCloseable {
         return web;
     }
 
-    /** Closes every part in reverse order of start; a part that fails to close does not keep the others open. */
+    /**
+     * Closes every part in reverse order of start; a part that fails to close does not keep the
+     * others open, and its exception (the others' suppressed in it) is thrown at the end.
+     */
     @Override
-    public void close() {
-        RuntimeException first = null;
+    public void close() throws Exception {
+        Exception first = null;
         for (int i = started.size() - 1; i >= 0; i--) {
             try {
                 started.get(i).close();
             } catch (Exception e) {
                 if (first == null) {
-                    first = new IllegalStateException("while stopping: " + e, e);
+                    first = e;
                 } else {
                     first.addSuppressed(e);
                 }

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -153,36 +154,32 @@ public record ServiceConfig(
             throw new ConfigException("unknown configuration keys " + unknown
                     + " (Kafka client settings take the prefix " + KAFKA_PREFIX + ")");
         }
-        Map<String, Object> v = CONFIG.parse(given);
-        String prefix = (String) v.get("topics.prefix");
+        AbstractConfig v = new AbstractConfig(CONFIG, given, false);
+        String prefix = v.getString("topics.prefix");
         Function<String, String> topic = name -> {
-            Object named = v.get("topics." + name);
-            return named == null ? prefix + name : (String) named;
+            String named = v.getString("topics." + name);
+            return named == null ? prefix + name : named;
         };
         Topics topics = new Topics(topic.apply("embeddings"), topic.apply("mined"), topic.apply("stats"),
                 topic.apply("dlq"), topic.apply("jobs"), topic.apply("neighbors"));
         Map<String, String> kafka = new LinkedHashMap<>();
-        given.forEach((key, value) -> {
-            if (key.startsWith(KAFKA_PREFIX)) {
-                kafka.put(key.substring(KAFKA_PREFIX.length()), value);
-            }
-        });
+        v.originalsWithPrefix(KAFKA_PREFIX).forEach((key, value) -> kafka.put(key, (String) value));
         JobSettings job = job(v);
         return domain(() -> new ServiceConfig(
-                (String) v.get("application.id"),
-                (String) v.get("bootstrap.servers"),
-                (String) v.get("schema.registry.url"),
+                v.getString("application.id"),
+                v.getString("bootstrap.servers"),
+                v.getString("schema.registry.url"),
                 topics,
-                (Integer) v.get("topics.partitions"),
-                (Short) v.get("topics.replication-factor"),
+                v.getInt("topics.partitions"),
+                v.getShort("topics.replication-factor"),
                 job.mining(),
                 job.memory(),
                 job.neighbors(),
-                (Long) v.get("memory.max-bytes"),
-                new InputLimits((Integer) v.get("limits.max-batch-size"), (Integer) v.get("limits.max-dim")),
+                v.getLong("memory.max-bytes"),
+                new InputLimits(v.getInt("limits.max-batch-size"), v.getInt("limits.max-dim")),
                 job.shards(),
-                parseDuration("stats.window", (String) v.get("stats.window")),
-                (String) v.get("processing.guarantee"),
+                parseDuration("stats.window", v.getString("stats.window")),
+                v.getString("processing.guarantee"),
                 kafka));
     }
 
@@ -193,31 +190,31 @@ public record ServiceConfig(
      * @throws ConfigException naming the key whose value is wrong
      */
     public static JobSettings jobDefaults(Map<String, String> settings) {
-        return job(JOB.parse(given(settings)));
+        return job(new AbstractConfig(JOB, given(settings), false));
     }
 
-    private static JobSettings job(Map<String, Object> v) {
+    private static JobSettings job(AbstractConfig v) {
         return domain(() -> new JobSettings(
                 new MiningSettings(
-                        Strategy.fromId((String) v.get("mining.strategy")),
-                        ((Double) v.get("mining.margin")).floatValue(),
-                        Distance.fromId((String) v.get("mining.distance")),
-                        (Boolean) v.get("mining.normalize"),
-                        (Integer) v.get("mining.max-per-anchor"),
-                        (Integer) v.get("mining.negatives-per-anchor"),
-                        (Long) v.get("mining.seed"),
+                        Strategy.fromId(v.getString("mining.strategy")),
+                        v.getDouble("mining.margin").floatValue(),
+                        Distance.fromId(v.getString("mining.distance")),
+                        v.getBoolean("mining.normalize"),
+                        v.getInt("mining.max-per-anchor"),
+                        v.getInt("mining.negatives-per-anchor"),
+                        v.getLong("mining.seed"),
                         new MemorySampling(
-                                (Integer) v.get("mining.memory-negatives"),
-                                (Integer) v.get("mining.memory-positives"),
-                                (Integer) v.get("mining.memory-samples-max-bytes"))),
+                                v.getInt("mining.memory-negatives"),
+                                v.getInt("mining.memory-positives"),
+                                v.getInt("mining.memory-samples-max-bytes"))),
                 new MemoryLimits(
-                        (Integer) v.get("memory.per-identity"),
-                        (Integer) v.get("memory.max-embeddings"),
-                        (Long) v.get("memory.max-age-steps")),
-                (Integer) v.get("shards.per-job"),
+                        v.getInt("memory.per-identity"),
+                        v.getInt("memory.max-embeddings"),
+                        v.getLong("memory.max-age-steps")),
+                v.getInt("shards.per-job"),
                 new NeighborSettings(
-                        (Integer) v.get("neighbors.per-identity"),
-                        (Double) v.get("neighbors.half-life-steps"))));
+                        v.getInt("neighbors.per-identity"),
+                        v.getDouble("neighbors.half-life-steps"))));
     }
 
     /** This configuration with another job default: mining, memory, shards and neighbours. */
