@@ -32,6 +32,7 @@ class LayeringTest {
             .layer("Metrics").definedBy("dev.hardmine.metrics..")
             .layer("Web").definedBy("dev.hardmine.web..")
             .layer("Replay").definedBy("dev.hardmine.replay..")
+            .layer("Runtime").definedBy("dev.hardmine.runtime..")
             .layer("Demo").definedBy("dev.hardmine.demo..")
             .layer("Bench").definedBy("dev.hardmine.bench..")
             .layer("Cli").definedBy("dev.hardmine.cli..")
@@ -45,9 +46,10 @@ class LayeringTest {
             .whereLayer("Metrics").mayOnlyAccessLayers("Avro", "Client", "Stream")
             .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Retry", "Client", "Stream", "Json")
             .whereLayer("Replay").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Json")
-            .whereLayer("Demo").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics",
-                    "Web", "Replay")
-            .whereLayer("Bench").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Metrics", "Demo")
+            .whereLayer("Runtime").mayOnlyAccessLayers("Registry", "Client", "Stream", "Metrics", "Web")
+            .whereLayer("Demo").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream",
+                    "Web", "Replay", "Runtime")
+            .whereLayer("Bench").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Runtime", "Demo")
             .whereLayer("Cli").mayNotBeAccessedByAnyLayer();
 
     /** What a trainer gets with the client module: Kafka's client, Avro, Jackson; nothing of the service. */

@@ -4,12 +4,12 @@ import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.demo.Demo;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
-import dev.hardmine.metrics.HardmineMetrics;
 import dev.hardmine.registry.AvroSerializer;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.registry.internals.WireFormat;
+import dev.hardmine.runtime.ServiceInstance;
 import dev.hardmine.stream.MinerService;
 import dev.hardmine.stream.ServiceConfig;
 import java.io.IOException;
@@ -28,7 +28,8 @@ import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 
 /**
- * hardmine's end-to-end benchmark: the mining service as {@code run} starts it, fed by W
+ * hardmine's end-to-end benchmark: the mining service as {@code run} starts it (a
+ * {@link ServiceInstance}, without the HTTP side), fed by W
  * publisher threads with pre-generated batches and read back by a {@code read_committed}
  * consumer, against an embedded broker and registry in this JVM or a real cluster. Phases:
  * a warm-up (JIT, memory filling), then capacity (as fast as the service mines, a bounded number of
@@ -108,7 +109,7 @@ public final class Bench {
         }
     }
 
-    private BenchReport run(Path dir, List<AutoCloseable> started) throws InterruptedException {
+    private BenchReport run(Path dir, List<AutoCloseable> started) throws IOException, InterruptedException {
         String runId = Long.toString(System.currentTimeMillis(), 36);
         String bootstrap = settings.bootstrap();
         String registryUrl = settings.registry();
@@ -126,18 +127,13 @@ public final class Bench {
         Map<String, Object> clients = new HashMap<>(config.kafka());
         clients.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
 
-        HardmineMetrics metrics = new HardmineMetrics();
-        started.add(metrics);
-        MinerService service = new MinerService(config, metrics.observer());
-        started.add(service);
-        service.start();
-        metrics.bind(service);
+        ServiceInstance instance = ServiceInstance.start(config, null);
+        started.add(instance);
+        MinerService service = instance.miner();
         if (!service.awaitRunning(Duration.ofSeconds(120))) {
             throw new IllegalStateException("the mining service did not start within 120 s");
         }
-        SchemaRegistryClient registry = SchemaRegistryClient.create(
-                SerdeConfig.fromMap(MinerService.serdeSettings(config)).client());
-        started.add(registry);
+        SchemaRegistryClient registry = instance.registry();
         int schemaId = schemaId(registry, config);
 
         log.printf("hardmine bench: generating %d publishers' batches…%n", settings.publishers());

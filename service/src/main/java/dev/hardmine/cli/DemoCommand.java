@@ -2,12 +2,16 @@ package dev.hardmine.cli;
 
 import dev.hardmine.demo.Demo;
 import dev.hardmine.demo.SyntheticTrainers;
+import dev.hardmine.stream.JobSettings;
+import dev.hardmine.stream.ServiceConfig;
 import dev.hardmine.web.HttpSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,7 +20,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code hardmine demo}: broker, registry, miner, dashboard and synthetic trainers on this machine. */
-@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = SettingFlags.HELP,
         description = {"Run everything on this machine: a real Kafka broker (KRaft), a Confluent-compatible",
             "schema registry, the miner, the dashboard, and synthetic trainers that close the loop.",
             "Prints one ready line; stops cleanly on SIGTERM or Ctrl-C (exit code 0)."})
@@ -35,17 +39,13 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Schema registry on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
     int registryPort;
 
-    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8080",
-            description = "Dashboard and HTTP API (default: ${DEFAULT-VALUE}).")
-    int httpPort;
+    @Option(names = "--http-port", paramLabel = "PORT", descriptionKey = "http.port")
+    String httpPort;
 
-    @Option(names = "--http-bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
-            description = "Address the HTTP server binds (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--http-bind", paramLabel = "ADDRESS", descriptionKey = "http.bind")
     String httpBind;
 
-    @Option(names = "--http-token", paramLabel = "TOKEN",
-            description = "Require Authorization: Bearer TOKEN on /api/... and /metrics (default: the "
-                    + "environment variable " + HttpSettings.TOKEN_ENV + ", else none).")
+    @Option(names = "--http-token", paramLabel = "TOKEN", descriptionKey = "http.token")
     String httpToken;
 
     @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "0",
@@ -113,13 +113,16 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Demo.Settings settings;
         try {
-            settings = new Demo.Settings(kafkaPort, registryPort, httpPort, httpBind, dataDir, !noSynthetic,
+            Map<String, String> given = SettingFlags.resolve(spec, System.getenv(),
+                    Map.of("neighbors.per-identity", Integer.toString(DEMO_NEIGHBORS_PER_IDENTITY)));
+            JobSettings job = ServiceConfig.jobDefaults(given);
+            HttpSettings http = HttpSettings.from(given);
+            settings = new Demo.Settings(kafkaPort, registryPort, http.port(), http.bind(), dataDir, !noSynthetic,
                     new SyntheticTrainers.Settings("demo-job", workers, batchIdentities, batchImages, 16,
                             Duration.ofMillis(intervalMs), 7, maxInFlight),
-                    jobs, identities, imagesPerIdentity, dim, learningSteps, mining.settings(), mining.limits(),
-                    mining.neighbors(DEMO_NEIGHBORS_PER_IDENTITY), record,
-                    HttpSettings.tokenOr(httpToken, System.getenv()));
-        } catch (IllegalArgumentException e) {
+                    jobs, identities, imagesPerIdentity, dim, learningSteps, job.mining(), job.memory(),
+                    job.neighbors(), record, http.token());
+        } catch (ConfigException | IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         CountDownLatch stop = new CountDownLatch(1);

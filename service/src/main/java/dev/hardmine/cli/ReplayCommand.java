@@ -11,6 +11,7 @@ import dev.hardmine.replay.MinedBatchSink;
 import dev.hardmine.replay.MinedBatchSinks;
 import dev.hardmine.replay.Replayer;
 import dev.hardmine.stream.InputLimits;
+import dev.hardmine.stream.JobSettings;
 import dev.hardmine.stream.ServiceConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -19,7 +20,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,7 +31,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code hardmine replay}: mine a recorded embedding log offline with the stream's code path. */
-@Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false, resourceBundle = SettingFlags.HELP,
         description = {"Mine a recorded log of EmbeddingBatch records offline, with the same code as the stream.",
             "Writes one MinedBatch per input batch, in input order. The output is identical for identical",
             "input and settings, except mined_at and mining_ms."})
@@ -105,10 +108,12 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        var settings = validated(mining::settings);
-        var limits = validated(mining::limits);
+        JobSettings job = validated(() -> ServiceConfig.jobDefaults(SettingFlags.resolve(spec, System.getenv(),
+                Map.of("neighbors.per-identity", Integer.toString(REPLAY_NEIGHBORS_PER_IDENTITY)))));
+        var settings = job.mining();
+        var limits = job.memory();
         var inputLimits = validated(() -> new InputLimits(maxBatchSize, maxDim));
-        var neighbors = validated(() -> mining.neighbors(REPLAY_NEIGHBORS_PER_IDENTITY));
+        var neighbors = job.neighbors();
         if (neighborsOutput != null && !neighbors.enabled()) {
             throw new ParameterException(spec.commandLine(), "--neighbors-output needs --neighbors-per-identity > 0");
         }
@@ -167,7 +172,7 @@ public final class ReplayCommand implements Callable<Integer> {
     private <T> T validated(java.util.function.Supplier<T> build) {
         try {
             return build.get();
-        } catch (IllegalArgumentException e) {
+        } catch (ConfigException | IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }

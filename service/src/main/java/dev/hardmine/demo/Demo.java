@@ -1,6 +1,5 @@
 package dev.hardmine.demo;
 
-import dev.hardmine.metrics.HardmineMetrics;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MiningSettings;
 import dev.hardmine.mining.NeighborSettings;
@@ -8,13 +7,11 @@ import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.replay.EmbeddingRecorder;
+import dev.hardmine.runtime.ServiceInstance;
+import dev.hardmine.stream.JobSettings;
 import dev.hardmine.stream.MinerService;
 import dev.hardmine.stream.ServiceConfig;
-import dev.hardmine.client.Topics;
-import dev.hardmine.web.MinerView;
-import dev.hardmine.web.NeighborBoard;
-import dev.hardmine.web.StatsBoard;
-import dev.hardmine.web.WebServer;
+import dev.hardmine.web.HttpSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -26,10 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Stream;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.state.HostInfo;
 
 /**
  * Everything of hardmine on one machine: a real single-node KRaft broker, the schema registry
@@ -73,8 +67,7 @@ public final class Demo implements AutoCloseable {
     private final boolean temporary;
     private EmbeddedKafkaBroker broker;
     private EmbeddedSchemaRegistry registry;
-    private MinerService miner;
-    private WebServer web;
+    private ServiceInstance instance;
     private final List<SyntheticTrainers> trainers = new ArrayList<>();
 
     private Demo(Path dataDir, boolean temporary) {
@@ -116,56 +109,23 @@ public final class Demo implements AutoCloseable {
         registry = EmbeddedSchemaRegistry.builder().port(s.registryPort()).kafka(broker.bootstrapServers()).start();
         started.add(registry);
 
-        SchemaRegistryClient client = SchemaRegistryClient.create(SerdeConfig.of(registry.url()).client());
-        started.add(client);
-        Properties p = new Properties();
-        p.setProperty("application.id", "hardmine-demo");
-        p.setProperty("bootstrap.servers", broker.bootstrapServers());
-        p.setProperty("schema.registry.url", registry.url());
-        p.setProperty("topics.partitions", "3");
-        p.setProperty("topics.replication-factor", "1");
-        p.setProperty("stats.window", "2s");
-        p.setProperty("kafka.state.dir", dataDir.resolve("streams").toString());
-        p.setProperty("kafka.commit.interval.ms", "200");
-        MiningSettings m = s.mining();
-        p.setProperty("mining.strategy", m.strategy().id());
-        p.setProperty("mining.margin", Float.toString(m.margin()));
-        p.setProperty("mining.distance", m.distance().id());
-        p.setProperty("mining.normalize", Boolean.toString(m.normalize()));
-        p.setProperty("mining.max-per-anchor", Integer.toString(m.maxPerAnchor()));
-        p.setProperty("mining.negatives-per-anchor", Integer.toString(m.negativesPerAnchor()));
-        p.setProperty("mining.seed", Long.toString(m.seed()));
-        p.setProperty("mining.memory-negatives", Integer.toString(m.memorySampling().negatives()));
-        p.setProperty("mining.memory-positives", Integer.toString(m.memorySampling().positives()));
-        p.setProperty("mining.memory-samples-max-bytes", Integer.toString(m.memorySampling().maxBytes()));
-        p.setProperty("neighbors.per-identity", Integer.toString(s.neighbors().perIdentity()));
-        p.setProperty("neighbors.half-life-steps", Double.toString(s.neighbors().halfLifeSteps()));
-        p.setProperty("memory.per-identity", Integer.toString(s.memory().perIdentity()));
-        p.setProperty("memory.max-embeddings", Integer.toString(s.memory().maxEmbeddings()));
-        p.setProperty("memory.max-age-steps", Long.toString(s.memory().maxAgeSteps()));
-
-        // The boards before the HTTP side that reads them, so that they close after it.
-        Topics topics = Topics.withPrefix(ServiceConfig.DEFAULT_PREFIX);
-        StatsBoard board = StatsBoard.following(broker.bootstrapServers(), topics.stats(), client);
-        started.add(board);
-        NeighborBoard neighbors = NeighborBoard.following(broker.bootstrapServers(), topics.neighbors(), client);
-        started.add(neighbors);
-        // The HTTP side first: its address is the miner's application.server, for interactive queries.
-        HardmineMetrics metrics = new HardmineMetrics();
-        started.add(metrics);
-        web = new WebServer(new WebServer.Options(s.httpBind(), s.httpPort(), s.httpToken(), metrics::scrape), board,
-                neighbors);
-        started.add(web);
-        p.setProperty("kafka." + StreamsConfig.APPLICATION_SERVER_CONFIG, web.hostPort());
-        ServiceConfig config = ServiceConfig.fromProperties(p);
-        miner = new MinerService(config, metrics.observer());
-        started.add(miner);
-        miner.start();
-        metrics.bind(miner);
-        if (!miner.awaitRunning(Duration.ofSeconds(60))) {
+        ServiceConfig demo = ServiceConfig.from(Map.of(
+                "application.id", "hardmine-demo",
+                "bootstrap.servers", broker.bootstrapServers(),
+                "schema.registry.url", registry.url(),
+                "topics.partitions", "3",
+                "topics.replication-factor", "1",
+                "stats.window", "2s",
+                "kafka.state.dir", dataDir.resolve("streams").toString(),
+                "kafka.commit.interval.ms", "200"));
+        ServiceConfig config = demo.withJob(new JobSettings(s.mining(), s.memory(), demo.shardsPerJob(),
+                s.neighbors()));
+        instance = ServiceInstance.start(config, new HttpSettings(s.httpBind(), s.httpPort(), s.httpToken()));
+        started.add(instance);
+        if (!instance.miner().awaitRunning(Duration.ofSeconds(60))) {
             throw new IllegalStateException("the mining service did not start within 60 s");
         }
-        web.serve(MinerView.of(miner, HostInfo.buildFromEndpoint(web.hostPort()), metrics::consumerLag));
+        SchemaRegistryClient client = instance.registry();
 
         if (s.record() != null) {
             started.add(new EmbeddingRecorder(Map.of("bootstrap.servers", broker.bootstrapServers()),
@@ -197,7 +157,7 @@ public final class Demo implements AutoCloseable {
     }
 
     public String dashboardUrl() {
-        return web.url();
+        return instance.web().url();
     }
 
     /** The synthetic trainers, one per job; none with {@code --no-synthetic}. */
@@ -206,7 +166,7 @@ public final class Demo implements AutoCloseable {
     }
 
     public MinerService miner() {
-        return miner;
+        return instance.miner();
     }
 
     /** The line printed when everything is up. */

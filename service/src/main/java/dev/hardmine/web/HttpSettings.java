@@ -1,21 +1,32 @@
 package dev.hardmine.web;
 
 import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
-import java.util.TreeSet;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
- * Where the HTTP side listens and the token it asks for: keys {@code http.bind} (default
- * 127.0.0.1), {@code http.port} (default 8080, 0 = any free port) and {@code http.token} (none by
- * default); the environment variable {@value #TOKEN_ENV} gives the token when no key or flag does,
- * so that it need not appear on a command line or in a file.
+ * Where the HTTP side listens and the token it asks for, from the keys declared in {@link #CONFIG}
+ * (whose values this record checks, as it is also built directly).
+ * The token may come from the environment variable {@value #TOKEN_ENV}, so that it need not appear
+ * on a command line or in a file.
  */
 public record HttpSettings(String bind, int port, String token) {
     public static final String TOKEN_ENV = "HARDMINE_HTTP_TOKEN";
     public static final int DEFAULT_PORT = 8080;
     public static final String DEFAULT_BIND = "127.0.0.1";
-    private static final Set<String> KEYS = Set.of("http.bind", "http.port", "http.token");
+
+    /** The {@code http.*} keys. */
+    public static final ConfigDef CONFIG = new ConfigDef()
+            .define("http.port", Type.INT, DEFAULT_PORT, Importance.HIGH,
+                    "Port of the live page, the HTTP API and `/metrics`; 0 = any free port")
+            .define("http.bind", Type.STRING, DEFAULT_BIND, Importance.HIGH,
+                    "Address the HTTP server binds")
+            .define("http.token", Type.PASSWORD, null, Importance.HIGH,
+                    "Bearer token required on `/api/…` and `/metrics`, best given in the environment ("
+                    + TOKEN_ENV + ") to keep it off command lines and files; none = open");
 
     public HttpSettings {
         if (port < 0 || port > 65_535) {
@@ -28,39 +39,19 @@ public record HttpSettings(String bind, int port, String token) {
     }
 
     /**
-     * Takes the {@code http.*} keys out of {@code p} (what remains is the service's configuration);
-     * an unknown {@code http.*} key is an error.
+     * The settings from the {@code http.*} keys of {@code settings}, defaults for those missing;
+     * other keys are ignored.
+     *
+     * @throws ConfigException naming the key whose value is wrong
      */
-    public static HttpSettings take(Properties p, Map<String, String> env) {
-        Set<String> unknown = new TreeSet<>();
-        for (String key : p.stringPropertyNames()) {
-            if (key.startsWith("http.") && !KEYS.contains(key)) {
-                unknown.add(key);
-            }
-        }
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("unknown configuration keys " + unknown
-                    + " (the HTTP keys are http.bind, http.port, http.token)");
-        }
-        String bind = (String) p.remove("http.bind");
-        String port = (String) p.remove("http.port");
-        String token = (String) p.remove("http.token");
-        int portNumber;
+    public static HttpSettings from(Map<String, ?> settings) {
+        Map<String, Object> v = CONFIG.parse(settings);
+        Password token = (Password) v.get("http.token");
         try {
-            portNumber = port == null || port.isBlank() ? DEFAULT_PORT : Integer.parseInt(port.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("http.port must be an integer, got '" + port + "'");
+            return new HttpSettings(((String) v.get("http.bind")).trim(), (Integer) v.get("http.port"),
+                    token == null ? null : token.value());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
         }
-        return new HttpSettings(bind == null || bind.isBlank() ? DEFAULT_BIND : bind.trim(), portNumber,
-                tokenOr(token, env));
-    }
-
-    /** {@code given} if set, else the token in the environment, else null (no token). */
-    public static String tokenOr(String given, Map<String, String> env) {
-        if (given != null && !given.isEmpty()) {
-            return given;
-        }
-        String fromEnv = env.get(TOKEN_ENV);
-        return fromEnv == null || fromEnv.isEmpty() ? null : fromEnv;
     }
 }

@@ -2,9 +2,13 @@ package dev.hardmine.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -36,7 +40,8 @@ class CommandLineTest {
         for (OptionSpec option : sub.getCommandSpec().options()) {
             assertThat(help).contains(option.longestName());
         }
-        assertThat(out.toString()).contains("--strategy", "--margin", "--memory-per-identity", "(default: ");
+        assertThat(out.toString().replaceAll("\\s+", " ")).contains("--strategy", "--margin", "--memory-per-identity",
+                "Triplet margin, >= 0 (key mining.margin, default: 0.2).");
     }
 
     @Test
@@ -60,7 +65,7 @@ class CommandLineTest {
     @Test
     void demoHelpGivesTheDefaultPorts() {
         run("demo", "--help");
-        assertThat(out.toString()).contains("--kafka-port", "(default: 9092)", "(default: 8081)", "(default: 8080)");
+        assertThat(out.toString()).contains("--kafka-port", "(default: 9092)", "(default: 8081)", "default: 8080)");
     }
 
     @Test
@@ -78,8 +83,25 @@ class CommandLineTest {
     }
 
     @Test
+    void aWrongValueOfAFlagIsAUsageErrorNamingTheKey() {
+        assertThat(run("run", "--bootstrap-servers", "k:1", "--schema-registry-url", "mock://x", "--margin", "wide"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("wide", "mining.margin").contains("Usage: hardmine run");
+        assertThat(run("demo", "--http-port", "70000")).isEqualTo(2);
+        assertThat(err.toString()).contains("http.port must be between 0 and 65535").contains("Usage: hardmine demo");
+    }
+
+    @Test
+    void anUnknownKeyInTheConfigFileIsAUsageErrorNamingIt(@TempDir Path dir) throws IOException {
+        Path config = Files.writeString(dir.resolve("hardmine.properties"),
+                "bootstrap.servers=k:1\nschema.registry.url=mock://x\nmining.margn=0.3\n");
+        assertThat(run("run", "--config", config.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("unknown configuration keys [mining.margn]");
+    }
+
+    @Test
     void runWithoutBootstrapServersSaysWhatIsMissing() {
         assertThat(run("run", "--schema-registry-url", "mock://x")).isEqualTo(2);
-        assertThat(err.toString()).contains("bootstrap.servers is required");
+        assertThat(err.toString()).contains("Missing required configuration \"bootstrap.servers\"");
     }
 }

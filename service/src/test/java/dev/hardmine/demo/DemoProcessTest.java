@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -32,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code hardmine demo} as a user runs it: a child process, its ready line, its outputs, SIGTERM. */
 class DemoProcessTest {
-    private static final Pattern READY = DemoProcess.READY;
 
     @TempDir
     Path tmp;
@@ -63,10 +61,9 @@ class DemoProcessTest {
                 "--http-port", "" + httpPort, "--workers", "2", "--identities", "200", "--dim", "32",
                 "--interval-ms", "100");
         try {
-            String ready = DemoProcess.lines(demo).poll(60, TimeUnit.SECONDS);
-            assertThat(ready).as("ready line within 60 s").isNotNull();
-            Matcher m = READY.matcher(ready);
-            assertThat(m.matches()).as(ready).isTrue();
+            List<String> before = new ArrayList<>();
+            Matcher m = DemoProcess.awaitReady(demo, before);
+            assertThat(m).as("ready line within 60 s, after %s", before).isNotNull();
             assertThat(m.group(1)).isEqualTo("127.0.0.1:" + kafkaPort);
             assertThat(m.group(2)).isEqualTo("http://127.0.0.1:" + registryPort);
             assertThat(m.group(3)).isEqualTo("http://127.0.0.1:" + httpPort + "/");

@@ -3,17 +3,16 @@ package dev.hardmine.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.hardmine.runtime.ServiceSettings;
 import dev.hardmine.stream.ServiceConfig;
 import dev.hardmine.web.HttpSettings;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -76,12 +75,10 @@ class ComposeFileTest {
 
     @Test
     void theServicesPropertiesFileIsAConfigurationRunAccepts() throws IOException {
-        Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(Path.of("deploy", "hardmine.properties"))) {
-            p.load(r);
-        }
-        HttpSettings http = HttpSettings.take(p, Map.of());
-        ServiceConfig config = ServiceConfig.fromProperties(p);
+        ServiceSettings settings = ServiceSettings.resolve(
+                ServiceSettings.load(Path.of("deploy", "hardmine.properties")), Map.of(), Map.of());
+        HttpSettings http = settings.http();
+        ServiceConfig config = settings.service();
         assertThat(http.port()).isEqualTo(8080);
         assertThat(config.bootstrapServers()).isEqualTo("kafka:9092");
         assertThat(config.schemaRegistryUrl()).isEqualTo("http://schema-registry:8081");

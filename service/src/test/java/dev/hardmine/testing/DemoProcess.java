@@ -54,14 +54,34 @@ public final class DemoProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(stderr.toFile());
         builder.environment().putAll(env);
         Process p = builder.start();
-        String line = lines(p).poll(60, TimeUnit.SECONDS);
-        Matcher m = line == null ? null : READY.matcher(line);
-        if (m == null || !m.matches()) {
+        List<String> before = new ArrayList<>();
+        Matcher ready = awaitReady(p, before);
+        if (ready == null) {
             p.destroyForcibly();
-            throw new IllegalStateException("no ready line within 60 s (got " + line + "); stderr:\n"
+            throw new IllegalStateException("no ready line within 60 s (got " + before + "); stderr:\n"
                     + Files.readString(stderr));
         }
-        return new DemoProcess(p, stderr, m);
+        return new DemoProcess(p, stderr, ready);
+    }
+
+    /**
+     * Waits up to 60 s for the ready line of a demo process and returns it matched by {@link #READY},
+     * or null; the lines before it go to {@code before}. The ready line is the demo's first line of
+     * its own, but the logging library may print its status before it (it does when two test
+     * configurations are on the classpath).
+     */
+    public static Matcher awaitReady(Process p, List<String> before) throws InterruptedException {
+        BlockingQueue<String> lines = lines(p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String line;
+        while ((line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) != null) {
+            Matcher m = READY.matcher(line);
+            if (m.matches()) {
+                return m;
+            }
+            before.add(line);
+        }
+        return null;
     }
 
     private static int freePort() throws IOException {
