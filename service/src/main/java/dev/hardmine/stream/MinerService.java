@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -23,6 +24,7 @@ import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.ProcessorStateException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +40,8 @@ public final class MinerService implements AutoCloseable {
     private final ServiceConfig config;
     private final DeadLetters.Counter deadLetters;
     private final SchemaRegistryClient registry;
-    private final KafkaStreams streams;
+    private final Supplier<Topology> topology;
+    private volatile KafkaStreams streams;
     private final CountDownLatch running = new CountDownLatch(1);
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
     private volatile Throwable uncaught;
@@ -59,9 +62,13 @@ public final class MinerService implements AutoCloseable {
                 new AvroSerde<>(MiningStats.class, registry, serdeConfig, false),
                 new AvroSerde<>(JobConfig.class, registry, serdeConfig, false),
                 new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false));
-        Topology topology = MiningTopology.build(config, serdes, observer);
-        this.streams = new KafkaStreams(topology, streamsProperties(config, deadLetters));
-        streams.setStateListener((now, before) -> {
+        this.topology = () -> MiningTopology.build(config, serdes, observer);
+        this.streams = newStreams();
+    }
+
+    private KafkaStreams newStreams() {
+        KafkaStreams created = new KafkaStreams(topology.get(), streamsProperties(config, deadLetters));
+        created.setStateListener((now, before) -> {
             LOG.info("kafka streams: {} -> {}", before, now);
             if (now == KafkaStreams.State.RUNNING) {
                 running.countDown();
@@ -71,10 +78,11 @@ public final class MinerService implements AutoCloseable {
                         : new IllegalStateException("Kafka Streams stopped in state ERROR"));
             }
         });
-        streams.setUncaughtExceptionHandler(e -> {
+        created.setUncaughtExceptionHandler(e -> {
             uncaught = e;
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
+        return created;
     }
 
     /** The registry settings: {@code schema.registry.url} and every Kafka passthrough key (auth and TLS). */
@@ -109,12 +117,35 @@ public final class MinerService implements AutoCloseable {
         return p;
     }
 
-    /** Creates or checks the topics, then starts Kafka Streams. */
+    /**
+     * Creates or checks the topics, then starts Kafka Streams. Kafka Streams opens the stores it
+     * finds in its state directory as it starts; one that RocksDB cannot open (half-written when the
+     * process was killed, a file lost) would stop it there, and every restart after it. The local
+     * state is only a copy of the changelogs, so the service wipes it and starts again, restoring
+     * the stores from the changelogs as an instance with an empty state directory does.
+     */
     public void start() {
         try (Admin admin = Admin.create(adminProperties(config))) {
             TopicManager.ensure(admin, config);
         }
-        streams.start();
+        try {
+            streams.start();
+        } catch (ProcessorStateException e) {
+            LOG.warn("local state of {} cannot be opened ({}); wiping it to restore it from the changelogs",
+                    config.applicationId(), rootMessage(e));
+            streams.close(Duration.ofSeconds(30));
+            streams.cleanUp();
+            streams = newStreams();
+            streams.start();
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
     }
 
     /** Waits until Kafka Streams runs; false on timeout. */
