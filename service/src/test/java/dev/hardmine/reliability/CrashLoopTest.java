@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -50,27 +48,16 @@ class CrashLoopTest {
     private static final long MEMORY_MAX_BYTES = 64L << 20;
     private static final Duration PROGRESS_TIMEOUT = Duration.ofSeconds(90);
 
-    private static EmbeddedSchemaRegistry registry;
-
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void startRegistry() {
-        registry = EmbeddedSchemaRegistry.builder().start();
-    }
-
-    @AfterAll
-    static void stopRegistry() {
-        registry.close();
-    }
 
     @Test
     void everyBatchIsMinedExactlyOnceAndAsAReplayMinesItThroughRepeatedHardKills(EmbeddedKafkaBroker kafka)
             throws Exception {
         List<EmbeddingBatch> input = ExactlyOnce.batchesOfJobs(SEED, BATCHES, JOBS);
         Random random = new Random(SEED);
-        try (LiveMining live = new LiveMining(kafka, registry.url(), tmp);
+        try (EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.builder().start();
+             LiveMining live = new LiveMining(kafka, registry.url(), tmp);
              MinedTopicReader mined = new MinedTopicReader(live.bootstrapServers(), live.registryUrl(),
                      live.topics().mined())) {
             Path stateDir = live.newStateDir();
