@@ -79,7 +79,7 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
     public void process(Record<String, EmbeddingBatch> record) {
         EmbeddingBatch batch = record.value();
         if (batch == null) {
-            throw new InvalidBatchException("malformed", "record without a value");
+            throw new InvalidBatchException(InvalidBatchException.MALFORMED, "record without a value");
         }
         EmbeddingBatches.toSampleBatch(batch, config.inputLimits());
         Integer jobDim = jobDims.get(batch.getJobId());
