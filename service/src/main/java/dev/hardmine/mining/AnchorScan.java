@@ -18,7 +18,8 @@ import java.util.List;
  * entries are exactly N(a);
  * positives are listed in insertion order; {@code candSlot/candDist[0 … candCount)} hold every
  * negative whose distance is at most the collection bound, sorted by (distance, insertion order).
- * Every negative outside the candidates is easy for every positive of the anchor.
+ * Every negative outside the candidates is easy for every positive of the anchor. The selector
+ * reads all this through {@link ScannedAnchor}, never the arrays themselves.
  *
  * <p>Speed: the row passes are written for C2's superword vectoriser (JDK 17), which vectorises
  * element-wise loops whose array accesses all share one index — no reductions worth the name, no
