@@ -20,10 +20,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * hardmine's own meters, recorded where the data is: per mined batch (from the mining processor)
- * and per dead letter. The dead-letter counters of every known reason exist from the start, at 0. Counters, timers and the staleness summary of a job live as long as the
- * registry; its gauges (latest losses and distances, memory) exist while this instance holds at
- * least one of the job's memories, and go when the last one is released, so that a job whose task
- * moved to another instance leaves no frozen value behind.
+ * and per dead letter. The dead-letter counters of every known reason exist from the start, at 0.
+ * Counters, timers and the staleness summary of a job live as long as the registry; its gauges
+ * (latest losses and distances, memory) exist while this instance holds at least one of the job's
+ * memories, and go when the last one is released, so that a job whose task moved to another
+ * instance leaves no frozen value behind.
  */
 final class MiningMeters implements MiningObserver {
     private final MeterRegistry registry;

@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Headers: {@value #REASON} (a stable code, one of {@link #REASONS}: {@code unknown-schema-id},
  * {@code truncated}, {@code bad-magic-byte}, {@code avro-decode}, {@code embedding-length},
- * {@code non-finite-embedding}, {@code dim-mismatch}, …), {@value #MESSAGE}, {@value #SOURCE_TOPIC}, {@value #SOURCE_PARTITION},
- * {@value #SOURCE_OFFSET}, {@value #FAILED_AT} (epoch milliseconds), {@value #EXCEPTION}.
+ * {@code non-finite-embedding}, {@code dim-mismatch}, …), {@value #MESSAGE}, {@value #SOURCE_TOPIC},
+ * {@value #SOURCE_PARTITION}, {@value #SOURCE_OFFSET}, {@value #FAILED_AT} (epoch milliseconds),
+ * {@value #EXCEPTION}.
  */
 public final class DeadLetters {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);

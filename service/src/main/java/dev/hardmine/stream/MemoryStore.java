@@ -179,12 +179,13 @@ public final class MemoryStore {
     private record Stored(String sampleId, Entry entry, ByteBuffer embedding) {
     }
 
-    /** One allocation of the value's exact size, the embedding written straight into it. */
+    /** One allocation of the value's exact size: the version byte costs no copy on the batch's path. */
     private static byte[] encode(MemoryBank bank, int slot) {
         byte[] label = bank.labelName(bank.labelId(slot)).getBytes(StandardCharsets.UTF_8);
         float[] embedding = bank.embedding(slot);
         ByteBuffer v = ByteBuffer.allocate(1 + 8 + 4 + 8 + 4 + label.length + 4 * embedding.length);
-        v.put(FORMAT_VERSION).putLong(bank.seq(slot)).putInt(slot).putLong(bank.step(slot)).putInt(label.length).put(label);
+        v.put(FORMAT_VERSION).putLong(bank.seq(slot)).putInt(slot).putLong(bank.step(slot))
+                .putInt(label.length).put(label);
         v.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(embedding);
         return v.array();
     }

@@ -217,7 +217,8 @@ class StateUpgradeTest {
         newer[0] = 2;
         assertThatThrownBy(() -> StatsAccumulator.serde().deserializer().deserialize("t", newer))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("format version 2");
-        assertThatThrownBy(() -> ShardSplitter.jobDimSerde().deserializer().deserialize("t", new byte[] {2, 0, 0, 0, 8}))
+        byte[] newerDim = {2, 0, 0, 0, 8};
+        assertThatThrownBy(() -> ShardSplitter.jobDimSerde().deserializer().deserialize("t", newerDim))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("format version 2");
 
         try (TopologyFixture f = new TopologyFixture(settings(), stateDir)) {
