@@ -43,14 +43,11 @@ class StateUpgradeTest {
     private static final int BEFORE_UPGRADE = 6;
     private static final HexFormat HEX = HexFormat.of();
 
+    /** The settings the fixtures were written with: evictions, identity sharding, memory samples, neighbours. */
     private static Properties settings() {
         Properties p = new Properties();
-        p.setProperty("memory.per-identity", "2");
-        p.setProperty("shards.per-job", "2");
-        p.setProperty("mining.memory-negatives", "3");
-        p.setProperty("mining.memory-positives", "1");
-        p.setProperty("neighbors.per-identity", "3");
-        p.setProperty("neighbors.half-life-steps", "4");
+        p.putAll(Map.of("memory.per-identity", "2", "shards.per-job", "2", "mining.memory-negatives", "3",
+                "mining.memory-positives", "1", "neighbors.per-identity", "3", "neighbors.half-life-steps", "4"));
         return p;
     }
 
