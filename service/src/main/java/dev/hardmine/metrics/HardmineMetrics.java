@@ -55,7 +55,10 @@ public final class HardmineMetrics implements AutoCloseable {
     public static final String MEMORY_SIZE = "hardmine.memory.size";
     /** Gauge, tag job. Prometheus {@code hardmine_memory_identities}. */
     public static final String MEMORY_IDENTITIES = "hardmine.memory.identities";
-    /** Counter, tag reason. Prometheus {@code hardmine_dead_letters_total}. */
+    /**
+     * Counter, tag reason: each of {@link dev.hardmine.stream.DeadLetters#REASONS}, at 0 from the start.
+     * Prometheus {@code hardmine_dead_letters_total}.
+     */
     public static final String DEAD_LETTERS = "hardmine.dead.letters";
     /** Gauge, tags topic, partition. Prometheus {@code hardmine_consumer_lag}. */
     public static final String CONSUMER_LAG = "hardmine.consumer.lag";

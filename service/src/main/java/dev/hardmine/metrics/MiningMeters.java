@@ -3,6 +3,7 @@ package dev.hardmine.metrics;
 import dev.hardmine.avro.BatchStats;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Triplet;
+import dev.hardmine.stream.DeadLetters;
 import dev.hardmine.stream.MiningObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -19,10 +20,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * hardmine's own meters, recorded where the data is: per mined batch (from the mining processor)
- * and per dead letter. Counters, timers and the staleness summary of a job live as long as the
- * registry; its gauges (latest losses and distances, memory) exist while this instance holds at
- * least one of the job's memories, and go when the last one is released, so that a job whose task
- * moved to another instance leaves no frozen value behind.
+ * and per dead letter. The dead-letter counters of every known reason exist from the start, at 0.
+ * Counters, timers and the staleness summary of a job live as long as the registry; its gauges
+ * (latest losses and distances, memory) exist while this instance holds at least one of the job's
+ * memories, and go when the last one is released, so that a job whose task moved to another
+ * instance leaves no frozen value behind.
  */
 final class MiningMeters implements MiningObserver {
     private final MeterRegistry registry;
@@ -30,6 +32,8 @@ final class MiningMeters implements MiningObserver {
 
     MiningMeters(MeterRegistry registry) {
         this.registry = registry;
+        // Every reason from the start, at 0: a healthy service's dashboards show 0, not "no data".
+        DeadLetters.REASONS.forEach(this::deadLetters);
     }
 
     @Override
@@ -57,8 +61,12 @@ final class MiningMeters implements MiningObserver {
 
     @Override
     public void deadLetter(String reason) {
-        Counter.builder(HardmineMetrics.DEAD_LETTERS).tag("reason", reason)
-                .description("Records sent to the dead-letter topic, by reason").register(registry).increment();
+        deadLetters(reason).increment();
+    }
+
+    private Counter deadLetters(String reason) {
+        return Counter.builder(HardmineMetrics.DEAD_LETTERS).tag("reason", reason)
+                .description("Records sent to the dead-letter topic, by reason").register(registry);
     }
 
     /** The meters of one job. */

@@ -18,7 +18,8 @@ import java.util.List;
  * entries are exactly N(a);
  * positives are listed in insertion order; {@code candSlot/candDist[0 … candCount)} hold every
  * negative whose distance is at most the collection bound, sorted by (distance, insertion order).
- * Every negative outside the candidates is easy for every positive of the anchor.
+ * Every negative outside the candidates is easy for every positive of the anchor. The selector
+ * reads all this through {@link ScannedAnchor}, never the arrays themselves.
  *
  * <p>Speed: the row passes are written for C2's superword vectoriser (JDK 17), which vectorises
  * element-wise loops whose array accesses all share one index — no reductions worth the name, no
@@ -29,7 +30,7 @@ import java.util.List;
  * the rare per-slot work visits those columns only. Results depend on the slot layout and LANES,
  * never on scheduling.
  */
-final class AnchorScan {
+final class AnchorScan implements ScannedAnchor {
     /** Chunk length of the row passes and number of lanes of their reductions. */
     static final int LANES = 512;
     /** Up to this many lanes to search slot by slot, by lane; beyond, one pass over the row in order is cheaper. */
@@ -41,30 +42,29 @@ final class AnchorScan {
      */
     private static final int FLOAT_BLOCK = 16;
 
-    float[] row = new float[0];
-    int size;
+    private float[] row = new float[0];
+    private int size;
 
-    MemoryBank memory;
-    MiningSettings settings;
-    Distance distance;
-    float margin;
-    String batchId;
-    String anchorId;
-    String anchorLabel;
-    int anchorIndex;
+    private MemoryBank memory;
+    private Distance distance;
+    private float margin;
+    private String batchId;
+    private String anchorId;
+    private String anchorLabel;
+    private int anchorIndex;
 
     // Positives P(a), insertion order.
-    int positiveCount;
-    int[] posSlot = new int[16];
-    float[] posDist = new float[16];
-    int hardestPositive;    // index into posSlot, -1 when none
-    int negativeCount;
+    private int positiveCount;
+    private int[] posSlot = new int[16];
+    private float[] posDist = new float[16];
+    private int hardestPositive;    // index into posSlot, -1 when none
+    private int negativeCount;
 
     // Nearest negative (+inf and -1 when every negative is at +inf).
-    int nearestSlot;
-    float nearestDist;
-    float nearestAboveBound; // smallest distance above the collection bound, +inf when none
-    double negativeWeightedMean; // Σ softmax(−d)·d over N(a)
+    private int nearestSlot;
+    private float nearestDist;
+    private float nearestAboveBound; // smallest distance above the collection bound, +inf when none
+    private double negativeWeightedMean; // Σ softmax(−d)·d over N(a)
 
     // Slots that take no part in the vectorised weight pass: the same-label ones (+inf in the row),
     // then those beyond FastExp.expMinus's range; sorted before the pass.
@@ -86,9 +86,9 @@ final class AnchorScan {
     private final double[] laneExcessTotal = new double[LANES];
 
     // Candidates: negatives within the collection bound, sorted by (distance, insertion order).
-    int candCount;
-    int[] candSlot = new int[64];
-    float[] candDist = new float[64];
+    private int candCount;
+    private int[] candSlot = new int[64];
+    private float[] candDist = new float[64];
     private long[] sortKeys = new long[64];
     private int[] sortScratch = new int[64];
 
@@ -118,7 +118,6 @@ final class AnchorScan {
               String anchorLabel, MiningSettings settings, TripletSelector selector) {
         this.memory = memory;
         this.batchId = batchId;
-        this.settings = settings;
         this.distance = settings.distance();
         this.margin = settings.margin();
         this.anchorId = anchorId;
@@ -481,8 +480,9 @@ final class AnchorScan {
         SortKeys.orderTiesByInsertion(candSlot, candDist, n, memory);
     }
 
-    /** Number of candidates with distance ≤ d (candidates are sorted). */
-    int countAtMost(float d) {
+    /** Candidates are sorted: a binary search. */
+    @Override
+    public int countAtMost(float d) {
         int lo = 0;
         int hi = candCount;
         while (lo < hi) {
@@ -611,7 +611,88 @@ final class AnchorScan {
         return a.length >= n ? a : new float[Math.max(n, a.length * 2)];
     }
 
-    MinedTriplet triplet(int positiveSlot, float dAp, int negativeSlot, float dAn) {
+    @Override
+    public MemoryBank memory() {
+        return memory;
+    }
+
+    @Override
+    public int slots() {
+        return size;
+    }
+
+    @Override
+    public float distance(int slot) {
+        return row[slot];
+    }
+
+    @Override
+    public String batchId() {
+        return batchId;
+    }
+
+    @Override
+    public String anchorId() {
+        return anchorId;
+    }
+
+    @Override
+    public int anchorIndex() {
+        return anchorIndex;
+    }
+
+    @Override
+    public float margin() {
+        return margin;
+    }
+
+    @Override
+    public int positiveCount() {
+        return positiveCount;
+    }
+
+    @Override
+    public int positiveSlot(int k) {
+        return posSlot[k];
+    }
+
+    @Override
+    public float positiveDistance(int k) {
+        return posDist[k];
+    }
+
+    @Override
+    public int hardestPositive() {
+        return hardestPositive;
+    }
+
+    @Override
+    public int nearestNegativeSlot() {
+        return nearestSlot;
+    }
+
+    @Override
+    public float nearestNegativeDistance() {
+        return nearestDist;
+    }
+
+    @Override
+    public int candidateCount() {
+        return candCount;
+    }
+
+    @Override
+    public int candidateSlot(int c) {
+        return candSlot[c];
+    }
+
+    @Override
+    public float candidateDistance(int c) {
+        return candDist[c];
+    }
+
+    @Override
+    public MinedTriplet triplet(int positiveSlot, float dAp, int negativeSlot, float dAn) {
         return new MinedTriplet(anchorId, memory.sampleId(positiveSlot), memory.sampleId(negativeSlot),
                 anchorLabel, memory.labelName(memory.labelId(negativeSlot)), dAp, dAn,
                 memory.step(positiveSlot), memory.step(negativeSlot));

@@ -8,8 +8,9 @@ import java.util.List;
  */
 final class BatchHardStrategy implements TripletSelector {
     @Override
-    public void select(AnchorScan scan, List<MinedTriplet> out) {
-        int p = scan.hardestPositive;
-        out.add(scan.triplet(scan.posSlot[p], scan.posDist[p], scan.nearestSlot, scan.nearestDist));
+    public void select(ScannedAnchor anchor, List<MinedTriplet> out) {
+        int p = anchor.hardestPositive();
+        out.add(anchor.triplet(anchor.positiveSlot(p), anchor.positiveDistance(p), anchor.nearestNegativeSlot(),
+                anchor.nearestNegativeDistance()));
     }
 }

@@ -31,22 +31,22 @@ final class DistanceWeightedStrategy implements TripletSelector {
     }
 
     @Override
-    public void select(AnchorScan scan, List<MinedTriplet> out) {
-        MemoryBank memory = scan.memory;
+    public void select(ScannedAnchor anchor, List<MinedTriplet> out) {
+        MemoryBank memory = anchor.memory();
         int n = memory.dim();
+        int scanned = anchor.slots();
         double[][] cumHolder = scratch.get();
         int[][] slotHolder = slotScratch.get();
-        if (cumHolder[0].length < scan.size) {
-            cumHolder[0] = new double[scan.size];
-            slotHolder[0] = new int[scan.size];
+        if (cumHolder[0].length < scanned) {
+            cumHolder[0] = new double[scanned];
+            slotHolder[0] = new int[scanned];
         }
         double[] logW = cumHolder[0];
         int[] slots = slotHolder[0];
-        float[] row = scan.row;
         int count = 0;
         double maxLog = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < scan.size; j++) {
-            float dist = row[j];
+        for (int j = 0; j < scanned; j++) {
+            float dist = anchor.distance(j);
             if (dist < NONZERO_LOSS_CUTOFF) {
                 double d = Math.max(CUTOFF, dist);
                 double lw = (2.0 - n) * Math.log(d) - ((n - 3.0) / 2.0) * Math.log(1.0 - 0.25 * d * d);
@@ -66,8 +66,9 @@ final class DistanceWeightedStrategy implements TripletSelector {
             total += Math.exp(logW[i] - maxLog);
             logW[i] = total; // cumulative weight
         }
-        SplittableRandom random = new SplittableRandom(mix(seed, scan));
-        int take = maxPerAnchor > 0 ? Math.min(maxPerAnchor, scan.positiveCount) : scan.positiveCount;
+        SplittableRandom random = new SplittableRandom(mix(seed, anchor));
+        int positives = anchor.positiveCount();
+        int take = maxPerAnchor > 0 ? Math.min(maxPerAnchor, positives) : positives;
         for (int k = 0; k < take; k++) {
             double u = random.nextDouble() * total;
             int lo = 0;
@@ -81,15 +82,15 @@ final class DistanceWeightedStrategy implements TripletSelector {
                 }
             }
             int slot = slots[lo];
-            out.add(scan.triplet(scan.posSlot[k], scan.posDist[k], slot, row[slot]));
+            out.add(anchor.triplet(anchor.positiveSlot(k), anchor.positiveDistance(k), slot, anchor.distance(slot)));
         }
     }
 
-    private static long mix(long seed, AnchorScan scan) {
+    private static long mix(long seed, ScannedAnchor anchor) {
         long h = seed * 0x9E3779B97F4A7C15L;
-        h ^= scan.batchId.hashCode() * 0xC2B2AE3D27D4EB4FL;
-        h ^= (long) scan.anchorId.hashCode() * 0x27D4EB2F165667C5L;
-        h ^= scan.anchorIndex * 0x165667B19E3779F9L;
+        h ^= anchor.batchId().hashCode() * 0xC2B2AE3D27D4EB4FL;
+        h ^= (long) anchor.anchorId().hashCode() * 0x27D4EB2F165667C5L;
+        h ^= anchor.anchorIndex() * 0x165667B19E3779F9L;
         return h;
     }
 

@@ -8,6 +8,7 @@ public final class InvalidBatchException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
     /** Reason codes. */
+    public static final String MALFORMED = "malformed";
     public static final String EMPTY_ID = "empty-id";
     public static final String DUPLICATE_SAMPLE_ID = "duplicate-sample-id";
     public static final String EMBEDDING_LENGTH = "embedding-length";

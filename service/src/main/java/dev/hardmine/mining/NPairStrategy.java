@@ -24,8 +24,8 @@ final class NPairStrategy implements TripletSelector {
     }
 
     @Override
-    public void select(AnchorScan scan, List<MinedTriplet> out) {
-        MemoryBank memory = scan.memory;
+    public void select(ScannedAnchor anchor, List<MinedTriplet> out) {
+        MemoryBank memory = anchor.memory();
         Scratch s = scratch.get();
         int labels = memory.labelCount();
         if (s.bestSlot.length < labels) {
@@ -36,9 +36,9 @@ final class NPairStrategy implements TripletSelector {
         int[] best = s.bestSlot;
         Arrays.fill(best, 0, labels, -1);
         int touched = 0;
-        float[] row = scan.row;
-        for (int j = 0; j < scan.size; j++) {
-            float d = row[j];
+        int scanned = anchor.slots();
+        for (int j = 0; j < scanned; j++) {
+            float d = anchor.distance(j);
             if (d == Float.POSITIVE_INFINITY) {
                 continue;
             }
@@ -47,26 +47,29 @@ final class NPairStrategy implements TripletSelector {
             if (b < 0) {
                 best[label] = j;
                 s.touched[touched++] = label;
-            } else if (d < row[b] || (d == row[b] && memory.seq(j) < memory.seq(b))) {
-                best[label] = j;
+            } else {
+                float db = anchor.distance(b);
+                if (d < db || (d == db && memory.seq(j) < memory.seq(b))) {
+                    best[label] = j;
+                }
             }
         }
         for (int i = 0; i < touched; i++) {
-            s.keys[i] = SortKeys.key(row[best[s.touched[i]]], i);
+            s.keys[i] = SortKeys.key(anchor.distance(best[s.touched[i]]), i);
         }
         Arrays.sort(s.keys, 0, touched);
         int[] slots = new int[touched];
         float[] dists = new float[touched];
         for (int i = 0; i < touched; i++) {
             slots[i] = best[s.touched[SortKeys.index(s.keys[i])]];
-            dists[i] = row[slots[i]];
+            dists[i] = anchor.distance(slots[i]);
         }
         SortKeys.orderTiesByInsertion(slots, dists, touched, memory);
 
-        int p = scan.hardestPositive;
+        int p = anchor.hardestPositive();
         int take = Math.min(negativesPerAnchor, touched);
         for (int i = 0; i < take; i++) {
-            out.add(scan.triplet(scan.posSlot[p], scan.posDist[p], slots[i], dists[i]));
+            out.add(anchor.triplet(anchor.positiveSlot(p), anchor.positiveDistance(p), slots[i], dists[i]));
         }
     }
 }

@@ -31,18 +31,18 @@ final class TripletClassStrategy implements TripletSelector {
     }
 
     @Override
-    public void select(AnchorScan scan, List<MinedTriplet> out) {
-        int p = scan.positiveCount;
+    public void select(ScannedAnchor anchor, List<MinedTriplet> out) {
+        int p = anchor.positiveCount();
         int[] next = new int[p];
         int[] end = new int[p];
         for (int k = 0; k < p; k++) {
-            float dAp = scan.posDist[k];
-            int atMostAp = scan.countAtMost(dAp);
-            int atMostSemi = scan.countAtMost(TripletClass.semiHardBound(dAp, scan.margin));
+            float dAp = anchor.positiveDistance(k);
+            int atMostAp = anchor.countAtMost(dAp);
+            int atMostSemi = anchor.countAtMost(TripletClass.semiHardBound(dAp, anchor.margin()));
             next[k] = hard ? 0 : (semiHard ? atMostAp : atMostSemi);
-            end[k] = easy ? scan.candCount : (semiHard ? atMostSemi : atMostAp);
+            end[k] = easy ? anchor.candidateCount() : (semiHard ? atMostSemi : atMostAp);
         }
-        PriorityQueue<Integer> heads = new PriorityQueue<>(Math.max(1, p), (x, y) -> compare(scan, next, x, y));
+        PriorityQueue<Integer> heads = new PriorityQueue<>(Math.max(1, p), (x, y) -> compare(anchor, next, x, y));
         for (int k = 0; k < p; k++) {
             if (next[k] < end[k]) {
                 heads.add(k);
@@ -53,7 +53,8 @@ final class TripletClassStrategy implements TripletSelector {
         while (!heads.isEmpty() && emitted < limit) {
             int k = heads.poll();
             int c = next[k]++;
-            out.add(scan.triplet(scan.posSlot[k], scan.posDist[k], scan.candSlot[c], scan.candDist[c]));
+            out.add(anchor.triplet(anchor.positiveSlot(k), anchor.positiveDistance(k), anchor.candidateSlot(c),
+                    anchor.candidateDistance(c)));
             emitted++;
             if (next[k] < end[k]) {
                 heads.add(k);
@@ -61,9 +62,9 @@ final class TripletClassStrategy implements TripletSelector {
         }
     }
 
-    private static int compare(AnchorScan scan, int[] next, int x, int y) {
-        float gapX = scan.candDist[next[x]] - scan.posDist[x];
-        float gapY = scan.candDist[next[y]] - scan.posDist[y];
+    private static int compare(ScannedAnchor anchor, int[] next, int x, int y) {
+        float gapX = anchor.candidateDistance(next[x]) - anchor.positiveDistance(x);
+        float gapY = anchor.candidateDistance(next[y]) - anchor.positiveDistance(y);
         int byGap = Float.compare(gapX, gapY);
         if (byGap != 0) {
             return byGap;

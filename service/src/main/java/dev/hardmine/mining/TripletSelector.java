@@ -3,8 +3,9 @@ package dev.hardmine.mining;
 import java.util.List;
 
 /**
- * A mining strategy: picks an anchor's triplets from its {@link AnchorScan}. Implementations are
- * stateless apart from their settings, so one instance serves every thread.
+ * A mining strategy: picks an anchor's triplets from the anchor as the scan left it
+ * ({@link ScannedAnchor}). Implementations are stateless apart from their settings, so one
+ * instance serves every thread.
  */
 interface TripletSelector {
 
@@ -14,7 +15,7 @@ interface TripletSelector {
     }
 
     /** Appends the anchor's triplets to {@code out}; called only for valid anchors. */
-    void select(AnchorScan scan, List<MinedTriplet> out);
+    void select(ScannedAnchor anchor, List<MinedTriplet> out);
 
     static TripletSelector of(MiningSettings settings) {
         switch (settings.strategy()) {

@@ -1,6 +1,11 @@
 package dev.hardmine.stream;
 
 import dev.hardmine.mining.InvalidBatchException;
+import dev.hardmine.registry.AvroDecodeException;
+import dev.hardmine.registry.BadMagicByteException;
+import dev.hardmine.registry.MalformedKeyException;
+import dev.hardmine.registry.TruncatedPayloadException;
+import dev.hardmine.registry.UnknownSchemaIdException;
 import dev.hardmine.registry.WireFormatException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -24,10 +29,11 @@ import org.slf4j.LoggerFactory;
  * write it in the same transaction as the rest of the task's output): the record's original key
  * and value bytes, unchanged, with headers saying why, where from and when. Processing goes on.
  *
- * <p>Headers: {@value #REASON} (a stable code: {@code unknown-schema-id}, {@code truncated},
- * {@code bad-magic-byte}, {@code avro-decode}, {@code embedding-length}, {@code non-finite-embedding},
- * {@code dim-mismatch}, …), {@value #MESSAGE}, {@value #SOURCE_TOPIC}, {@value #SOURCE_PARTITION},
- * {@value #SOURCE_OFFSET}, {@value #FAILED_AT} (epoch milliseconds), {@value #EXCEPTION}.
+ * <p>Headers: {@value #REASON} (a stable code, one of {@link #REASONS}: {@code unknown-schema-id},
+ * {@code truncated}, {@code bad-magic-byte}, {@code avro-decode}, {@code embedding-length},
+ * {@code non-finite-embedding}, {@code dim-mismatch}, …), {@value #MESSAGE}, {@value #SOURCE_TOPIC},
+ * {@value #SOURCE_PARTITION}, {@value #SOURCE_OFFSET}, {@value #FAILED_AT} (epoch milliseconds),
+ * {@value #EXCEPTION}.
  */
 public final class DeadLetters {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
@@ -44,6 +50,28 @@ public final class DeadLetters {
     public static final String SOURCE_OFFSET = "hardmine.source.offset";
     public static final String FAILED_AT = "hardmine.failed.at";
     public static final String EXCEPTION = "hardmine.exception";
+
+    /** Reason of a record that cannot be decoded for a cause that carries no reason of its own. */
+    public static final String DESERIALIZATION = "deserialization";
+    /** Reason of any other failure while processing a record. */
+    public static final String PROCESSING_ERROR = "processing-error";
+    /** Reason of output that cannot be written (other than retriable errors). */
+    public static final String PRODUCTION_ERROR = "production-error";
+    /** Reason of output that cannot be serialised. */
+    public static final String SERIALIZATION_ERROR = "serialization-error";
+
+    /**
+     * Every reason a dead letter can carry: the wire format's, the batch contract's and the
+     * handlers' own. Known before the first dead letter, so that metrics can show each at 0.
+     */
+    public static final List<String> REASONS = List.of(
+            UnknownSchemaIdException.REASON, TruncatedPayloadException.REASON, BadMagicByteException.REASON,
+            AvroDecodeException.REASON, MalformedKeyException.REASON,
+            InvalidBatchException.MALFORMED, InvalidBatchException.EMPTY_ID, InvalidBatchException.DUPLICATE_SAMPLE_ID,
+            InvalidBatchException.EMBEDDING_LENGTH, InvalidBatchException.NON_FINITE,
+            InvalidBatchException.DIM_MISMATCH, InvalidBatchException.BAD_DIM, InvalidBatchException.BATCH_TOO_LARGE,
+            InvalidBatchException.DIM_TOO_LARGE,
+            DESERIALIZATION, PROCESSING_ERROR, PRODUCTION_ERROR, SERIALIZATION_ERROR);
 
     private DeadLetters() {
     }
@@ -144,7 +172,7 @@ public final class DeadLetters {
     public static final class OnDeserialization extends Handler implements DeserializationExceptionHandler {
         @Override
         public Response handleError(ErrorHandlerContext ctx, ConsumerRecord<byte[], byte[]> record, Exception e) {
-            return Response.resume(letter(ctx, record.key(), record.value(), reasonOf(e, "deserialization"), e));
+            return Response.resume(letter(ctx, record.key(), record.value(), reasonOf(e, DESERIALIZATION), e));
         }
     }
 
@@ -152,8 +180,8 @@ public final class DeadLetters {
     public static final class OnProcessing extends Handler implements ProcessingExceptionHandler {
         @Override
         public Response handleError(ErrorHandlerContext ctx, Record<?, ?> record, Exception e) {
-            String reason = reasonOf(e, "processing-error");
-            if (reason.equals("processing-error")) {
+            String reason = reasonOf(e, PROCESSING_ERROR);
+            if (reason.equals(PROCESSING_ERROR)) {
                 LOG.error("unexpected failure while processing {}-{}@{}", ctx.topic(), ctx.partition(), ctx.offset(), e);
             }
             return Response.resume(letter(ctx, ctx.sourceRawKey(), ctx.sourceRawValue(), reason, e));
@@ -167,13 +195,13 @@ public final class DeadLetters {
             if (e instanceof RetriableException) {
                 return Response.retry();
             }
-            return Response.resume(letter(ctx, ctx.sourceRawKey(), ctx.sourceRawValue(), "production-error", e));
+            return Response.resume(letter(ctx, ctx.sourceRawKey(), ctx.sourceRawValue(), PRODUCTION_ERROR, e));
         }
 
         @Override
         public Response handleSerializationError(ErrorHandlerContext ctx, ProducerRecord record, Exception e,
                                                  SerializationExceptionOrigin origin) {
-            return Response.resume(letter(ctx, ctx.sourceRawKey(), ctx.sourceRawValue(), "serialization-error", e));
+            return Response.resume(letter(ctx, ctx.sourceRawKey(), ctx.sourceRawValue(), SERIALIZATION_ERROR, e));
         }
     }
 }

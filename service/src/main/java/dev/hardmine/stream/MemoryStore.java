@@ -24,14 +24,19 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * is a cache rebuilt from it.
  *
  * <p>Keys: {@code memoryKey + '\0' + sample_id} for entries, {@code memoryKey + '\0'} for the
- * job's counters (an empty sample id is invalid input, so the two never collide). Entry value:
- * insertion number, slot, step, label, embedding; counters: dim, next insertion number, newest
- * step. Keeping the slot rebuilds the matrix in the saved layout, so a restarted or moved job
- * mines bit for bit as if it had never stopped. Writes per batch are proportional to the batch:
- * its entries, the entries evicted, the entries an eviction moved to another slot, the counters.
+ * job's counters (an empty sample id is invalid input, so the two never collide). Values, format
+ * version {@value #FORMAT_VERSION}: byte 1, then for an entry its insertion number (long), slot
+ * (int), step (long), label (int length, UTF-8 bytes) and embedding (little-endian floats); for the
+ * counters the dim (int), next insertion number (long) and newest step (long). Values written
+ * before the version byte existed ({@link StateFormat#UNVERSIONED}) have the same fields without it,
+ * and are read as they are. Keeping the slot rebuilds the matrix in the saved layout, so a
+ * restarted or moved job mines bit for bit as if it had never stopped. Writes per batch are
+ * proportional to the batch: its entries, the entries evicted, the entries an eviction moved to
+ * another slot, the counters.
  */
 public final class MemoryStore {
     public static final String NAME = "memory";
+    static final byte FORMAT_VERSION = 1;
 
     private final KeyValueStore<Bytes, byte[]> store;
 
@@ -45,36 +50,33 @@ public final class MemoryStore {
 
     /** Rebuilds a job's memory, or returns null when the store holds nothing for it. */
     public MemoryBank load(String memoryKey, MemoryLimits limits) {
-        byte[] counters = store.get(key(memoryKey, ""));
-        if (counters == null) {
+        byte[] value = store.get(key(memoryKey, ""));
+        if (value == null) {
             return null;
         }
-        ByteBuffer c = ByteBuffer.wrap(counters);
-        int dim = c.getInt();
-        long nextSeq = c.getLong();
-        long newestStep = c.getLong();
-        List<Object[]> entries = new ArrayList<>();
+        Counters counters = Counters.read(ByteBuffer.wrap(value));
+        List<Stored> entries = new ArrayList<>();
         String prefix = memoryKey + '\0';
         try (KeyValueIterator<Bytes, byte[]> it = store.prefixScan(prefix, Serdes.String().serializer())) {
             while (it.hasNext()) {
                 KeyValue<Bytes, byte[]> kv = it.next();
                 String sampleId = new String(kv.key.get(), StandardCharsets.UTF_8).substring(prefix.length());
                 if (!sampleId.isEmpty()) {
-                    entries.add(new Object[] {sampleId, kv.value});
+                    ByteBuffer v = ByteBuffer.wrap(kv.value);
+                    entries.add(new Stored(sampleId, Entry.read(v), v));
                 }
             }
         }
-        entries.sort(Comparator.comparingLong(e -> ByteBuffer.wrap((byte[]) e[1]).getLong()));
-        MemoryBank bank = new MemoryBank(dim, limits);
-        for (Object[] e : entries) {
-            ByteBuffer v = ByteBuffer.wrap((byte[]) e[1]);
-            Entry entry = Entry.read(v);
-            float[] embedding = new float[dim];
-            v.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(embedding);
-            bank.restoreAt(entry.slot(), (String) e[0], entry.label(), entry.step(), entry.seq(), embedding);
+        entries.sort(Comparator.comparingLong(e -> e.entry().seq()));
+        MemoryBank bank = new MemoryBank(counters.dim(), limits);
+        for (Stored e : entries) {
+            float[] embedding = new float[counters.dim()];
+            e.embedding().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(embedding);
+            bank.restoreAt(e.entry().slot(), e.sampleId(), e.entry().label(), e.entry().step(), e.entry().seq(),
+                    embedding);
         }
         bank.finishRestore();
-        bank.restoreCounters(nextSeq, newestStep);
+        bank.restoreCounters(counters.nextSeq(), counters.newestStep());
         return bank;
     }
 
@@ -95,8 +97,8 @@ public final class MemoryStore {
                 store.delete(key(memoryKey, id));
             }
         }
-        ByteBuffer c = ByteBuffer.allocate(4 + 8 + 8);
-        c.putInt(bank.dim()).putLong(bank.nextSeq()).putLong(bank.newestStep());
+        ByteBuffer c = ByteBuffer.allocate(1 + 4 + 8 + 8);
+        c.put(FORMAT_VERSION).putInt(bank.dim()).putLong(bank.nextSeq()).putLong(bank.newestStep());
         store.put(key(memoryKey, ""), c.array());
     }
 
@@ -123,7 +125,7 @@ public final class MemoryStore {
                 found = true;
                 ByteBuffer v = ByteBuffer.wrap(kv.value);
                 if (cut == key.length() - 1) {
-                    dim = v.getInt();
+                    dim = Counters.read(v).dim();
                     continue;
                 }
                 Entry entry = Entry.read(v);
@@ -151,10 +153,19 @@ public final class MemoryStore {
         return memoryKey.substring(jobId.length() + 1).chars().allMatch(Character::isDigit);
     }
 
+    /** The counters' value: the job's dim, next insertion number and newest step. */
+    private record Counters(int dim, long nextSeq, long newestStep) {
+        static Counters read(ByteBuffer v) {
+            StateFormat.read(v, NAME, StateFormat.UNVERSIONED, FORMAT_VERSION);
+            return new Counters(v.getInt(), v.getLong(), v.getLong());
+        }
+    }
+
     /** An entry value's fields before its embedding, as {@link #encode} writes them. */
     private record Entry(long seq, int slot, long step, String label) {
         /** Reads the fields and leaves the buffer at the embedding. */
         static Entry read(ByteBuffer v) {
+            StateFormat.read(v, NAME, StateFormat.UNVERSIONED, FORMAT_VERSION);
             long seq = v.getLong();
             int slot = v.getInt();
             long step = v.getLong();
@@ -164,11 +175,17 @@ public final class MemoryStore {
         }
     }
 
+    /** An entry as read back, its buffer at the embedding. */
+    private record Stored(String sampleId, Entry entry, ByteBuffer embedding) {
+    }
+
+    /** One allocation of the value's exact size: the version byte costs no copy on the batch's path. */
     private static byte[] encode(MemoryBank bank, int slot) {
         byte[] label = bank.labelName(bank.labelId(slot)).getBytes(StandardCharsets.UTF_8);
         float[] embedding = bank.embedding(slot);
-        ByteBuffer v = ByteBuffer.allocate(8 + 4 + 8 + 4 + label.length + 4 * embedding.length);
-        v.putLong(bank.seq(slot)).putInt(slot).putLong(bank.step(slot)).putInt(label.length).put(label);
+        ByteBuffer v = ByteBuffer.allocate(1 + 8 + 4 + 8 + 4 + label.length + 4 * embedding.length);
+        v.put(FORMAT_VERSION).putLong(bank.seq(slot)).putInt(slot).putLong(bank.step(slot))
+                .putInt(label.length).put(label);
         v.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(embedding);
         return v.array();
     }

@@ -63,7 +63,7 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
     public void process(Record<String, EmbeddingBatch> record) {
         EmbeddingBatch batch = record.value();
         if (batch == null) {
-            throw new InvalidBatchException("malformed", "record without a value");
+            throw new InvalidBatchException(InvalidBatchException.MALFORMED, "record without a value");
         }
         SampleBatch samples = EmbeddingBatches.toSampleBatch(batch, config.inputLimits());
         String jobId = batch.getJobId();

@@ -67,7 +67,7 @@ public final class MiningTopology {
         boolean sharded = config.shardsPerJob() > 1;
         if (sharded) {
             builder.addStateStore(Stores.keyValueStoreBuilder(
-                    Stores.persistentKeyValueStore(JOB_DIM_STORE), Serdes.String(), Serdes.Integer()));
+                    Stores.persistentKeyValueStore(JOB_DIM_STORE), Serdes.String(), ShardSplitter.jobDimSerde()));
             batches = batches
                     .process(() -> new ShardSplitter(config), Named.as("split-shards"), JOB_DIM_STORE)
                     .repartition(Repartitioned.with(Serdes.String(), serdes.batches()).withName("shards"));

@@ -61,11 +61,7 @@ public final class NeighborStore {
 
     static NeighborList decode(byte[] value) {
         ByteBuffer in = ByteBuffer.wrap(value);
-        byte version = in.get();
-        if (version != FORMAT_VERSION) {
-            throw new IllegalStateException("neighbour store entry of format version " + version
-                    + "; this version of hardmine reads version " + FORMAT_VERSION);
-        }
+        StateFormat.read(in, NAME, FORMAT_VERSION, FORMAT_VERSION);
         long step = in.getLong();
         int count = in.getInt();
         List<NeighborList.Neighbor> entries = new ArrayList<>(count);

@@ -4,8 +4,13 @@ import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.Sample;
 import dev.hardmine.mining.InvalidBatchException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -29,6 +34,7 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
 public final class ShardSplitter implements Processor<String, EmbeddingBatch, String, EmbeddingBatch> {
     /** Between job id and shard number in the key of a shard's memory: {@code job_id#shard}. */
     public static final char SEPARATOR = '#';
+    static final byte DIM_FORMAT_VERSION = 1;
 
     private final ServiceConfig config;
     private ProcessorContext<String, EmbeddingBatch> context;
@@ -37,6 +43,24 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
 
     public ShardSplitter(ServiceConfig config) {
         this.config = config;
+    }
+
+    /**
+     * The {@value MiningTopology#JOB_DIM_STORE} store's values. Format version
+     * {@value #DIM_FORMAT_VERSION}: byte 1, then the dim (int); unversioned: the dim alone.
+     */
+    static Serde<Integer> jobDimSerde() {
+        Serializer<Integer> ser = (topic, dim) -> dim == null ? null
+                : ByteBuffer.allocate(1 + 4).put(DIM_FORMAT_VERSION).putInt(dim).array();
+        Deserializer<Integer> de = (topic, bytes) -> {
+            if (bytes == null) {
+                return null;
+            }
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            StateFormat.read(in, MiningTopology.JOB_DIM_STORE, StateFormat.UNVERSIONED, DIM_FORMAT_VERSION);
+            return in.getInt();
+        };
+        return Serdes.serdeFrom(ser, de);
     }
 
     /** The shard of a label. */
@@ -55,7 +79,7 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
     public void process(Record<String, EmbeddingBatch> record) {
         EmbeddingBatch batch = record.value();
         if (batch == null) {
-            throw new InvalidBatchException("malformed", "record without a value");
+            throw new InvalidBatchException(InvalidBatchException.MALFORMED, "record without a value");
         }
         EmbeddingBatches.toSampleBatch(batch, config.inputLimits());
         Integer jobDim = jobDims.get(batch.getJobId());

@@ -27,6 +27,7 @@ public final class StatsAccumulator {
     /** Inner bins of the gap histogram. */
     public static final int GAP_BINS = 32;
     private static final double UNIT_WITHOUT_MARGIN = 0.1;
+    static final byte FORMAT_VERSION = 1;
 
     long batches;
     long embeddings;
@@ -140,14 +141,22 @@ public final class StatsAccumulator {
         return n == 0 ? 0.0 : sum / n;
     }
 
-    /** A compact binary serde for the window store and its changelog. */
+    /**
+     * A compact binary serde for the window store and its changelog. Format version
+     * {@value #FORMAT_VERSION}: byte 1, then every field in declaration order (big-endian longs and
+     * doubles, the latency histogram as {@link LatencyHistogram} writes it, the gap histogram's
+     * {@code GAP_BINS + 2} counts). Values written before the version byte existed
+     * ({@link StateFormat#UNVERSIONED}) have the same fields without it, and those written before
+     * the gap histogram existed end after the latency histogram: their gap histogram is left empty.
+     */
     public static Serde<StatsAccumulator> serde() {
         Serializer<StatsAccumulator> ser = (topic, a) -> {
             if (a == null) {
                 return null;
             }
-            ByteBuffer out = ByteBuffer.allocate(8 * (22 + a.gapCounts.length) + a.latency.serializedSize());
-            out.putLong(a.batches).putLong(a.embeddings).putLong(a.triplets).putLong(a.validAnchors)
+            ByteBuffer out = ByteBuffer.allocate(1 + 8 * (21 + a.gapCounts.length) + a.latency.serializedSize());
+            out.put(FORMAT_VERSION)
+                    .putLong(a.batches).putLong(a.embeddings).putLong(a.triplets).putLong(a.validAnchors)
                     .putLong(a.hard).putLong(a.semiHard).putLong(a.easy)
                     .putDouble(a.sumLossBatchHard).putDouble(a.sumLossSemiHard).putDouble(a.sumLossWeighted)
                     .putDouble(a.sumDAp).putDouble(a.sumDAn).putLong(a.memorySize).putLong(a.memoryIdentities)
@@ -158,15 +167,14 @@ public final class StatsAccumulator {
             for (long c : a.gapCounts) {
                 out.putLong(c);
             }
-            byte[] bytes = new byte[out.position()];
-            out.flip().get(bytes);
-            return bytes;
+            return out.array();
         };
         Deserializer<StatsAccumulator> de = (topic, bytes) -> {
             if (bytes == null) {
                 return null;
             }
             ByteBuffer in = ByteBuffer.wrap(bytes);
+            byte version = StateFormat.read(in, MiningTopology.STATS_STORE, StateFormat.UNVERSIONED, FORMAT_VERSION);
             StatsAccumulator a = new StatsAccumulator();
             a.batches = in.getLong();
             a.embeddings = in.getLong();
@@ -188,7 +196,8 @@ public final class StatsAccumulator {
             a.sumMiningMs = in.getDouble();
             a.latencyMax = in.getDouble();
             a.latency = LatencyHistogram.readFrom(in);
-            if (in.hasRemaining()) { // written before the gap histogram existed: leave it empty
+            // An unversioned value may end here: written before the gap histogram, which stays empty.
+            if (version != StateFormat.UNVERSIONED || in.hasRemaining()) {
                 a.margin = in.getDouble();
                 a.gapUnit = in.getDouble();
                 for (int i = 0; i < a.gapCounts.length; i++) {

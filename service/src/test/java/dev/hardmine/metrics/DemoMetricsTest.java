@@ -133,8 +133,8 @@ class DemoMetricsTest {
 
     @Test
     void theUndecodableRecordIsOneDeadLetterWithItsReason() {
-        assertThat(metrics.samples("hardmine_dead_letters_total")).extracting(s -> s.labels().get("reason"))
-                .containsExactly("bad-magic-byte");
+        assertThat(metrics.samples("hardmine_dead_letters_total")).filteredOn(s -> s.value() != 0)
+                .extracting(s -> s.labels().get("reason")).containsExactly("bad-magic-byte");
         assertThat(metrics.value("hardmine_dead_letters_total", "reason", "bad-magic-byte")).isEqualTo(1.0);
     }
 

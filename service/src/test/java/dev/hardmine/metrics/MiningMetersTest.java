@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.hardmine.avro.BatchStats;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.Triplet;
+import dev.hardmine.stream.DeadLetters;
 import dev.hardmine.stream.MiningObserver;
 import dev.hardmine.testing.PrometheusText;
 import java.time.Instant;
@@ -131,6 +132,16 @@ class MiningMetersTest {
         PrometheusText p = scrape();
         assertThat(p.value("hardmine_dead_letters_total", "reason", "truncated")).isEqualTo(2.0);
         assertThat(p.value("hardmine_dead_letters_total", "reason", "dim-mismatch")).isEqualTo(1.0);
+    }
+
+    @Test
+    void aFreshServiceListsEveryDeadLetterReasonAtZero() {
+        PrometheusText p = scrape();
+        assertThat(p.type("hardmine_dead_letters_total")).isEqualTo("counter");
+        assertThat(DeadLetters.REASONS).contains("truncated", "dim-mismatch", "malformed", "processing-error")
+                .allSatisfy(reason -> assertThat(p.value("hardmine_dead_letters_total", "reason", reason))
+                        .as(reason).isEqualTo(0.0));
+        assertThat(p.samples("hardmine_dead_letters_total")).hasSameSizeAs(DeadLetters.REASONS);
     }
 
     @Test
