@@ -86,20 +86,24 @@ public final class MemoryStore {
         // batch's own: each entry is written once, in its final slot.
         Set<String> changed = new LinkedHashSet<>(batchSampleIds);
         changed.addAll(bank.movedInLastEnqueue());
+        List<KeyValue<Bytes, byte[]>> writes = new ArrayList<>(changed.size() + evicted.size() + 1);
         for (String id : changed) {
             int slot = bank.slotOf(id);
             if (slot >= 0) {
-                store.put(key(memoryKey, id), encode(bank, slot));
+                writes.add(KeyValue.pair(key(memoryKey, id), encode(bank, slot)));
             }
         }
         for (String id : evicted) {
             if (bank.slotOf(id) < 0) {
-                store.delete(key(memoryKey, id));
+                writes.add(KeyValue.pair(key(memoryKey, id), null)); // a delete
             }
         }
         ByteBuffer c = ByteBuffer.allocate(1 + 4 + 8 + 8);
         c.put(FORMAT_VERSION).putInt(bank.dim()).putLong(bank.nextSeq()).putLong(bank.newestStep());
-        store.put(key(memoryKey, ""), c.array());
+        writes.add(KeyValue.pair(key(memoryKey, ""), c.array()));
+        // One write batch: RocksDB applies it whole or not at all, so a failure leaves the batch's
+        // entries out of the store entirely (MiningProcessor then drops its copy of the memory too).
+        store.putAll(writes);
     }
 
     /**

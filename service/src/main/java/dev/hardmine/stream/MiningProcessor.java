@@ -27,7 +27,9 @@ import org.apache.kafka.streams.processor.api.Record;
  * task (re)started or moved.
  *
  * <p>A batch that violates the contract throws {@link InvalidBatchException} before the memory
- * changes; the stream's processing-exception handler turns it into a dead letter.
+ * changes; the stream's processing-exception handler turns it into a dead letter. A batch the
+ * store cannot take (a failed write: the handler dead-letters it too) leaves neither the store nor
+ * the miner changed: the miner is dropped and rebuilt from the store.
  * Output: one MinedBatch per batch, keyed by job_id (the stats window groups by it).
  */
 public final class MiningProcessor implements Processor<String, EmbeddingBatch, String, MinedBatch> {
@@ -89,7 +91,14 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
         for (int i = 0; i < samples.size(); i++) {
             ids.add(samples.sampleId(i));
         }
-        memory.save(memoryKey, miner.memory(), ids, result.evicted());
+        try {
+            memory.save(memoryKey, miner.memory(), ids, result.evicted());
+        } catch (RuntimeException e) {
+            // The miner's memory holds the batch and the store, written all or nothing, does not:
+            // drop the miner, so that the job's next batch starts again from the store.
+            miners.remove(memoryKey).close();
+            throw e;
+        }
         MinedBatch mined = MinedBatches.of(batch, result, settings.mining(), Instant.now());
         Headers headers = new RecordHeaders(record.headers().toArray());
         headers.remove(Topics.STEP_HEADER);
