@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
+import dev.hardmine.registry.RegistryTls;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SchemaRegistryException;
 import dev.hardmine.registry.SerdeConfig;
@@ -133,6 +134,17 @@ class RegistryOverHttpsTest {
                 .hasMessageContaining(SerdeConfig.SSL_TRUSTSTORE_LOCATION)
                 .hasMessageContaining(certificates.truststore().toString())
                 .message().doesNotContain(wrong);
+    }
+
+    @Test
+    void theKafkaClientsOwnTrustStoreKeysAreNotTheRegistrys() {
+        Map<String, Object> kafkaOnly = new HashMap<>(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, https.url(),
+                "ssl.truststore.location", certificates.truststore().toString(),
+                "ssl.truststore.password", certificates.password()));
+
+        assertThat(SerdeConfig.fromMap(kafkaOnly).client().tls()).isEqualTo(RegistryTls.jvmDefault());
+        kafkaOnly.put(SerdeConfig.SSL_TRUSTSTORE_LOCATION, certificates.truststore().toString());
+        assertThat(SerdeConfig.fromMap(kafkaOnly).client().tls().truststoreLocation()).isEqualTo(certificates.truststore());
     }
 
     @Test
