@@ -262,6 +262,23 @@ class SaslSslTest {
 
     @Test
     @Order(5)
+    void aWrongPasswordStopsReplayWithAnAuthenticationError() {
+        String wrong = "wrong-" + UUID.randomUUID();
+        List<String> args = new ArrayList<>(List.of("replay", "--input", "kafka:" + topics.embeddings(),
+                "--bootstrap-servers", kafka.bootstrapServers(), "--schema-registry-url", https.url(),
+                "--output", tmp.resolve("refused.jsonl").toString()));
+        kafkaSettings(wrong).forEach((key, value) -> args.addAll(List.of("--kafka", key + "=" + value)));
+        StringWriter err = new StringWriter();
+        var replay = HardmineCommand.commandLine();
+        replay.setErr(new PrintWriter(err, true));
+
+        assertThat(replay.execute(args.toArray(String[]::new))).isEqualTo(1);
+        assertThat(err.toString()).contains("hardmine replay: error:", "invalid credentials").doesNotContain(wrong);
+        assertThat(tmp.resolve("refused.jsonl")).doesNotExist();
+    }
+
+    @Test
+    @Order(6)
     void thePythonExampleTrainsOverSaslSslWithItsPassthroughSettings() throws Exception {
         Path project = Path.of("").toAbsolutePath().normalize();
         String ca = kafka.certificates().caPem().toString();
@@ -306,7 +323,7 @@ class SaslSslTest {
 
     /** Last, so that run's output holds everything the tests above made it do. */
     @Test
-    @Order(6)
+    @Order(7)
     void theSecretsAppearNowhereInRunsOutputNorInTheHttpApi() throws Exception {
         List<String> secrets = List.of(kafka.password(), kafka.certificates().password(), registryPassword, httpToken);
         HttpClient http = HttpClient.newHttpClient();
