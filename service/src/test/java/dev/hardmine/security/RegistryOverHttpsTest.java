@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
+import dev.hardmine.registry.RegistryClientConfig;
+import dev.hardmine.registry.RegistryCredentials;
 import dev.hardmine.registry.RegistryTls;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SchemaRegistryException;
@@ -87,7 +89,11 @@ class RegistryOverHttpsTest {
             assertThat(direct.getLatestVersion(subject).id()).isEqualTo(id);
             assertThat(client.getLatestVersion(subject).schema()).isEqualTo(SCHEMA);
         }
-        try (SchemaRegistryClient fresh = client(settings(USER + ":" + password))) {
+        // The same settings built in code rather than read from keys.
+        RegistryClientConfig inCode = RegistryClientConfig.of(https.url())
+                .withCredentials(RegistryCredentials.basic(USER, password))
+                .withTls(RegistryTls.trustStore(certificates.truststore(), certificates.password(), "PKCS12"));
+        try (SchemaRegistryClient fresh = SchemaRegistryClient.create(inCode)) {
             assertThat(fresh.getSchemaById(fresh.lookup(subject, SCHEMA).id())).isEqualTo(SCHEMA);
         }
     }
