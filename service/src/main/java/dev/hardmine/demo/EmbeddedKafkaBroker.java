@@ -371,9 +371,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             try {
                 formatter.run();
             } catch (Exception e) {
-                throw new IllegalStateException("Could not format the Kafka log directory " + dir + " with " + props, e);
+                throw new IllegalStateException("Could not format the Kafka log directory " + dir + " with "
+                        + withoutSecrets(props), e);
             }
         }
+    }
+
+    /** The properties for a message: the values of passwords and JAAS configurations (which hold passwords) hidden. */
+    static Map<String, String> withoutSecrets(Properties props) {
+        Map<String, String> shown = new java.util.TreeMap<>();
+        for (String key : props.stringPropertyNames()) {
+            boolean secret = key.endsWith("password") || key.endsWith("sasl.jaas.config");
+            shown.put(key, secret ? "[hidden]" : props.getProperty(key));
+        }
+        return shown;
     }
 
     private void awaitReady(Duration timeout) {
