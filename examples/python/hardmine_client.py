@@ -17,6 +17,11 @@ matters once mined batches carry a thousand memory samples); schemas with logica
 not convert fall back to avro.io.
 
 Wire format: byte 0 = 0, bytes 1-4 = schema id (big-endian), then Avro binary.
+
+Every class takes kafka_config (a dict of librdkafka settings added to its producer's or consumer's,
+e.g. security.protocol, sasl.mechanism, sasl.username, sasl.password, ssl.ca.location) and
+registry_config (settings added to the schema registry client's, e.g. basic.auth.user.info,
+ssl.ca.location), for a cluster and a registry that ask for TLS and credentials.
 """
 import datetime
 import io
@@ -200,22 +205,23 @@ class EmbeddingPublisher:
     """Publishes EmbeddingBatch records for one worker of one job."""
 
     def __init__(self, bootstrap, registry_url, schema_file, job_id, worker_id,
-                 topic='hardmine.embeddings', max_in_flight=8, model_version=''):
+                 topic='hardmine.embeddings', max_in_flight=8, model_version='', kafka_config=None,
+                 registry_config=None):
         self.job_id, self.worker_id, self.topic = job_id, worker_id, topic
         self.max_in_flight, self.model_version = max_in_flight, model_version
         with open(schema_file, encoding='utf-8') as f:
             schema_str = json.dumps(json.load(f))
-        registry = SchemaRegistryClient({'url': registry_url})
+        registry = _registry(registry_url, registry_config)
         self.schema_id = registry.register_schema(topic + '-value', Schema(schema_str, 'AVRO'))
         self.writer = avro.io.DatumWriter(avro.schema.parse(schema_str))
-        self.producer = Producer({
+        self.producer = Producer(_with(kafka_config, {
             'bootstrap.servers': bootstrap,
             'enable.idempotence': True,  # implies acks=all: retries neither lose nor duplicate a batch
             'acks': 'all',
             'linger.ms': 5,
             'partitioner': 'murmur2_random',  # the Java producer's partitioner: one job, one partition, whoever writes
             'client.id': 'hardmine-example-%s-%s' % (job_id, worker_id),
-        })
+        }))
         self.in_flight = 0
         self.published = 0
         self.errors = []
@@ -261,7 +267,17 @@ class EmbeddingPublisher:
             raise RuntimeError('%d batches undelivered, errors: %s' % (remaining, self.errors[:3]))
 
 
-def _reader(bootstrap, client_id, extra=None):
+def _with(extra, config):
+    """config with the user's settings (kafka_config, registry_config) added over it."""
+    config.update(extra or {})
+    return config
+
+
+def _registry(registry_url, registry_config=None):
+    return SchemaRegistryClient(_with(registry_config, {'url': registry_url}))
+
+
+def _reader(bootstrap, client_id, extra=None, kafka_config=None):
     """A consumer for partitions it assigns itself, read_committed, committing nothing."""
     config = {
         'bootstrap.servers': bootstrap,
@@ -271,14 +287,14 @@ def _reader(bootstrap, client_id, extra=None):
         'client.id': client_id,
     }
     config.update(extra or {})
-    return Consumer(config)
+    return Consumer(_with(kafka_config, config))
 
 
 class WireDecoder:
     """Decodes Confluent wire-format values with their writer schema, fetched once per schema id."""
 
-    def __init__(self, registry_url):
-        self.registry = SchemaRegistryClient({'url': registry_url})
+    def __init__(self, registry_url, registry_config=None):
+        self.registry = _registry(registry_url, registry_config)
         self.readers = {}
 
     def decode(self, payload):
@@ -302,16 +318,17 @@ class MinedBatchSubscriber:
     workers of one job (a list of worker ids), decoded to dicts; their key "job/worker" tells them
     apart, and so does their field worker_id."""
 
-    def __init__(self, bootstrap, registry_url, job_id, worker_id, topic='hardmine.mined', timeout=30.0):
+    def __init__(self, bootstrap, registry_url, job_id, worker_id, topic='hardmine.mined', timeout=30.0,
+                 kafka_config=None, registry_config=None):
         workers = [worker_id] if isinstance(worker_id, str) else list(worker_id)
         self.keys = ['%s/%s' % (job_id, w) for w in workers]
         self.key = self.keys[0]
-        self.decoder = WireDecoder(registry_url)
+        self.decoder = WireDecoder(registry_url, registry_config)
         self.consumer = _reader(bootstrap, 'hardmine-example-mined-' + self.key, {
             # A mined batch with a thousand memory samples is about 200 KB; let one fetch hold several.
             'fetch.max.bytes': 64 * 1024 * 1024,
             'max.partition.fetch.bytes': 16 * 1024 * 1024,
-        })
+        }, kafka_config)
         metadata = self.consumer.list_topics(topic, timeout=timeout)
         partitions = metadata.topics[topic].partitions
         if not partitions:
@@ -345,11 +362,12 @@ class NeighborsSubscriber:
     neighbours topic: every partition from the beginning, then updates as they come; other jobs'
     records skipped. The job asks for them with the JobConfig field neighbors_per_identity."""
 
-    def __init__(self, bootstrap, registry_url, job_id, topic='hardmine.neighbors', timeout=30.0):
+    def __init__(self, bootstrap, registry_url, job_id, topic='hardmine.neighbors', timeout=30.0,
+                 kafka_config=None, registry_config=None):
         self.job_id = job_id
         self.prefix = (job_id + '/').encode('utf-8')
-        self.decoder = WireDecoder(registry_url)
-        self.consumer = _reader(bootstrap, 'hardmine-example-neighbors-' + job_id)
+        self.decoder = WireDecoder(registry_url, registry_config)
+        self.consumer = _reader(bootstrap, 'hardmine-example-neighbors-' + job_id, kafka_config=kafka_config)
         metadata = self.consumer.list_topics(topic, timeout=timeout)
         partitions = metadata.topics[topic].partitions
         if not partitions:
@@ -381,22 +399,23 @@ class JobConfigPublisher:
     null, i.e. the service's defaults. hardmine reads the topic as a global table, so a config
     applies to batches mined after hardmine has read it (usually well under a second)."""
 
-    def __init__(self, bootstrap, registry_url, schema_file, topic='hardmine.jobs'):
+    def __init__(self, bootstrap, registry_url, schema_file, topic='hardmine.jobs', kafka_config=None,
+                 registry_config=None):
         self.topic = topic
         with open(schema_file, encoding='utf-8') as f:
             schema = json.load(f)
         self.fields = [f['name'] for f in schema['fields']]
         schema_str = json.dumps(schema)
-        registry = SchemaRegistryClient({'url': registry_url})
+        registry = _registry(registry_url, registry_config)
         self.schema_id = registry.register_schema(topic + '-value', Schema(schema_str, 'AVRO'))
         self.writer = avro.io.DatumWriter(avro.schema.parse(schema_str))
-        self.producer = Producer({
+        self.producer = Producer(_with(kafka_config, {
             'bootstrap.servers': bootstrap,
             'enable.idempotence': True,
             'acks': 'all',
             'partitioner': 'murmur2_random',
             'client.id': 'hardmine-example-jobconfig',
-        })
+        }))
 
     def publish(self, job_id, timeout=30.0, **overrides):
         """Produces the JobConfig of job_id with these overrides (JobConfig field names, e.g.

@@ -340,11 +340,26 @@ def load_dataset(name, seed):
     return splits(seed)
 
 
+def key_value(text):
+    """KEY=VALUE, for --kafka-config and --registry-config (the value may hold '=')."""
+    key, sep, value = text.partition('=')
+    if not sep or not key:
+        raise argparse.ArgumentTypeError('expected KEY=VALUE, got %r' % text)
+    return key, value
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--bootstrap', default='127.0.0.1:9092', help='Kafka bootstrap servers (default %(default)s)')
     ap.add_argument('--registry', default='http://127.0.0.1:8081', help='schema registry URL (default %(default)s)')
+    ap.add_argument('--kafka-config', action='append', default=[], metavar='KEY=VALUE', type=key_value,
+                    help='a librdkafka setting for every producer and consumer, e.g. security.protocol=SASL_SSL, '
+                         'sasl.mechanism=SCRAM-SHA-512, sasl.username=U, sasl.password=P, ssl.ca.location=ca.pem '
+                         '(repeatable)')
+    ap.add_argument('--registry-config', action='append', default=[], metavar='KEY=VALUE', type=key_value,
+                    help='a schema registry client setting, e.g. basic.auth.user.info=USER:PASSWORD, '
+                         'ssl.ca.location=ca.pem (repeatable)')
     ap.add_argument('--job', default='pytorch-example', help='job id (default %(default)s)')
     ap.add_argument('--worker', default='worker-0',
                     help='worker id; with --workers W > 1 the workers are <worker>-0 ... <worker>-(W-1) (default %(default)s)')
@@ -412,6 +427,7 @@ def parse_args(argv):
     ap.add_argument('--schema', default=DEFAULT_SCHEMA, help='EmbeddingBatch.avsc')
     ap.add_argument('--job-config-schema', default=JOB_CONFIG_SCHEMA, help='JobConfig.avsc (memory mode)')
     args = ap.parse_args(argv)
+    args.kafka_config, args.registry_config = dict(args.kafka_config), dict(args.registry_config)
     if args.no_feed:
         if args.feed_mode not in (None, 'none'):
             ap.error('--no-feed contradicts --feed-mode %s' % args.feed_mode)
@@ -466,6 +482,7 @@ def main(argv=None):
         memories = [None] * W
     recall_init = recall_at_1(model, held_out)
 
+    secured = {'kafka_config': args.kafka_config, 'registry_config': args.registry_config}
     job_config = None
     overrides = {}
     if args.feed_mode == 'memory':
@@ -477,12 +494,14 @@ def main(argv=None):
         overrides['neighbors_per_identity'] = args.neighbors_per_identity
     if overrides:
         # One JobConfig: a record replaces the job's previous one whole.
-        job_config = JobConfigPublisher(args.bootstrap, args.registry, args.job_config_schema).publish(
-            args.job, **overrides)
-    neighbors = NeighborsSubscriber(args.bootstrap, args.registry, args.job) if args.sampler == 'neighbors' else None
-    subscriber = MinedBatchSubscriber(args.bootstrap, args.registry, args.job, workers)
+        job_config = JobConfigPublisher(args.bootstrap, args.registry, args.job_config_schema,
+                                        **secured).publish(args.job, **overrides)
+    neighbors = (NeighborsSubscriber(args.bootstrap, args.registry, args.job, **secured)
+                 if args.sampler == 'neighbors' else None)
+    subscriber = MinedBatchSubscriber(args.bootstrap, args.registry, args.job, workers, **secured)
     publisher = EmbeddingPublisher(args.bootstrap, args.registry, args.schema, args.job, workers[0],
-                                   max_in_flight=args.max_in_flight * W, model_version='example-seed%d' % args.seed)
+                                   max_in_flight=args.max_in_flight * W, model_version='example-seed%d' % args.seed,
+                                   **secured)
     worker_index = {w: i for i, w in enumerate(workers)}
     losses, fed_per_step, curve, memory_used = [], [], [], []
     step_seconds, compute_seconds = [], []

@@ -51,7 +51,12 @@ abstract class ClientBuilder<B extends ClientBuilder<B>> {
         return self();
     }
 
-    /** A Kafka client setting passed through ({@code security.protocol}, {@code linger.ms}, …). */
+    /**
+     * A Kafka client setting passed through ({@code security.protocol}, {@code linger.ms}, …). As
+     * Confluent's serdes do, a registry given by URL also takes its settings from these:
+     * {@code basic.auth.user.info}, {@code schema.registry.ssl.truststore.location}, … (see
+     * {@link SerdeConfig}).
+     */
     public B kafkaProperty(String key, Object value) {
         kafka.put(requireText(key, "key"), Objects.requireNonNull(value, "value"));
         return self();
@@ -81,12 +86,16 @@ abstract class ClientBuilder<B extends ClientBuilder<B>> {
     }
 
     /**
-     * The serde settings of the registry's URL; with a caller's client, defaults whose client
-     * settings nothing reads (a serde given a client uses it as it is).
+     * The serde settings of the registry's URL and the settings passed through; with a caller's
+     * client, a placeholder URL whose client settings nothing reads (a serde given a client uses it
+     * as it is).
      */
     SerdeConfig serdeConfig() {
         requireRegistry();
-        return registryUrl != null ? SerdeConfig.of(registryUrl) : SerdeConfig.of(RegistryClientConfig.MOCK_SCHEME + "caller-owned");
+        Map<String, Object> settings = new HashMap<>(kafka);
+        settings.put(SerdeConfig.SCHEMA_REGISTRY_URL,
+                registryUrl != null ? registryUrl : RegistryClientConfig.MOCK_SCHEME + "caller-owned");
+        return SerdeConfig.fromMap(settings);
     }
 
     /** A registry client that a client closes only when it created it. */
@@ -103,7 +112,7 @@ abstract class ClientBuilder<B extends ClientBuilder<B>> {
     Registry openRegistry() {
         requireRegistry();
         return registry != null ? new Registry(registry, false)
-                : new Registry(SchemaRegistryClient.create(SerdeConfig.of(registryUrl).client()), true);
+                : new Registry(SchemaRegistryClient.create(serdeConfig().client()), true);
     }
 
     private void requireRegistry() {

@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param retryBackoff    wait before the first retry; doubled for each further one, with jitter
  * @param maxRetryBackoff longest wait between two attempts
  * @param latestCacheTtl  how long the latest version of a subject is cached; negative = for ever, zero = never
+ * @param tls             which certificates an {@code https://} registry may present
  */
 public record RegistryClientConfig(
         List<String> urls,
@@ -26,7 +27,8 @@ public record RegistryClientConfig(
         int maxRetries,
         Duration retryBackoff,
         Duration maxRetryBackoff,
-        Duration latestCacheTtl) {
+        Duration latestCacheTtl,
+        RegistryTls tls) {
 
     /** Prefix of the in-process registry URLs. */
     public static final String MOCK_SCHEME = "mock://";
@@ -39,6 +41,7 @@ public record RegistryClientConfig(
         Objects.requireNonNull(retryBackoff, "retryBackoff");
         Objects.requireNonNull(maxRetryBackoff, "maxRetryBackoff");
         Objects.requireNonNull(latestCacheTtl, "latestCacheTtl");
+        Objects.requireNonNull(tls, "tls");
         if (urls.isEmpty()) {
             throw new IllegalArgumentException("schema.registry.url must name at least one registry URL");
         }
@@ -68,10 +71,18 @@ public record RegistryClientConfig(
         }
     }
 
+    /** Settings trusting the JVM's default trust store. */
+    public RegistryClientConfig(List<String> urls, RegistryCredentials credentials, Duration connectTimeout,
+                                Duration requestTimeout, int maxRetries, Duration retryBackoff,
+                                Duration maxRetryBackoff, Duration latestCacheTtl) {
+        this(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff,
+                latestCacheTtl, RegistryTls.jvmDefault());
+    }
+
     /**
      * Defaults for the given URL(s) (comma-separated): no credentials, 10 s connect and 30 s request
      * timeouts, 3 retries waiting from 1 s up to 20 s, latest versions cached for ever (Confluent's defaults
-     * for retries and caching).
+     * for retries and caching), the JVM's default trust store.
      */
     public static RegistryClientConfig of(String urls) {
         return new RegistryClientConfig(splitUrls(urls), RegistryCredentials.none(),
@@ -86,22 +97,27 @@ public record RegistryClientConfig(
 
     /** A copy with other credentials. */
     public RegistryClientConfig withCredentials(RegistryCredentials credentials) {
-        return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl);
+        return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl, tls);
     }
 
     /** A copy with other connect and per-attempt request timeouts. */
     public RegistryClientConfig withTimeouts(Duration connectTimeout, Duration requestTimeout) {
-        return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl);
+        return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl, tls);
     }
 
     /** A copy with another retry count and backoff range. */
     public RegistryClientConfig withRetries(int maxRetries, Duration retryBackoff, Duration maxRetryBackoff) {
-        return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl);
+        return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl, tls);
     }
 
     /** A copy caching latest versions for another time (negative = for ever, zero = never). */
     public RegistryClientConfig withLatestCacheTtl(Duration latestCacheTtl) {
-        return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl);
+        return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl, tls);
+    }
+
+    /** A copy trusting other certificates. */
+    public RegistryClientConfig withTls(RegistryTls tls) {
+        return new RegistryClientConfig(urls, credentials, connectTimeout, requestTimeout, maxRetries, retryBackoff, maxRetryBackoff, latestCacheTtl, tls);
     }
 
     /** Comma-separated URLs, trimmed, without a trailing slash. */

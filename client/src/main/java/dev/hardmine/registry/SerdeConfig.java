@@ -1,12 +1,14 @@
 package dev.hardmine.registry;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Settings of the {@link AvroSerde}, read from the same keys as Confluent's serdes so that one
@@ -22,6 +24,9 @@ import java.util.Objects;
  *   <tr><td>{@value #BASIC_AUTH_CREDENTIALS_SOURCE}</td><td>USER_INFO</td><td>USER_INFO, or URL for credentials in the URL</td></tr>
  *   <tr><td>{@value #BASIC_AUTH_USER_INFO}</td><td></td><td>{@code USER:PASSWORD}</td></tr>
  *   <tr><td>{@value #BEARER_AUTH_TOKEN}</td><td></td><td>a static bearer token</td></tr>
+ *   <tr><td>{@value #SSL_TRUSTSTORE_LOCATION}, {@value #SSL_TRUSTSTORE_PASSWORD}, {@value #SSL_TRUSTSTORE_TYPE}</td>
+ *       <td>the JVM's, JKS</td><td>the certificates an {@code https://} registry may present (see {@link RegistryTls});
+ *       only with the prefix, as the unprefixed keys are the Kafka client's own</td></tr>
  *   <tr><td>{@value #KEY_SUBJECT_NAME_STRATEGY}, {@value #VALUE_SUBJECT_NAME_STRATEGY}</td><td>TopicNameStrategy</td><td>see {@link SubjectNameStrategy}</td></tr>
  *   <tr><td>{@value #HTTP_CONNECT_TIMEOUT_MS}, {@value #HTTP_READ_TIMEOUT_MS}</td><td>10000, 30000</td><td>bounds of one request</td></tr>
  *   <tr><td>{@value #MAX_RETRIES}, {@value #RETRIES_WAIT_MS}, {@value #RETRIES_MAX_WAIT_MS}</td><td>3, 1000, 20000</td><td>retries of failed requests</td></tr>
@@ -57,6 +62,9 @@ public record SerdeConfig(
     public static final String MAX_RETRIES = "max.retries";
     public static final String RETRIES_WAIT_MS = "retries.wait.ms";
     public static final String RETRIES_MAX_WAIT_MS = "retries.max.wait.ms";
+    public static final String SSL_TRUSTSTORE_LOCATION = "schema.registry.ssl.truststore.location";
+    public static final String SSL_TRUSTSTORE_PASSWORD = "schema.registry.ssl.truststore.password";
+    public static final String SSL_TRUSTSTORE_TYPE = "schema.registry.ssl.truststore.type";
 
     private static final String CLIENT_PREFIX = "schema.registry.";
 
@@ -93,7 +101,8 @@ public record SerdeConfig(
                 (int) clientLong(configs, MAX_RETRIES, 3),
                 Duration.ofMillis(clientLong(configs, RETRIES_WAIT_MS, 1_000)),
                 Duration.ofMillis(clientLong(configs, RETRIES_MAX_WAIT_MS, 20_000)),
-                Duration.ofSeconds(clientLong(configs, LATEST_CACHE_TTL_SEC, -1)));
+                Duration.ofSeconds(clientLong(configs, LATEST_CACHE_TTL_SEC, -1)),
+                tls(configs));
         boolean autoRegister = bool(configs, AUTO_REGISTER_SCHEMAS, true);
         boolean useLatest = bool(configs, USE_LATEST_VERSION, false);
         return new SerdeConfig(client, autoRegister, useLatest,
@@ -166,6 +175,14 @@ public record SerdeConfig(
         return basic != null ? basic : RegistryCredentials.none();
     }
 
+    private static RegistryTls tls(Map<String, ?> configs) {
+        String location = string(configs, SSL_TRUSTSTORE_LOCATION, null);
+        String password = string(configs, SSL_TRUSTSTORE_PASSWORD, null);
+        String type = string(configs, SSL_TRUSTSTORE_TYPE, RegistryTls.DEFAULT_TRUSTSTORE_TYPE);
+        return new RegistryTls(location == null || location.isBlank() ? null : Path.of(location.trim()),
+                password == null || password.isEmpty() ? null : password, type.trim().toUpperCase(Locale.ROOT));
+    }
+
     private static String withoutUserInfo(String url) {
         URI uri = URI.create(url);
         if (uri.getRawUserInfo() == null) {
@@ -207,6 +224,9 @@ public record SerdeConfig(
         Object value = configs.get(key);
         if (value == null) {
             return defaultValue;
+        }
+        if (value instanceof Password password) {
+            return password.value();
         }
         if (value instanceof List<?> list) {
             List<String> parts = new ArrayList<>();

@@ -70,7 +70,9 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--to-timestamp", paramLabel = "EPOCH_MS", description = "kafka: stop at records from this time on.")
     Long toTimestamp;
 
-    @Option(names = "--kafka", paramLabel = "KEY=VALUE", description = "A Kafka consumer setting, passed through.")
+    @Option(names = "--kafka", paramLabel = "KEY=VALUE",
+            description = "A Kafka consumer setting, passed through (security settings included); the registry "
+                    + "client reads its own from them too (basic.auth.user.info, schema.registry.ssl.truststore.location, …).")
     java.util.Map<String, String> kafka = new java.util.LinkedHashMap<>();
 
     @Option(names = "--input-format", paramLabel = "FORMAT", defaultValue = "jsonl",
@@ -150,8 +152,11 @@ public final class ReplayCommand implements Callable<Integer> {
             }
             java.util.Map<String, Object> props = new java.util.HashMap<>(kafka);
             props.put("bootstrap.servers", bootstrapServers);
-            registry = SchemaRegistryClient.create(SerdeConfig.fromMap(java.util.Map.of(
-                    SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl)).client());
+            // The registry client's own settings (basic.auth.user.info, schema.registry.ssl.…) come
+            // with the Kafka ones, as for run.
+            java.util.Map<String, Object> registrySettings = new java.util.HashMap<>(kafka);
+            registrySettings.put(SerdeConfig.SCHEMA_REGISTRY_URL, registryUrl);
+            registry = SchemaRegistryClient.create(validated(() -> SerdeConfig.fromMap(registrySettings)).client());
             return new KafkaBatchSource(props, input.substring("kafka:".length()), registry,
                     new KafkaBatchSource.Range(fromOffset, fromTimestamp, toOffset, toTimestamp));
         }

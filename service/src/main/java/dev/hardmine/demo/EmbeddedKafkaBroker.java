@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -32,6 +33,7 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -71,15 +73,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final Path logDir;
     private final boolean deleteLogDirOnClose;
     private final int port;
+    private final Map<String, Integer> listenerPorts;
     private final Properties serverProperties;
     private boolean closed;
 
     private EmbeddedKafkaBroker(KafkaRaftServer server, Path logDir, boolean deleteLogDirOnClose,
-                                int port, Properties serverProperties) {
+                                int port, Map<String, Integer> listenerPorts, Properties serverProperties) {
         this.server = server;
         this.logDir = logDir;
         this.deleteLogDirOnClose = deleteLogDirOnClose;
         this.port = port;
+        this.listenerPorts = Map.copyOf(listenerPorts);
         this.serverProperties = serverProperties;
     }
 
@@ -101,6 +105,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** The port of the client (PLAINTEXT) listener. */
     public int port() {
         return port;
+    }
+
+    /**
+     * The {@code bootstrap.servers} value for clients of the listener {@code name} added with
+     * {@link Builder#listener}: {@code 127.0.0.1:PORT}.
+     *
+     * @throws IllegalArgumentException when the broker has no such listener
+     */
+    public String bootstrapServers(String name) {
+        Integer listenerPort = listenerPorts.get(name.toUpperCase(Locale.ROOT));
+        if (listenerPort == null) {
+            throw new IllegalArgumentException("no listener " + name + "; the broker has " + listenerPorts.keySet());
+        }
+        return HOST + ":" + listenerPort;
     }
 
     /** The directory holding the broker's data and metadata logs. */
@@ -175,6 +193,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         private Path logDir;
         private Duration startTimeout = Duration.ofSeconds(30);
         private final Map<String, String> overrides = new LinkedHashMap<>();
+        /** Security protocol of each listener added besides the PLAINTEXT one, by name. */
+        private final Map<String, SecurityProtocol> listeners = new LinkedHashMap<>();
 
         private Builder() {
         }
@@ -213,6 +233,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
 
         /**
+         * Adds a client listener {@code name} with its security protocol on a free port of 127.0.0.1,
+         * besides the PLAINTEXT one that {@link EmbeddedKafkaBroker#admin()}, the controller and the broker itself use.
+         * Its own settings (key store, SASL mechanisms) are broker properties of the listener:
+         * {@code brokerProperty("listener.name." + name.toLowerCase() + ".ssl.keystore.location", …)}.
+         * Clients find it at {@link EmbeddedKafkaBroker#bootstrapServers(String)}.
+         */
+        public Builder listener(String name, SecurityProtocol protocol) {
+            String upper = Objects.requireNonNull(name, "name").toUpperCase(Locale.ROOT);
+            if (!upper.matches("[A-Z][A-Z0-9_]*") || upper.equals("PLAINTEXT") || upper.equals(CONTROLLER_LISTENER)) {
+                throw new IllegalArgumentException("listener name must be a new name of letters, digits and _, got " + name);
+            }
+            listeners.put(upper, Objects.requireNonNull(protocol, "protocol"));
+            return this;
+        }
+
+        /**
          * Formats the log directory if needed, starts the broker and waits until it is ready. A port
          * picked here that another process takes first is picked again (up to 3 attempts).
          */
@@ -244,13 +280,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
 
         private EmbeddedKafkaBroker startOn(Path dir, boolean temporary, int clientPort, int controllerPort) {
-            Properties props = serverProperties(dir, clientPort, controllerPort);
+            Map<String, Integer> listenerPorts = new LinkedHashMap<>();
+            listeners.keySet().forEach(name -> listenerPorts.put(name, freePort()));
+            Properties props = serverProperties(dir, clientPort, controllerPort, listenerPorts);
             KafkaRaftServer server = null;
             try {
                 format(dir, props);
                 server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
                 server.startup();
-                EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temporary, clientPort, props);
+                EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temporary, clientPort, listenerPorts, props);
                 broker.awaitReady(startTimeout);
                 log.info("Kafka broker ready at {} (log dir {})", broker.bootstrapServers(), dir);
                 return broker;
@@ -280,14 +318,21 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             return taken;
         }
 
-        private Properties serverProperties(Path dir, int clientPort, int controllerPort) {
+        private Properties serverProperties(Path dir, int clientPort, int controllerPort, Map<String, Integer> listenerPorts) {
+            StringBuilder extra = new StringBuilder();
+            StringBuilder extraProtocols = new StringBuilder();
+            listenerPorts.forEach((name, listenerPort) -> {
+                extra.append(',').append(name).append("://").append(HOST).append(':').append(listenerPort);
+                extraProtocols.append(',').append(name).append(':').append(listeners.get(name).name);
+            });
             Properties p = new Properties();
             p.put("process.roles", "broker,controller");
             p.put("node.id", Integer.toString(NODE_ID));
             p.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
-            p.put("listeners", "PLAINTEXT://" + HOST + ":" + clientPort + "," + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort);
-            p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + clientPort);
-            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+            p.put("listeners", "PLAINTEXT://" + HOST + ":" + clientPort + "," + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort
+                    + extra);
+            p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + clientPort + extra);
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT" + extraProtocols);
             p.put("controller.listener.names", CONTROLLER_LISTENER);
             p.put("inter.broker.listener.name", "PLAINTEXT");
             p.put("log.dirs", dir.toAbsolutePath().toString());
@@ -326,9 +371,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             try {
                 formatter.run();
             } catch (Exception e) {
-                throw new IllegalStateException("Could not format the Kafka log directory " + dir + " with " + props, e);
+                throw new IllegalStateException("Could not format the Kafka log directory " + dir + " with "
+                        + withoutSecrets(props), e);
             }
         }
+    }
+
+    /** The properties for a message: the values of passwords and JAAS configurations (which hold passwords) hidden. */
+    static Map<String, String> withoutSecrets(Properties props) {
+        Map<String, String> shown = new java.util.TreeMap<>();
+        for (String key : props.stringPropertyNames()) {
+            boolean secret = key.endsWith("password") || key.endsWith("sasl.jaas.config");
+            shown.put(key, secret ? "[hidden]" : props.getProperty(key));
+        }
+        return shown;
     }
 
     private void awaitReady(Duration timeout) {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -18,6 +19,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -104,5 +106,28 @@ class EmbeddedKafkaBrokerTest {
             }
             return values;
         }
+    }
+
+    @Test
+    void aListenerNeedsANameOfItsOwn() {
+        assertThatThrownBy(() -> EmbeddedKafkaBroker.builder().listener("plaintext", SecurityProtocol.SASL_SSL))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("plaintext");
+        assertThatThrownBy(() -> EmbeddedKafkaBroker.builder().listener("CONTROLLER", SecurityProtocol.SSL))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> EmbeddedKafkaBroker.builder().listener("a b", SecurityProtocol.SSL))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void theBrokersPropertiesInAMessageHideTheirPasswords() {
+        Properties props = new Properties();
+        props.setProperty("listeners", "SASL_SSL://127.0.0.1:9093");
+        props.setProperty("listener.name.sasl_ssl.ssl.keystore.password", "k-secret");
+        props.setProperty("listener.name.sasl_ssl.plain.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required user_a=\"j-secret\";");
+
+        assertThat(EmbeddedKafkaBroker.withoutSecrets(props).toString())
+                .contains("SASL_SSL://127.0.0.1:9093", "listener.name.sasl_ssl.ssl.keystore.password=[hidden]")
+                .doesNotContain("k-secret", "j-secret");
     }
 }

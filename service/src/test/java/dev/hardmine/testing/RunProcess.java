@@ -9,6 +9,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -30,21 +32,34 @@ public final class RunProcess implements AutoCloseable {
      * waits until it says it mines {@code embeddingsTopic}; fails with its output if it exits first.
      */
     public static RunProcess start(Path dir, Properties properties, String embeddingsTopic) throws IOException {
+        return start(dir, properties, embeddingsTopic, List.of());
+    }
+
+    /** As {@link #start(Path, Properties, String)}, with more options for the JVM (e.g. {@code -Dlogback.configurationFile=…}). */
+    public static RunProcess start(Path dir, Properties properties, String embeddingsTopic, List<String> jvmOptions)
+            throws IOException {
+        RunProcess run = launch(dir, properties, jvmOptions);
+        await().atMost(LiveMining.TIMEOUT).until(() -> {
+            assertThat(run.process.isAlive()).as("hardmine run exited early:%n%s", run.output()).isTrue();
+            return run.output().contains("hardmine run: mining " + embeddingsTopic);
+        });
+        return run;
+    }
+
+    /** Writes {@code properties} to {@code dir/hardmine.properties} and starts {@code run} with it, without waiting. */
+    public static RunProcess launch(Path dir, Properties properties, List<String> jvmOptions) throws IOException {
         Path config = dir.resolve("hardmine.properties");
         try (OutputStream out = Files.newOutputStream(config)) {
             properties.store(out, "hardmine run, integration test");
         }
         Path log = dir.resolve("run.log");
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                HardmineCommand.class.getName(), "run", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        RunProcess run = new RunProcess(process, log);
-        await().atMost(LiveMining.TIMEOUT).until(() -> {
-            assertThat(process.isAlive()).as("hardmine run exited early:%n%s", run.output()).isTrue();
-            return run.output().contains("hardmine run: mining " + embeddingsTopic);
-        });
-        return run;
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+                HardmineCommand.class.getName(), "run", "--config", config.toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new RunProcess(process, log);
     }
 
     public Process process() {

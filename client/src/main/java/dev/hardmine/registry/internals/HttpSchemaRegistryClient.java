@@ -29,8 +29,9 @@ import org.apache.avro.Schema;
  *
  * <p>Each attempt is bounded by the connect and request timeouts; connection errors, timeouts and
  * 5xx answers are retried up to {@code maxRetries} times with exponential backoff and jitter,
- * moving to the next URL when several are configured; 4xx answers are final. TLS uses the JVM's
- * default trust store ({@code javax.net.ssl.trustStore}).
+ * moving to the next URL when several are configured; 4xx answers are final. TLS trusts the
+ * certificates of {@link RegistryClientConfig#tls()} (by default the JVM's trust store) and checks
+ * the host name.
  */
 public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
@@ -65,11 +66,12 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         this.baseUris = config.urls().stream().map(URI::create).toList();
         this.authorization = config.credentials().authorizationHeader().orElse(null);
         this.backoff = Backoff.doubling(config.retryBackoff(), config.maxRetryBackoff()).withJitter(0.2);
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+                .followRedirects(HttpClient.Redirect.NEVER);
+        config.tls().sslContext().ifPresent(http::sslContext);
+        this.http = http.build();
     }
 
     @Override
