@@ -17,6 +17,8 @@ public final class InvalidBatchException extends IllegalArgumentException {
     public static final String BAD_DIM = "bad-dim";
     public static final String BATCH_TOO_LARGE = "batch-too-large";
     public static final String DIM_TOO_LARGE = "dim-too-large";
+    /** The record's key is not the batch's job_id (a null key included). */
+    public static final String KEY_MISMATCH = "key-mismatch";
 
     private final String reason;
 

@@ -14,6 +14,26 @@ public final class EmbeddingBatches {
     }
 
     /**
+     * Checks that a record of the embeddings topic is keyed by its batch's job_id, as the contract
+     * says: the key chooses the partition, and a job's batches must all reach the one task that
+     * holds the job's memory (another key, or none, could send them to another task, with a memory
+     * of its own).
+     *
+     * @throws InvalidBatchException {@code key-mismatch} otherwise
+     */
+    public static void checkKey(String key, EmbeddingBatch batch) {
+        if (!batch.getJobId().equals(key)) {
+            throw new InvalidBatchException(InvalidBatchException.KEY_MISMATCH, key == null
+                    ? "the record has no key; it must be the job_id '" + batch.getJobId() + "'"
+                    : "the record's key " + quoted(key) + " is not the job_id " + quoted(batch.getJobId()));
+        }
+    }
+
+    private static String quoted(String s) {
+        return "'" + (s.length() > 100 ? s.substring(0, 100) + "…" : s) + "'";
+    }
+
+    /**
      * Decodes and validates one batch.
      *
      * @throws InvalidBatchException with the reason code of the first violation found

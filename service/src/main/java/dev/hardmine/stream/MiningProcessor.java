@@ -68,6 +68,9 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
             throw new InvalidBatchException(InvalidBatchException.MALFORMED, "record without a value");
         }
         SampleBatch samples = EmbeddingBatches.toSampleBatch(batch, config.inputLimits());
+        if (!sharded) { // sharded records come keyed job_id#shard from the ShardSplitter, which checked the key
+            EmbeddingBatches.checkKey(record.key(), batch);
+        }
         String jobId = batch.getJobId();
         String memoryKey = sharded ? record.key() : jobId;
         JobSettings settings = jobSettings.of(jobId);

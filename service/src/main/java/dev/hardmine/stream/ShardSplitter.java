@@ -82,6 +82,7 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
             throw new InvalidBatchException(InvalidBatchException.MALFORMED, "record without a value");
         }
         EmbeddingBatches.toSampleBatch(batch, config.inputLimits());
+        EmbeddingBatches.checkKey(record.key(), batch);
         Integer jobDim = jobDims.get(batch.getJobId());
         if (jobDim == null) {
             jobDims.put(batch.getJobId(), batch.getDim());

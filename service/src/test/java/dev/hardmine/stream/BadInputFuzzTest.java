@@ -92,7 +92,8 @@ class BadInputFuzzTest {
         NEGATIVE_STEP(null),
         STEP_GOING_BACKWARDS(null),
         EMPTY_BATCH(null),
-        NULL_KEY(null),
+        NULL_KEY("key-mismatch"),
+        KEY_OTHER_THAN_JOB_ID("key-mismatch"),
         BATCH_OF_TEN_MEGABYTES(null);
 
         final String reason;
@@ -238,7 +239,9 @@ class BadInputFuzzTest {
                 case NEGATIVE_STEP -> f.send(EmbeddingBatch.newBuilder(odd(b)).setStep(-1 - random.nextInt(100)).build());
                 case STEP_GOING_BACKWARDS -> f.send(EmbeddingBatch.newBuilder(odd(b)).setStep(oddStep - 500).build());
                 case EMPTY_BATCH -> f.send(EmbeddingBatch.newBuilder(odd(b)).setSamples(List.of()).build());
-                case NULL_KEY -> f.rawInput.pipeInput((String) null, bytes(odd(b)));
+                case NULL_KEY -> f.rawInput.pipeInput((String) null, bytes(b));
+                case KEY_OTHER_THAN_JOB_ID -> f.rawInput.pipeInput(random.nextBoolean() ? "other-job" : b.getJobId() + "#0",
+                        bytes(b));
                 case BATCH_OF_TEN_MEGABYTES -> f.send(withSamples(EmbeddingBatch.newBuilder(odd(b)).setJobId(ODD_JOB + "-big")
                         .build(), 2_560, 1_024, 640));
                 default -> throw new IllegalStateException(bad.name());
