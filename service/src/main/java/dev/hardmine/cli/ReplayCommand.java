@@ -104,6 +104,10 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "Reject batches with a larger dim (default: ${DEFAULT-VALUE}).")
     int maxDim;
 
+    @Option(names = "--max-id-length", paramLabel = "N", defaultValue = "" + InputLimits.DEFAULT_MAX_ID_LENGTH,
+            description = "Reject batches with a longer id or label (default: ${DEFAULT-VALUE}).")
+    int maxIdLength;
+
     @Option(names = "--memory-max-bytes", paramLabel = "BYTES", defaultValue = "" + ServiceConfig.DEFAULT_MEMORY_MAX_BYTES,
             description = "Memory budget per job, as the service applies it (default: ${DEFAULT-VALUE}).")
     long memoryMaxBytes;
@@ -114,7 +118,7 @@ public final class ReplayCommand implements Callable<Integer> {
                 Map.of("neighbors.per-identity", Integer.toString(REPLAY_NEIGHBORS_PER_IDENTITY)))));
         var settings = job.mining();
         var limits = job.memory();
-        var inputLimits = validated(() -> new InputLimits(maxBatchSize, maxDim));
+        var inputLimits = validated(() -> new InputLimits(maxBatchSize, maxDim, maxIdLength));
         var neighbors = job.neighbors();
         if (neighborsOutput != null && !neighbors.enabled()) {
             throw new ParameterException(spec.commandLine(), "--neighbors-output needs --neighbors-per-identity > 0");

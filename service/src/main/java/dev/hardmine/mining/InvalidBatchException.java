@@ -17,6 +17,8 @@ public final class InvalidBatchException extends IllegalArgumentException {
     public static final String BAD_DIM = "bad-dim";
     public static final String BATCH_TOO_LARGE = "batch-too-large";
     public static final String DIM_TOO_LARGE = "dim-too-large";
+    /** An id or label longer than the service's limit. */
+    public static final String ID_TOO_LONG = "id-too-long";
     /** The record's key is not the batch's job_id (a null key included). */
     public static final String KEY_MISMATCH = "key-mismatch";
 

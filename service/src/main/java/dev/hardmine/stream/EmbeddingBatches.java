@@ -29,6 +29,13 @@ public final class EmbeddingBatches {
         }
     }
 
+    private static void checkLength(String what, String value, InputLimits limits) {
+        if (value != null && value.length() > limits.maxIdLength()) {
+            throw new InvalidBatchException(InvalidBatchException.ID_TOO_LONG, what + " has " + value.length()
+                    + " characters, more than the limit of " + limits.maxIdLength() + ": " + quoted(value));
+        }
+    }
+
     private static String quoted(String s) {
         return "'" + (s.length() > 100 ? s.substring(0, 100) + "…" : s) + "'";
     }
@@ -42,6 +49,9 @@ public final class EmbeddingBatches {
         if (batch.getJobId() == null || batch.getJobId().isEmpty()) {
             throw new InvalidBatchException(InvalidBatchException.EMPTY_ID, "job_id is empty");
         }
+        checkLength("job_id", batch.getJobId(), limits);
+        checkLength("worker_id", batch.getWorkerId(), limits);
+        checkLength("batch_id", batch.getBatchId(), limits);
         int dim = batch.getDim();
         if (dim <= 0) {
             throw new InvalidBatchException(InvalidBatchException.BAD_DIM, "dim must be > 0, got " + dim);
@@ -63,6 +73,8 @@ public final class EmbeddingBatches {
             Sample s = samples.get(i);
             ids[i] = s.getSampleId();
             labels[i] = s.getLabel();
+            checkLength("sample " + i + "'s sample_id", ids[i], limits);
+            checkLength("sample " + i + "'s label", labels[i], limits);
             ByteBuffer bytes = s.getEmbedding();
             if (bytes.remaining() != 4 * dim) {
                 throw new InvalidBatchException(InvalidBatchException.EMBEDDING_LENGTH, "sample " + i + " ("

@@ -122,6 +122,8 @@ public record ServiceConfig(
                     "Samples per batch; larger batches are bad input")
             .define("limits.max-dim", Type.INT, InputLimits.DEFAULT_MAX_DIM, Importance.LOW,
                     "Embedding dimension; larger ones are bad input")
+            .define("limits.max-id-length", Type.INT, InputLimits.DEFAULT_MAX_ID_LENGTH, Importance.LOW,
+                    "Characters in a job, worker, batch or sample id or a label; longer ones are bad input")
             .define("stats.window", Type.STRING, "10s", ServiceConfig::checkDuration, Importance.MEDIUM,
                     "Tumbling window of the stats topic, e.g. `500ms`, `10s`, `5m` or `PT10S`")
             .define("processing.guarantee", Type.STRING, "exactly_once_v2",
@@ -176,7 +178,8 @@ public record ServiceConfig(
                 job.memory(),
                 job.neighbors(),
                 v.getLong("memory.max-bytes"),
-                new InputLimits(v.getInt("limits.max-batch-size"), v.getInt("limits.max-dim")),
+                new InputLimits(v.getInt("limits.max-batch-size"), v.getInt("limits.max-dim"),
+                        v.getInt("limits.max-id-length")),
                 job.shards(),
                 parseDuration("stats.window", v.getString("stats.window")),
                 v.getString("processing.guarantee"),

@@ -69,7 +69,7 @@ class SettingsTableTest {
                 HardmineCommand.commandLine().getSubcommands().get("run").getCommandSpec()).keySet();
         Set<String> expected = new LinkedHashSet<>(ServiceSettings.CONFIG.names());
         expected.removeAll(Set.of("topics.embeddings", "topics.mined", "topics.stats", "topics.dlq", "topics.jobs",
-                "topics.neighbors", "limits.max-batch-size", "limits.max-dim"));
+                "topics.neighbors", "limits.max-batch-size", "limits.max-dim", "limits.max-id-length"));
         assertThat(keysWithFlags).containsExactlyInAnyOrderElementsOf(expected);
     }
 }

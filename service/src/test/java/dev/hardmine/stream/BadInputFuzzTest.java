@@ -87,8 +87,9 @@ class BadInputFuzzTest {
         GARBAGE_AFTER_HEADER("avro-decode"),
         WRITER_SCHEMA_WITHOUT_A_REQUIRED_FIELD("avro-decode"),
         WRITER_SCHEMA_WITH_AN_EXTRA_FIELD(null),
-        LABEL_OF_ONE_MEGABYTE(null),
-        SAMPLE_ID_OF_ONE_MEGABYTE(null),
+        LABEL_OF_ONE_MEGABYTE("id-too-long"),
+        SAMPLE_ID_OF_ONE_MEGABYTE("id-too-long"),
+        LABEL_AT_THE_LENGTH_LIMIT(null),
         NEGATIVE_STEP(null),
         STEP_GOING_BACKWARDS(null),
         EMPTY_BATCH(null),
@@ -125,7 +126,8 @@ class BadInputFuzzTest {
             f.jobConfigs.pipeInput(JOBS.get(0), null);
             int next = 0;
             for (int i = 0; i < RECORDS; i++) {
-                boolean malformed = random.nextInt(2) == 0 || next >= valid.size();
+                // Each job's first batch is valid: it sets the job's dim, which a malformed batch must not.
+                boolean malformed = next >= JOBS.size() && (random.nextInt(2) == 0 || next >= valid.size());
                 if (!malformed) {
                     f.send(valid.get(next++));
                     expected.add(Outcome.MINED);
@@ -135,7 +137,7 @@ class BadInputFuzzTest {
                 Bad bad = tried.size() < Bad.values().length ? Bad.values()[tried.size()]
                         : Bad.values()[random.nextInt(Bad.values().length)];
                 tried.merge(bad, 1, Integer::sum);
-                generator.send(bad, valid.get(Math.min(next, valid.size() - 1)));
+                generator.send(bad, valid.get(next - 1 - random.nextInt(JOBS.size()))); // from a job already seen
                 expected.add(new Outcome(bad.reason));
             }
 
@@ -232,10 +234,12 @@ class BadInputFuzzTest {
                         written(b, EmbeddingBatch.getClassSchema(), "dim", null));
                 case WRITER_SCHEMA_WITH_AN_EXTRA_FIELD -> f.rawInput.pipeInput(ODD_JOB,
                         written(odd(b), EmbeddingBatch.getClassSchema(), null, "priority"));
-                case LABEL_OF_ONE_MEGABYTE -> f.send(mapSamples(odd(b), (i, s) -> i == 0
+                case LABEL_OF_ONE_MEGABYTE -> f.send(mapSamples(b, (i, s) -> i == 0
                         ? new Sample(s.getSampleId(), "l".repeat(1 << 20), s.getEmbedding()) : s));
-                case SAMPLE_ID_OF_ONE_MEGABYTE -> f.send(mapSamples(odd(b), (i, s) -> i == 0
+                case SAMPLE_ID_OF_ONE_MEGABYTE -> f.send(mapSamples(b, (i, s) -> i == 0
                         ? new Sample("s".repeat(1 << 20), s.getLabel(), s.getEmbedding()) : s));
+                case LABEL_AT_THE_LENGTH_LIMIT -> f.send(mapSamples(odd(b), (i, s) -> i == 0
+                        ? new Sample(s.getSampleId(), "l".repeat(InputLimits.DEFAULT_MAX_ID_LENGTH), s.getEmbedding()) : s));
                 case NEGATIVE_STEP -> f.send(EmbeddingBatch.newBuilder(odd(b)).setStep(-1 - random.nextInt(100)).build());
                 case STEP_GOING_BACKWARDS -> f.send(EmbeddingBatch.newBuilder(odd(b)).setStep(oddStep - 500).build());
                 case EMPTY_BATCH -> f.send(EmbeddingBatch.newBuilder(odd(b)).setSamples(List.of()).build());
