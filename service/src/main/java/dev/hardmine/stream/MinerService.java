@@ -6,11 +6,13 @@ import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.registry.AvroSerde;
+import dev.hardmine.registry.SchemaFetcher;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -38,6 +40,7 @@ public final class MinerService implements AutoCloseable {
     private final ServiceConfig config;
     private final DeadLetters.Counter deadLetters;
     private final SchemaRegistryClient registry;
+    private final SchemaFetcher schemas;
     private final KafkaStreams streams;
     private final CountDownLatch running = new CountDownLatch(1);
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
@@ -53,12 +56,13 @@ public final class MinerService implements AutoCloseable {
         this.deadLetters = new DeadLetters.Counter(observer);
         SerdeConfig serdeConfig = SerdeConfig.fromMap(serdeSettings(config));
         this.registry = SchemaRegistryClient.create(serdeConfig.client());
+        this.schemas = new SchemaFetcher(registry);
         MiningTopology.RecordSerdes serdes = new MiningTopology.RecordSerdes(
                 new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false),
                 new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false),
                 new AvroSerde<>(MiningStats.class, registry, serdeConfig, false),
                 new AvroSerde<>(JobConfig.class, registry, serdeConfig, false),
-                new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false));
+                new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false), schemas);
         Topology topology = MiningTopology.build(config, serdes, observer);
         this.streams = new KafkaStreams(topology, streamsProperties(config, deadLetters));
         streams.setStateListener((now, before) -> {
@@ -140,6 +144,15 @@ public final class MinerService implements AutoCloseable {
         return registry;
     }
 
+    /**
+     * What the service waits for, when batches it has been given cannot be mined yet: the schema
+     * registry, while it has not given the writer schema of some (they are held back, in order,
+     * and mined once it has); empty otherwise.
+     */
+    public Optional<String> waitingFor() {
+        return schemas.waitingFor();
+    }
+
     public DeadLetters.Counter deadLetters() {
         return deadLetters;
     }
@@ -161,6 +174,7 @@ public final class MinerService implements AutoCloseable {
         streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(staticMember
                 ? CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP
                 : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        schemas.close();
         registry.close();
     }
 }

@@ -5,6 +5,7 @@ import dev.hardmine.stream.MemorySummary;
 import dev.hardmine.stream.MinerService;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
@@ -15,6 +16,14 @@ public interface MinerView {
 
     /** Kafka Streams is RUNNING. */
     boolean running();
+
+    /**
+     * Why the miner is not ready although it runs: what it waits for before it can mine batches it
+     * has been given (the schema registry); empty when it waits for nothing.
+     */
+    default Optional<String> waitingFor() {
+        return Optional.empty();
+    }
 
     /**
      * This instance's part of the job's memory, or null when it holds none.
@@ -72,6 +81,11 @@ public interface MinerView {
             @Override
             public boolean running() {
                 return miner.streams().state() == KafkaStreams.State.RUNNING;
+            }
+
+            @Override
+            public Optional<String> waitingFor() {
+                return miner.waitingFor();
             }
 
             @Override
