@@ -129,7 +129,7 @@ public final class SchemaFetcher implements AutoCloseable {
         if (ids.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of("waiting for the schema registry to give writer schema id(s) " + ids
+        return Optional.of("waiting for the schema registry (" + client + ") to give writer schema id(s) " + ids
                 + (last == null ? "" : ": " + last.getMessage()));
     }
 
