@@ -32,6 +32,21 @@ public interface MinerView {
      */
     MemorySummary localMemory(String jobId);
 
+    /**
+     * This instance's part of the job's memory with the partitions it was read from; by default
+     * {@link #localMemory} with the partitions unknown.
+     *
+     * @throws org.apache.kafka.streams.errors.InvalidStateStoreException while not queryable at all
+     */
+    default MemoryQuery.LocalPart localPart(String jobId) {
+        return new MemoryQuery.LocalPart(localMemory(jobId), null);
+    }
+
+    /** Partitions a job's memory may live in (the answers must read them all), 0 when not known. */
+    default int memoryPartitions() {
+        return 0;
+    }
+
     /** The other instances' HTTP addresses, {@code host:port}, to ask for the rest of a memory. */
     List<String> otherInstances();
 
@@ -76,7 +91,7 @@ public interface MinerView {
      * @param lag  the consumer lag, when something measures it
      */
     static MinerView of(MinerService miner, HostInfo self, Supplier<OptionalLong> lag) {
-        MemoryQuery memory = new MemoryQuery(miner.streams(), self);
+        MemoryQuery memory = new MemoryQuery(miner.streams(), self, miner.config().topicPartitions());
         return new MinerView() {
             @Override
             public boolean running() {
@@ -91,6 +106,16 @@ public interface MinerView {
             @Override
             public MemorySummary localMemory(String jobId) {
                 return memory.local(jobId);
+            }
+
+            @Override
+            public MemoryQuery.LocalPart localPart(String jobId) {
+                return memory.localPart(jobId);
+            }
+
+            @Override
+            public int memoryPartitions() {
+                return memory.partitions();
             }
 
             @Override

@@ -264,7 +264,9 @@ public final class WebServer implements AutoCloseable {
     private void memory(HttpExchange ex, String job, boolean localOnly) throws IOException {
         PeerFanOut.Memory memory = peers.memory(miner, job, localOnly);
         if (memory.total() == null && memory.complete()) {
-            Responses.error(ex, 404, "no instance holds a memory of job " + job);
+            // With the partitions read: the instance that asked for this part counts them.
+            Responses.json(ex, 404, ApiJson.memory(job, memory).put("error", localOnly
+                    ? "this instance holds no memory of job " + job : "no instance holds a memory of job " + job));
         } else {
             Responses.json(ex, 200, ApiJson.memory(job, memory));
         }
