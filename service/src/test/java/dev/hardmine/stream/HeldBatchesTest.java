@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.apache.avro.Schema;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -97,7 +99,8 @@ class HeldBatchesTest {
 
         int evolvedId = f.registry.register(f.config.topics().embeddings() + "-value", EvolvedBatches.schema());
         outage.down = true;
-        f.rawInput.pipeInput("job", EvolvedBatches.payload(evolvedId, log.get(1)), 1L);
+        Headers trace = new RecordHeaders().add("trace-id", "t-1".getBytes(StandardCharsets.UTF_8));
+        f.rawInput.pipeInput(new TestRecord<>("job", EvolvedBatches.payload(evolvedId, log.get(1)), trace, 1L));
         f.send(log.get(2)); // a known schema, behind the held one in the partition: it waits too
         f.driver.advanceWallClockTime(Duration.ofSeconds(1));
         assertThat(f.output.readRecordsToList()).as("mined while the registry is down").isEmpty();
@@ -112,6 +115,8 @@ class HeldBatchesTest {
         List<TestRecord<String, MinedBatch>> mined = f.output.readRecordsToList();
         assertThat(mined).extracting(r -> r.value().getBatchId())
                 .containsExactly(log.get(1).getBatchId(), log.get(2).getBatchId(), log.get(3).getBatchId());
+        assertThat(mined.get(0).headers().lastHeader("trace-id").value()).as("the held record's own headers")
+                .isEqualTo("t-1".getBytes(StandardCharsets.UTF_8));
         // No limit on the memory: it holds every distinct sample id of the four batches.
         long sampleIds = log.stream().flatMap(b -> b.getSamples().stream()).map(s -> s.getSampleId()).distinct().count();
         assertThat(mined.get(2).value().getStats().getMemorySize()).isEqualTo(sampleIds);
