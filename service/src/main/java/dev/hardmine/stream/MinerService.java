@@ -7,10 +7,13 @@ import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.registry.AvroSerde;
 import dev.hardmine.registry.SchemaFetcher;
+import dev.hardmine.registry.SchemaRegistryException;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
+import dev.hardmine.retry.Backoff;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -37,10 +40,15 @@ import org.slf4j.LoggerFactory;
 public final class MinerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MinerService.class);
 
+    /** Between two attempts to register the output schemas at start. */
+    static final Backoff REGISTRY_BACKOFF = SchemaFetcher.DEFAULT_BACKOFF;
+
     private final ServiceConfig config;
     private final DeadLetters.Counter deadLetters;
     private final SchemaRegistryClient registry;
     private final SchemaFetcher schemas;
+    /** Every topic the topology writes Avro to, with its serde. */
+    private final Map<String, AvroSerde<?>> outputs;
     private final KafkaStreams streams;
     private final CountDownLatch running = new CountDownLatch(1);
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
@@ -57,12 +65,22 @@ public final class MinerService implements AutoCloseable {
         SerdeConfig serdeConfig = SerdeConfig.fromMap(serdeSettings(config));
         this.registry = SchemaRegistryClient.create(serdeConfig.client());
         this.schemas = new SchemaFetcher(registry);
-        MiningTopology.RecordSerdes serdes = new MiningTopology.RecordSerdes(
-                new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false),
-                new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false),
-                new AvroSerde<>(MiningStats.class, registry, serdeConfig, false),
-                new AvroSerde<>(JobConfig.class, registry, serdeConfig, false),
-                new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false), schemas);
+        AvroSerde<EmbeddingBatch> batches = new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false);
+        AvroSerde<MinedBatch> mined = new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false);
+        AvroSerde<MiningStats> stats = new AvroSerde<>(MiningStats.class, registry, serdeConfig, false);
+        AvroSerde<JobConfig> jobs = new AvroSerde<>(JobConfig.class, registry, serdeConfig, false);
+        AvroSerde<IdentityNeighbors> neighbors = new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false);
+        this.outputs = new LinkedHashMap<>();
+        outputs.put(config.topics().mined(), mined);
+        outputs.put(config.topics().stats(), stats);
+        outputs.put(config.topics().neighbors(), neighbors);
+        outputs.put(config.topics().jobs(), jobs); // the global store writes what it reads
+        outputs.put(config.applicationId() + "-by-job-repartition", mined);
+        if (config.shardsPerJob() > 1) {
+            outputs.put(config.applicationId() + "-shards-repartition", batches);
+        }
+        MiningTopology.RecordSerdes serdes = new MiningTopology.RecordSerdes(batches, mined, stats, jobs, neighbors,
+                schemas);
         Topology topology = MiningTopology.build(config, serdes, observer);
         this.streams = new KafkaStreams(topology, streamsProperties(config, deadLetters));
         streams.setStateListener((now, before) -> {
@@ -113,12 +131,46 @@ public final class MinerService implements AutoCloseable {
         return p;
     }
 
-    /** Creates or checks the topics, then starts Kafka Streams. */
+    /**
+     * Creates or checks the topics, registers the schemas of what the service writes, then starts
+     * Kafka Streams. Waits, retrying with {@link #REGISTRY_BACKOFF}, while the registry does not answer.
+     */
     public void start() {
         try (Admin admin = Admin.create(adminProperties(config))) {
             TopicManager.ensure(admin, config);
         }
+        registerOutputSchemas();
         streams.start();
+    }
+
+    /**
+     * Registers the schema of every topic the topology writes before it runs. A serializer would
+     * otherwise register on its first record: if the registry were away by then, the stream thread
+     * would wait on it (for every partition it owns) and the record would be lost to the dead
+     * letters as a {@code serialization-error}. Nothing can be written without these schemas, so
+     * the start waits for the registry as long as it does not answer.
+     */
+    private void registerOutputSchemas() {
+        for (Map.Entry<String, AvroSerde<?>> output : outputs.entrySet()) {
+            for (int retry = 1; ; retry++) {
+                try {
+                    output.getValue().prepare(output.getKey());
+                    break;
+                } catch (SchemaRegistryException e) {
+                    if (!e.isRetriable()) {
+                        throw e;
+                    }
+                    LOG.warn("schema registry unavailable; registering the schema of {} again: {}", output.getKey(),
+                            e.getMessage());
+                    try {
+                        Thread.sleep(REGISTRY_BACKOFF.delay(retry).toMillis());
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
+        }
     }
 
     /** Waits until Kafka Streams runs; false on timeout. */
