@@ -42,7 +42,7 @@ class LayeringTest {
             .whereLayer("Json").mayNotAccessAnyLayer()
             .whereLayer("Mining").mayNotAccessAnyLayer()
             .whereLayer("Client").mayOnlyAccessLayers("Avro", "Registry", "Retry")
-            .whereLayer("Stream").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining")
+            .whereLayer("Stream").mayOnlyAccessLayers("Avro", "Registry", "Retry", "Client", "Mining")
             .whereLayer("Metrics").mayOnlyAccessLayers("Avro", "Client", "Stream")
             .whereLayer("Web").mayOnlyAccessLayers("Avro", "Registry", "Retry", "Client", "Stream", "Json")
             .whereLayer("Replay").mayOnlyAccessLayers("Avro", "Registry", "Client", "Mining", "Stream", "Json")

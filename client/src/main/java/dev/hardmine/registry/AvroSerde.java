@@ -2,6 +2,7 @@ package dev.hardmine.registry;
 
 import java.util.Map;
 
+import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -61,6 +62,15 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         ownedClient = SchemaRegistryClient.create(config.client());
         serializer = new AvroSerializer<>(ownedClient, config, isKey);
         deserializer = new AvroDeserializer<>(type, ownedClient);
+    }
+
+    /** {@link AvroSerializer#prepare} of this serde's type for {@code topic}. */
+    public void prepare(String topic) {
+        requireConfigured();
+        if (type == null) {
+            throw new IllegalStateException("AvroSerde without a type cannot prepare a topic");
+        }
+        serializer.prepare(topic, SpecificData.get().getSchema(type));
     }
 
     @Override

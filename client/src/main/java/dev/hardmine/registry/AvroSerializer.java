@@ -85,6 +85,25 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
         this.isKey = isKey;
     }
 
+    /**
+     * Registers (or, without auto-registration, looks up) {@code schema} for {@code topic} now, so
+     * that serializing its records later asks the registry nothing: a service that must go on
+     * writing while the registry is away prepares each topic it writes before it starts.
+     *
+     * @throws SchemaRegistryException when the registry fails ({@link SchemaRegistryException#isRetriable()}
+     *                                 tells whether to try again)
+     */
+    public void prepare(String topic, Schema schema) {
+        try {
+            writer(topic, schema);
+        } catch (SerializationException e) {
+            if (e.getCause() instanceof SchemaRegistryException registryFailure) {
+                throw registryFailure;
+            }
+            throw e;
+        }
+    }
+
     @Override
     public byte[] serialize(String topic, T record) {
         if (record == null) {

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -43,6 +44,24 @@ class AvroSerdeTest {
 
     private AvroSerde<EmbeddingBatch> embeddingSerde() {
         return new AvroSerde<>(EmbeddingBatch.class, registry, config, false);
+    }
+
+    @Test
+    void aPreparedTopicIsWrittenWithoutAskingTheRegistryAgain() throws Exception {
+        ScriptedHttpServer server = new ScriptedHttpServer(); // after the one answer below: 500s
+        try (server; var serde = new AvroSerde<>(EmbeddingBatch.class, SerdeConfig.of(server.url())
+                .withClient(RegistryClientConfig.of(server.url()).withRetries(0, Duration.ZERO, Duration.ZERO)), false)) {
+            server.answer(200, "{\"id\":5}");
+            serde.prepare(TOPIC);
+
+            byte[] bytes = serde.serializer().serialize(TOPIC, embeddingBatch());
+
+            assertThat(ByteBuffer.wrap(bytes, 1, 4).getInt()).isEqualTo(5);
+            assertThat(server.requests()).singleElement().satisfies(r -> assertThat(r.path())
+                    .isEqualTo("/subjects/" + TOPIC + "-value/versions"));
+            assertThatThrownBy(() -> serde.prepare("another.topic")).as("a registry that fails: its own exception")
+                    .isInstanceOfSatisfying(SchemaRegistryException.class, e -> assertThat(e.isRetriable()).isTrue());
+        }
     }
 
     @Test

@@ -6,11 +6,16 @@ import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.registry.AvroSerde;
+import dev.hardmine.registry.SchemaFetcher;
+import dev.hardmine.registry.SchemaRegistryException;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
+import dev.hardmine.retry.Backoff;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -37,9 +42,15 @@ import org.slf4j.LoggerFactory;
 public final class MinerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MinerService.class);
 
+    /** Between two attempts to register the output schemas at start. */
+    static final Backoff REGISTRY_BACKOFF = SchemaFetcher.DEFAULT_BACKOFF;
+
     private final ServiceConfig config;
     private final DeadLetters.Counter deadLetters;
     private final SchemaRegistryClient registry;
+    private final SchemaFetcher schemas;
+    /** Every topic the topology writes Avro to, with its serde. */
+    private final Map<String, AvroSerde<?>> outputs;
     private final Supplier<Topology> topology;
     private volatile KafkaStreams streams;
     private final CountDownLatch running = new CountDownLatch(1);
@@ -56,12 +67,23 @@ public final class MinerService implements AutoCloseable {
         this.deadLetters = new DeadLetters.Counter(observer);
         SerdeConfig serdeConfig = SerdeConfig.fromMap(serdeSettings(config));
         this.registry = SchemaRegistryClient.create(serdeConfig.client());
-        MiningTopology.RecordSerdes serdes = new MiningTopology.RecordSerdes(
-                new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false),
-                new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false),
-                new AvroSerde<>(MiningStats.class, registry, serdeConfig, false),
-                new AvroSerde<>(JobConfig.class, registry, serdeConfig, false),
-                new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false));
+        this.schemas = new SchemaFetcher(registry);
+        AvroSerde<EmbeddingBatch> batches = new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false);
+        AvroSerde<MinedBatch> mined = new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false);
+        AvroSerde<MiningStats> stats = new AvroSerde<>(MiningStats.class, registry, serdeConfig, false);
+        AvroSerde<JobConfig> jobs = new AvroSerde<>(JobConfig.class, registry, serdeConfig, false);
+        AvroSerde<IdentityNeighbors> neighbors = new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false);
+        this.outputs = new LinkedHashMap<>();
+        outputs.put(config.topics().mined(), mined);
+        outputs.put(config.topics().stats(), stats);
+        outputs.put(config.topics().neighbors(), neighbors);
+        outputs.put(config.topics().jobs(), jobs); // the global store writes what it reads
+        outputs.put(config.applicationId() + "-by-job-repartition", mined);
+        if (config.shardsPerJob() > 1) {
+            outputs.put(config.applicationId() + "-shards-repartition", batches);
+        }
+        MiningTopology.RecordSerdes serdes = new MiningTopology.RecordSerdes(batches, mined, stats, jobs, neighbors,
+                schemas);
         this.topology = () -> MiningTopology.build(config, serdes, observer);
         this.streams = newStreams();
     }
@@ -118,16 +140,20 @@ public final class MinerService implements AutoCloseable {
     }
 
     /**
-     * Creates or checks the topics, then starts Kafka Streams. Kafka Streams opens the stores it
-     * finds in its state directory as it starts; one that RocksDB cannot open (half-written when the
-     * process was killed, a file lost) would stop it there, and every restart after it. The local
-     * state is only a copy of the changelogs, so the service wipes it and starts again, restoring
-     * the stores from the changelogs as an instance with an empty state directory does.
+     * Creates or checks the topics, registers the schemas of what the service writes, then starts
+     * Kafka Streams. Waits, retrying with {@link #REGISTRY_BACKOFF}, while the registry does not answer.
+     *
+     * <p>Kafka Streams opens the stores it finds in its state directory as it starts; one that
+     * RocksDB cannot open (half-written when the process was killed, a file lost) would stop it
+     * there, and every restart after it. The local state is only a copy of the changelogs, so the
+     * service wipes it and starts again, restoring the stores from the changelogs as an instance
+     * with an empty state directory does.
      */
     public void start() {
         try (Admin admin = Admin.create(adminProperties(config))) {
             TopicManager.ensure(admin, config);
         }
+        registerOutputSchemas();
         try {
             streams.start();
         } catch (ProcessorStateException e) {
@@ -146,6 +172,36 @@ public final class MinerService implements AutoCloseable {
             root = root.getCause();
         }
         return root.getMessage() == null ? root.toString() : root.getMessage();
+    }
+
+    /**
+     * Registers the schema of every topic the topology writes before it runs. A serializer would
+     * otherwise register on its first record: if the registry were away by then, the stream thread
+     * would wait on it (for every partition it owns) and the record would be lost to the dead
+     * letters as a {@code serialization-error}. Nothing can be written without these schemas, so
+     * the start waits for the registry as long as it does not answer.
+     */
+    private void registerOutputSchemas() {
+        for (Map.Entry<String, AvroSerde<?>> output : outputs.entrySet()) {
+            for (int retry = 1; ; retry++) {
+                try {
+                    output.getValue().prepare(output.getKey());
+                    break;
+                } catch (SchemaRegistryException e) {
+                    if (!e.isRetriable()) {
+                        throw e;
+                    }
+                    LOG.warn("schema registry unavailable; registering the schema of {} again: {}", output.getKey(),
+                            e.getMessage());
+                    try {
+                        Thread.sleep(REGISTRY_BACKOFF.delay(retry).toMillis());
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
+        }
     }
 
     /** Waits until Kafka Streams runs; false on timeout. */
@@ -171,6 +227,15 @@ public final class MinerService implements AutoCloseable {
         return registry;
     }
 
+    /**
+     * What the service waits for, when batches it has been given cannot be mined yet: the schema
+     * registry, while it has not given the writer schema of some (they are held back, in order,
+     * and mined once it has); empty otherwise.
+     */
+    public Optional<String> waitingFor() {
+        return schemas.waitingFor();
+    }
+
     public DeadLetters.Counter deadLetters() {
         return deadLetters;
     }
@@ -192,6 +257,7 @@ public final class MinerService implements AutoCloseable {
         streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(staticMember
                 ? CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP
                 : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        schemas.close();
         registry.close();
     }
 }

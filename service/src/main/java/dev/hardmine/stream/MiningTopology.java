@@ -6,7 +6,10 @@ import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
+import dev.hardmine.registry.SchemaFetcher;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -27,7 +30,8 @@ import org.apache.kafka.streams.state.WindowStore;
  * Builds hardmine's topology — and only builds it: the same topology runs in {@code run},
  * {@code demo}, the tests and replay from Kafka.
  * <pre>
- * embeddings ─(decode; failures → dlq)─▶ [split by hash(label) % shards ─▶ repartition by job#shard]
+ * embeddings ─(decode; failures → dlq)─▶ hold (while the registry is waited for)
+ *   ─▶ [split by hash(label) % shards ─▶ repartition by job#shard]
  *   ─▶ mine (memory store with changelog; job-configs global table) ─▶ mined (key job_id/worker_id)
  *                                                                  ├▶ window by job ─▶ stats
  *                                   (neighbour store with changelog) └▶ confusable identities ─▶ neighbors
@@ -44,9 +48,20 @@ public final class MiningTopology {
     private MiningTopology() {
     }
 
-    /** The serdes of the record types; see {@link Topics}. */
+    /** The node that holds batches back while the registry has not given their writer schema. */
+    public static final String HOLD_NODE = "hold-until-schema";
+
+    /**
+     * The serdes of the record types (see {@link Topics}), and the fetcher that tells whether an
+     * embeddings record's writer schema is at hand ({@link HeldBatches}).
+     */
     public record RecordSerdes(Serde<EmbeddingBatch> batches, Serde<MinedBatch> mined, Serde<MiningStats> stats,
-                               Serde<JobConfig> jobs, Serde<IdentityNeighbors> neighbors) {
+                               Serde<JobConfig> jobs, Serde<IdentityNeighbors> neighbors, SchemaFetcher schemas) {
+        /** Serdes whose registry is never out of reach (in-process): nothing is held back. */
+        public RecordSerdes(Serde<EmbeddingBatch> batches, Serde<MinedBatch> mined, Serde<MiningStats> stats,
+                            Serde<JobConfig> jobs, Serde<IdentityNeighbors> neighbors) {
+            this(batches, mined, stats, jobs, neighbors, SchemaFetcher.none());
+        }
     }
 
     public static Topology build(ServiceConfig config, RecordSerdes serdes) {
@@ -62,8 +77,7 @@ public final class MiningTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(MemoryStore.NAME), Serdes.Bytes(), Serdes.ByteArray()));
 
-        KStream<String, EmbeddingBatch> batches = builder.stream(topics.embeddings(),
-                Consumed.with(Serdes.String(), serdes.batches()).withName("embeddings"));
+        KStream<String, EmbeddingBatch> batches = heldUntilSchema(builder, topics, serdes);
         boolean sharded = config.shardsPerJob() > 1;
         if (sharded) {
             builder.addStateStore(Stores.keyValueStoreBuilder(
@@ -98,5 +112,29 @@ public final class MiningTopology {
                         Named.as("to-mining-stats"))
                 .to(topics.stats(), Produced.with(Serdes.String(), serdes.stats()).withName("stats"));
         return builder.build();
+    }
+
+    /**
+     * The embeddings, decoded, in each partition's order; records whose writer schema the registry
+     * has not given yet held back in their partition until it has, those that do not decode then
+     * sent to the dead letters.
+     */
+    private static KStream<String, EmbeddingBatch> heldUntilSchema(StreamsBuilder builder, Topics topics,
+                                                                   RecordSerdes serdes) {
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(HeldBatches.STORE), Serdes.Long(), Serdes.ByteArray()));
+        Deserializer<HeldBatches.Arrival> arrivals = HeldBatches.arrivals(serdes.batches().deserializer(),
+                serdes.schemas());
+        Serializer<HeldBatches.Arrival> sourceOnly = (topic, arrival) -> {
+            throw new UnsupportedOperationException("arrivals are read, never written");
+        };
+        KStream<String, HeldBatches.Released> released = builder.stream(topics.embeddings(),
+                        Consumed.with(Serdes.String(), Serdes.serdeFrom(sourceOnly, arrivals)).withName("embeddings"))
+                .process(() -> new HeldBatches(topics.embeddings(), arrivals), Named.as(HOLD_NODE), HeldBatches.STORE);
+        released.filter((job, r) -> r.deadLetter() != null, Named.as("held-dead-letters"))
+                .map((job, r) -> KeyValue.pair(r.deadLetter().key(), r.deadLetter().value()), Named.as("held-dead-letter-bytes"))
+                .to(topics.dlq(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("held-dlq"));
+        return released.filter((job, r) -> r.deadLetter() == null, Named.as("released"))
+                .mapValues(HeldBatches.Released::batch, Named.as("released-batches"));
     }
 }

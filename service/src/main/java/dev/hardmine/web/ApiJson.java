@@ -13,6 +13,8 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The JSON bodies of the HTTP API and of its events. Records (MiningStats, IdentityNeighbors) are
@@ -99,6 +101,7 @@ final class ApiJson {
             summary(out, memory.total());
         }
         out.put("complete", memory.complete());
+        partitions(out, memory.partitions());
         ArrayNode instances = out.putArray("instances");
         for (PeerFanOut.Part p : memory.parts()) {
             ObjectNode o = instances.addObject().put("instance", p.instance());
@@ -107,7 +110,26 @@ final class ApiJson {
             } else {
                 o.put("error", p.error());
             }
+            partitions(o, p.partitions());
         }
+        return out;
+    }
+
+    private static void partitions(ObjectNode o, Set<Integer> partitions) {
+        if (partitions != null) {
+            ArrayNode list = o.putArray("partitions");
+            partitions.forEach(list::add);
+        }
+    }
+
+    /** The {@code partitions} an instance's answer says it read, null when it does not say. */
+    static Set<Integer> partitions(String body) throws IOException {
+        JsonNode list = MAPPER.readTree(body).get("partitions");
+        if (list == null || !list.isArray()) {
+            return null;
+        }
+        Set<Integer> out = new TreeSet<>();
+        list.forEach(p -> out.add(p.asInt()));
         return out;
     }
 

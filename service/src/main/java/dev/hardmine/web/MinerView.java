@@ -5,6 +5,7 @@ import dev.hardmine.stream.MemorySummary;
 import dev.hardmine.stream.MinerService;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
@@ -17,11 +18,34 @@ public interface MinerView {
     boolean running();
 
     /**
+     * Why the miner is not ready although it runs: what it waits for before it can mine batches it
+     * has been given (the schema registry); empty when it waits for nothing.
+     */
+    default Optional<String> waitingFor() {
+        return Optional.empty();
+    }
+
+    /**
      * This instance's part of the job's memory, or null when it holds none.
      *
      * @throws org.apache.kafka.streams.errors.InvalidStateStoreException while not queryable
      */
     MemorySummary localMemory(String jobId);
+
+    /**
+     * This instance's part of the job's memory with the partitions it was read from; by default
+     * {@link #localMemory} with the partitions unknown.
+     *
+     * @throws org.apache.kafka.streams.errors.InvalidStateStoreException while not queryable at all
+     */
+    default MemoryQuery.LocalPart localPart(String jobId) {
+        return new MemoryQuery.LocalPart(localMemory(jobId), null);
+    }
+
+    /** Partitions a job's memory may live in (the answers must read them all), 0 when not known. */
+    default int memoryPartitions() {
+        return 0;
+    }
 
     /** The other instances' HTTP addresses, {@code host:port}, to ask for the rest of a memory. */
     List<String> otherInstances();
@@ -67,7 +91,7 @@ public interface MinerView {
      * @param lag  the consumer lag, when something measures it
      */
     static MinerView of(MinerService miner, HostInfo self, Supplier<OptionalLong> lag) {
-        MemoryQuery memory = new MemoryQuery(miner.streams(), self);
+        MemoryQuery memory = new MemoryQuery(miner.streams(), self, miner.config().topicPartitions());
         return new MinerView() {
             @Override
             public boolean running() {
@@ -75,8 +99,23 @@ public interface MinerView {
             }
 
             @Override
+            public Optional<String> waitingFor() {
+                return miner.waitingFor();
+            }
+
+            @Override
             public MemorySummary localMemory(String jobId) {
                 return memory.local(jobId);
+            }
+
+            @Override
+            public MemoryQuery.LocalPart localPart(String jobId) {
+                return memory.localPart(jobId);
+            }
+
+            @Override
+            public int memoryPartitions() {
+                return memory.partitions();
             }
 
             @Override

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * events;
  * <li>{@code /metrics} in the Prometheus text format;
  * <li>{@code /health} (the process is up) and {@code /ready} (200 only while Kafka Streams is
- * RUNNING, else 503).
+ * RUNNING and the miner waits for nothing, else 503 with the {@code reason}: Kafka Streams not
+ * running, or the schema registry awaited for the writer schema of batches held back).
  * </ul>
  * With a token, {@code /api/…} and {@code /metrics} answer 401 unless the request carries
  * {@code Authorization: Bearer TOKEN} — or, for the event stream, whose browser API cannot set
@@ -211,8 +212,7 @@ public final class WebServer implements AutoCloseable {
         } else if (path.equals("/health")) {
             Responses.json(ex, 200, ApiJson.status("UP"));
         } else if (path.equals("/ready")) {
-            boolean ok = miner.running();
-            Responses.json(ex, ok ? 200 : 503, ApiJson.status(ok ? "READY" : "NOT_READY"));
+            ready(ex);
         } else if (path.equals("/metrics") && metrics != null) {
             Responses.send(ex, 200, METRICS_CONTENT_TYPE, metrics.get().getBytes(StandardCharsets.UTF_8));
         } else if (path.equals("/api/jobs")) {
@@ -233,6 +233,20 @@ public final class WebServer implements AutoCloseable {
         return false;
     }
 
+    /**
+     * 200 {@code READY} while Kafka Streams runs and the miner waits for nothing; else 503
+     * {@code NOT_READY} with the {@code reason}.
+     */
+    private void ready(HttpExchange ex) throws IOException {
+        MinerView m = miner;
+        String reason = m.running() ? m.waitingFor().orElse(null) : "Kafka Streams is not running";
+        if (reason == null) {
+            Responses.json(ex, 200, ApiJson.status("READY"));
+        } else {
+            Responses.json(ex, 503, ApiJson.status("NOT_READY").put("reason", reason));
+        }
+    }
+
     /** Every job of the board, in its order, with its latest window (null when it has none). */
     private Map<String, MiningStats> latestByJob() {
         Map<String, MiningStats> latest = new LinkedHashMap<>();
@@ -250,7 +264,9 @@ public final class WebServer implements AutoCloseable {
     private void memory(HttpExchange ex, String job, boolean localOnly) throws IOException {
         PeerFanOut.Memory memory = peers.memory(miner, job, localOnly);
         if (memory.total() == null && memory.complete()) {
-            Responses.error(ex, 404, "no instance holds a memory of job " + job);
+            // With the partitions read: the instance that asked for this part counts them.
+            Responses.json(ex, 404, ApiJson.memory(job, memory).put("error", localOnly
+                    ? "this instance holds no memory of job " + job : "no instance holds a memory of job " + job));
         } else {
             Responses.json(ex, 200, ApiJson.memory(job, memory));
         }

@@ -8,12 +8,14 @@ import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.registry.AvroSerde;
 import dev.hardmine.registry.MockSchemaRegistry;
+import dev.hardmine.registry.SchemaFetcher;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -26,7 +28,7 @@ final class TopologyFixture implements AutoCloseable {
     final String registryScope = "topology-" + UUID.randomUUID();
     final SchemaRegistryClient registry = MockSchemaRegistry.scope(registryScope);
     final SerdeConfig serdeConfig = SerdeConfig.of("mock://" + registryScope);
-    final AvroSerde<EmbeddingBatch> batches = new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false);
+    final AvroSerde<EmbeddingBatch> batches;
     final AvroSerde<MinedBatch> mined = new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false);
     final AvroSerde<MiningStats> stats = new AvroSerde<>(MiningStats.class, registry, serdeConfig, false);
     final AvroSerde<JobConfig> jobs = new AvroSerde<>(JobConfig.class, registry, serdeConfig, false);
@@ -42,6 +44,17 @@ final class TopologyFixture implements AutoCloseable {
     final TestOutputTopic<String, IdentityNeighbors> neighborsOutput;
 
     TopologyFixture(Properties overrides, Path stateDir) {
+        this(overrides, stateDir, null, SchemaFetcher.none());
+    }
+
+    /**
+     * With the embeddings decoded through {@code decoding(registry)} (a registry that may fail, for
+     * example) and {@code schemas} telling whether a record's writer schema is at hand.
+     */
+    TopologyFixture(Properties overrides, Path stateDir, UnaryOperator<SchemaRegistryClient> decoding,
+                    SchemaFetcher schemas) {
+        batches = new AvroSerde<>(EmbeddingBatch.class, decoding == null ? registry : decoding.apply(registry),
+                serdeConfig, false);
         Properties p = new Properties();
         p.setProperty("bootstrap.servers", "127.0.0.1:9");
         p.setProperty("schema.registry.url", "mock://" + registryScope);
@@ -51,7 +64,7 @@ final class TopologyFixture implements AutoCloseable {
         Properties streams = MinerService.streamsProperties(config, deadLetters);
         streams.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         driver = new TopologyTestDriver(MiningTopology.build(config,
-                new MiningTopology.RecordSerdes(batches, mined, stats, jobs, neighbors)), streams, Instant.ofEpochMilli(1_700_000_000_000L));
+                new MiningTopology.RecordSerdes(batches, mined, stats, jobs, neighbors, schemas)), streams, Instant.ofEpochMilli(1_700_000_000_000L));
         Topics t = config.topics();
         input = driver.createInputTopic(t.embeddings(), Serdes.String().serializer(), batches.serializer());
         rawInput = driver.createInputTopic(t.embeddings(), Serdes.String().serializer(), Serdes.ByteArray().serializer());

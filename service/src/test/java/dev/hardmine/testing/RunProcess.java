@@ -62,6 +62,16 @@ public final class RunProcess implements AutoCloseable {
         return new RunProcess(process, log);
     }
 
+    /** The base URL of its HTTP side, {@code http://HOST:PORT/}, as it printed it on start. */
+    public String httpUrl() throws IOException {
+        String marker = "hardmine run: http on ";
+        String out = output();
+        int at = out.indexOf(marker);
+        assertThat(at).as("run printed its HTTP address:%n%s", out).isNotNegative();
+        int start = at + marker.length();
+        return out.substring(start, out.indexOf(' ', start));
+    }
+
     public Process process() {
         return process;
     }

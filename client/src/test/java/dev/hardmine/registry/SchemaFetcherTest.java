@@ -1,0 +1,90 @@
+package dev.hardmine.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.retry.Backoff;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Writer schemas fetched in the background from a registry over HTTP that fails, then answers. */
+class SchemaFetcherTest {
+    private static final int ID = 7;
+
+    private final ScriptedHttpServer server;
+    private final SchemaRegistryClient client;
+    private final SchemaFetcher fetcher;
+
+    SchemaFetcherTest() throws Exception {
+        server = new ScriptedHttpServer(); // unscripted requests get a 500
+        client = SchemaRegistryClient.create(RegistryClientConfig.of(server.url())
+                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2))
+                .withRetries(0, Duration.ZERO, Duration.ZERO));
+        fetcher = new SchemaFetcher(client, Backoff.fixed(Duration.ofMillis(50)), Duration.ofMillis(200));
+    }
+
+    @AfterEach
+    void stop() {
+        fetcher.close();
+        client.close();
+        server.close();
+    }
+
+    @Test
+    void aPayloadWaitsWhileTheRegistryFailsAndIsDecodedFromTheCacheOnceItAnswers() throws Exception {
+        byte[] payload = payload(TestRecords.embeddingBatch());
+
+        assertThat(fetcher.isReady(payload)).as("ready while the registry answers 500").isFalse();
+        assertThat(fetcher.isReady(payload)).isFalse();
+        assertThat(fetcher.waitingFor()).get().asString().contains(server.url()).contains("[" + ID + "]");
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.requests().size() >= 3); // retried meanwhile
+
+        server.answer(200, new ObjectMapper().createObjectNode()
+                .put("schema", EmbeddingBatch.getClassSchema().toString()).toString());
+        await().atMost(Duration.ofSeconds(10)).until(() -> fetcher.isReady(payload));
+        assertThat(fetcher.waitingFor()).isEmpty();
+        int asked = server.requests().size();
+        EmbeddingBatch decoded = new AvroDeserializer<>(EmbeddingBatch.class, client).deserialize("t", payload);
+        assertThat(decoded).isEqualTo(TestRecords.embeddingBatch());
+        assertThat(server.requests()).as("decoded from the client's cache").hasSize(asked);
+    }
+
+    @Test
+    void aDefiniteNoIsReadyAtOnceAndDecodingSaysUnknownSchemaId() throws Exception {
+        byte[] payload = payload(TestRecords.embeddingBatch());
+        server.answer(404, "{\"error_code\":40403,\"message\":\"Schema 7 not found\"}")
+                .answer(404, "{\"error_code\":40403,\"message\":\"Schema 7 not found\"}");
+
+        assertThat(fetcher.isReady(payload)).isTrue();
+        assertThat(fetcher.waitingFor()).isEmpty();
+        assertThatThrownBy(() -> new AvroDeserializer<>(EmbeddingBatch.class, client).deserialize("t", payload))
+                .isInstanceOf(UnknownSchemaIdException.class);
+    }
+
+    @Test
+    void aPayloadWithoutASchemaIdNeverWaits() {
+        assertThat(fetcher.isReady(new byte[] {1, 0, 0, 0, 7, 0})).isTrue();
+        assertThat(fetcher.isReady(new byte[] {0, 0})).isTrue();
+        assertThat(server.requests()).isEmpty();
+    }
+
+    private static byte[] payload(EmbeddingBatch batch) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0);
+        out.write(ByteBuffer.allocate(4).putInt(ID).array());
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new SpecificDatumWriter<EmbeddingBatch>(EmbeddingBatch.getClassSchema()).write(batch, encoder);
+        encoder.flush();
+        return out.toByteArray();
+    }
+}
