@@ -48,6 +48,11 @@ public final class MemoryBank implements AutoCloseable {
     private final Map<String, Integer> labelIds = new HashMap<>();
     private final List<String> labelNames = new ArrayList<>();
     private final List<IntList> slotsByLabel = new ArrayList<>();
+    /**
+     * Label ids whose label has no live entry left, reused for the next new labels: a job that
+     * keeps meeting new identities holds tables of the labels in memory, not of every label seen.
+     */
+    private final IntList freeLabelIds = new IntList(8);
     private int identities;
     private boolean trimAllIdentities;
     private final List<String> moved = new ArrayList<>();
@@ -217,11 +222,7 @@ public final class MemoryBank implements AutoCloseable {
         rows.put(base + dim + 1, (float) norm2);
         inverseNorms[slot] = norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f;
 
-        int labelId = labelIds.computeIfAbsent(label, l -> {
-            labelNames.add(l);
-            slotsByLabel.add(new IntList(8));
-            return labelNames.size() - 1;
-        });
+        int labelId = labelIds.computeIfAbsent(label, this::newLabelId);
         IntList labelSlots = slotsByLabel.get(labelId);
         if (labelSlots.isEmpty()) {
             identities++;
@@ -236,6 +237,17 @@ public final class MemoryBank implements AutoCloseable {
         newestStep = Math.max(newestStep, step);
         oldestLiveStep = Math.min(oldestLiveStep, step);
         return labelId;
+    }
+
+    private int newLabelId(String label) {
+        if (!freeLabelIds.isEmpty()) {
+            int id = freeLabelIds.removeAt(freeLabelIds.size() - 1);
+            labelNames.set(id, label);
+            return id;
+        }
+        labelNames.add(label);
+        slotsByLabel.add(new IntList(8));
+        return labelNames.size() - 1;
     }
 
     private List<String> evict(IntList touchedLabels) {
@@ -276,10 +288,14 @@ public final class MemoryBank implements AutoCloseable {
     }
 
     private void remove(int slot) {
-        IntList labelSlots = slotsByLabel.get(labelOf[slot]);
+        int labelId = labelOf[slot];
+        IntList labelSlots = slotsByLabel.get(labelId);
         labelSlots.removeAt(labelSlots.indexOf(slot));
         if (labelSlots.isEmpty()) {
             identities--;
+            labelIds.remove(labelNames.get(labelId));
+            labelNames.set(labelId, null);
+            freeLabelIds.add(labelId);
         }
         slotById.remove(ids[slot]);
         idBySeq.remove(seqs[slot]);
@@ -378,7 +394,10 @@ public final class MemoryBank implements AutoCloseable {
         return id == null ? -1 : id;
     }
 
-    /** How many label ids exist (live or not); label ids are {@code 0 … labelCount-1}. */
+    /**
+     * How many label ids exist (live or free for reuse); label ids are {@code 0 … labelCount-1}. A
+     * free id has no slots; it counts the labels held at once, not every label ever seen.
+     */
     int labelCount() {
         return labelNames.size();
     }
