@@ -3,6 +3,7 @@ package dev.hardmine.metrics;
 import dev.hardmine.stream.MinerService;
 import dev.hardmine.stream.MiningObserver;
 import dev.hardmine.stream.ServiceConfig;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -55,6 +56,10 @@ public final class HardmineMetrics implements AutoCloseable {
     public static final String MEMORY_SIZE = "hardmine.memory.size";
     /** Gauge, tag job. Prometheus {@code hardmine_memory_identities}. */
     public static final String MEMORY_IDENTITIES = "hardmine.memory.identities";
+    /** Gauge, tag job: what the memory is charged against {@code memory.max-bytes}. Prometheus {@code hardmine_memory_bytes}. */
+    public static final String MEMORY_BYTES = "hardmine.memory.bytes";
+    /** Gauge: {@code memory.max-bytes}, the budget of each memory (0 = none). Prometheus {@code hardmine_memory_max_bytes}. */
+    public static final String MEMORY_MAX_BYTES = "hardmine.memory.max.bytes";
     /**
      * Counter, tag reason: each of {@link dev.hardmine.stream.DeadLetters#REASONS}, at 0 from the start.
      * Prometheus {@code hardmine_dead_letters_total}.
@@ -121,6 +126,10 @@ public final class HardmineMetrics implements AutoCloseable {
         streams.bindTo(registry);
         bound.push(streams);
         ServiceConfig config = service.config();
+        Gauge maxBytes = Gauge.builder(MEMORY_MAX_BYTES, config::memoryMaxBytes)
+                .description("memory.max-bytes: the budget of each job's memory (per shard with identity sharding); 0 = none")
+                .register(registry);
+        bound.push(() -> registry.remove(maxBytes));
         bound.push(new ConsumerLag(registry, MinerService.adminProperties(config), config.applicationId(),
                 config.topics().embeddings(), LAG_PERIOD));
     }

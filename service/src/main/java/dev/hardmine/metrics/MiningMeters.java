@@ -37,11 +37,11 @@ final class MiningMeters implements MiningObserver {
     }
 
     @Override
-    public void batchMined(String memoryKey, MinedBatch mined) {
+    public void batchMined(String memoryKey, MinedBatch mined, long memoryBytes) {
         BatchStats s = mined.getStats();
         JobMeters job = jobs.compute(mined.getJobId(), (id, j) -> {
             JobMeters meters = j != null ? j : new JobMeters(registry, id);
-            meters.memory.put(memoryKey, new long[] {s.getMemorySize(), s.getMemoryIdentities()});
+            meters.memory.put(memoryKey, new long[] {s.getMemorySize(), s.getMemoryIdentities(), memoryBytes});
             return meters;
         });
         job.record(mined);
@@ -81,7 +81,7 @@ final class MiningMeters implements MiningObserver {
         final Timer latency;
         final DistributionSummary staleness;
         final List<Meter> gauges = new ArrayList<>();
-        /** Size and identities of each of the job's memories held here (one, or one per shard). */
+        /** Size, identities and bytes of each of the job's memories held here (one, or one per shard). */
         final Map<String, long[]> memory = new ConcurrentHashMap<>();
         volatile double lossBatchHard;
         volatile double lossSemiHard;
@@ -122,6 +122,9 @@ final class MiningMeters implements MiningObserver {
                     .description("Embeddings in the job's memory held by this instance").register(registry));
             gauges.add(Gauge.builder(HardmineMetrics.MEMORY_IDENTITIES, this, j -> j.sum(1)).tag("job", job)
                     .description("Identities in the job's memory held by this instance").register(registry));
+            gauges.add(Gauge.builder(HardmineMetrics.MEMORY_BYTES, this, j -> j.sum(2)).tag("job", job)
+                    .description("Bytes the job's memory held by this instance is charged against memory.max-bytes "
+                            + "(per memory: per shard with identity sharding)").register(registry));
         }
 
         private static Counter counter(MeterRegistry registry, String name, String job, String description) {

@@ -23,6 +23,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * slot order is therefore not insertion order, which every entry carries as {@link #seq(int)}
  * (a replaced sample gets a new one). Per label, slots are listed oldest first.
  *
+ * <p>Every live entry is charged {@link #entryBytes} against {@link MemoryLimits#maxBytes()}; the
+ * charge counts what the entry costs in the miner and again in the state store's copy.
+ *
  * <p>Not thread-safe: a job's memory belongs to one processor.
  */
 public final class MemoryBank implements AutoCloseable {
@@ -36,6 +39,7 @@ public final class MemoryBank implements AutoCloseable {
     private FloatBuffer rows;
     private int capacity;
     private int size;
+    private long bytes;
 
     private long[] seqs;
     private long[] steps;
@@ -92,6 +96,25 @@ public final class MemoryBank implements AutoCloseable {
     /** Live entries. */
     public int size() {
         return size;
+    }
+
+    /** What the live entries are charged against {@link MemoryLimits#maxBytes()}: the sum of their {@link #entryBytes}. */
+    public long bytes() {
+        return bytes;
+    }
+
+    /**
+     * What one entry is charged against the byte budget: its row of the float matrix ({@code dim + 2}
+     * values) and its copy in the state store, plus ids, maps and indexes (a generous 256 bytes),
+     * plus its sample id and label at 2 bytes a character, in the miner and again in the store.
+     */
+    public static long entryBytes(int dim, String sampleId, String label) {
+        return fixedEntryBytes(dim) + 4L * (sampleId.length() + label.length());
+    }
+
+    /** The part of {@link #entryBytes} that does not depend on the ids: the least an entry costs. */
+    public static long fixedEntryBytes(int dim) {
+        return 2L * 4 * (dim + 2) + 256;
     }
 
     /** Labels with at least one live entry. */
@@ -234,6 +257,7 @@ public final class MemoryBank implements AutoCloseable {
         ids[slot] = id;
         slotById.put(id, slot);
         idBySeq.put(seq, id);
+        bytes += entryBytes(dim, id, label);
         newestStep = Math.max(newestStep, step);
         oldestLiveStep = Math.min(oldestLiveStep, step);
         return labelId;
@@ -279,16 +303,26 @@ public final class MemoryBank implements AutoCloseable {
         }
         if (limits.maxEmbeddings() > 0) {
             while (size > limits.maxEmbeddings()) {
-                String oldestId = idBySeq.firstEntry().getValue();
-                evicted.add(oldestId);
-                remove(slotById.get(oldestId));
+                evictOldest(evicted);
+            }
+        }
+        if (limits.maxBytes() > 0) {
+            while (bytes > limits.maxBytes()) {
+                evictOldest(evicted);
             }
         }
         return evicted;
     }
 
+    private void evictOldest(List<String> evicted) {
+        String oldestId = idBySeq.firstEntry().getValue();
+        evicted.add(oldestId);
+        remove(slotById.get(oldestId));
+    }
+
     private void remove(int slot) {
         int labelId = labelOf[slot];
+        bytes -= entryBytes(dim, ids[slot], labelNames.get(labelId));
         IntList labelSlots = slotsByLabel.get(labelId);
         labelSlots.removeAt(labelSlots.indexOf(slot));
         if (labelSlots.isEmpty()) {

@@ -6,8 +6,10 @@ package dev.hardmine.mining;
  * @param perIdentity   newest samples kept per label
  * @param maxEmbeddings samples kept in total (oldest evicted first)
  * @param maxAgeSteps   samples more than this many steps behind the newest step seen are evicted
+ * @param maxBytes      the bytes the memory is charged for its samples ({@link MemoryBank#entryBytes})
+ *                      are kept at or under this, oldest evicted first
  */
-public record MemoryLimits(int perIdentity, int maxEmbeddings, long maxAgeSteps) {
+public record MemoryLimits(int perIdentity, int maxEmbeddings, long maxAgeSteps, long maxBytes) {
 
     public static final int DEFAULT_PER_IDENTITY = 16;
     public static final int DEFAULT_MAX_EMBEDDINGS = 65_536;
@@ -22,6 +24,14 @@ public record MemoryLimits(int perIdentity, int maxEmbeddings, long maxAgeSteps)
         if (maxAgeSteps < 0) {
             throw new IllegalArgumentException("memory.max-age-steps must be >= 0 (0 = no limit), got " + maxAgeSteps);
         }
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("memory.max-bytes must be >= 0 (0 = no limit), got " + maxBytes);
+        }
+    }
+
+    /** Limits without a byte budget. */
+    public MemoryLimits(int perIdentity, int maxEmbeddings, long maxAgeSteps) {
+        this(perIdentity, maxEmbeddings, maxAgeSteps, 0);
     }
 
     /** 16 per identity, 65 536 in total, no age limit. */

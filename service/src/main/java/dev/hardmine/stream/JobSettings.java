@@ -2,6 +2,7 @@ package dev.hardmine.stream;
 
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.mining.Distance;
+import dev.hardmine.mining.MemoryBank;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MemorySampling;
 import dev.hardmine.mining.MiningSettings;
@@ -52,24 +53,17 @@ public record JobSettings(MiningSettings mining, MemoryLimits memory, int shards
     }
 
     /**
-     * The memory limits with the byte budget applied: a job of dimension {@code dim} keeps at most
-     * {@code maxBytes / bytesPerEntry(dim)} embeddings, whatever {@code memory.max-embeddings} says.
+     * The memory limits with the byte budget applied: a job of dimension {@code dim} keeps its
+     * entries' {@link MemoryBank#entryBytes} at or under {@code maxBytes}, and therefore at most
+     * {@code maxBytes / MemoryBank.fixedEntryBytes(dim)} embeddings, whatever {@code memory.max-embeddings} says.
      */
     public MemoryLimits boundedBy(long maxBytes, int dim) {
         if (maxBytes <= 0) {
             return memory;
         }
-        long byBytes = Math.max(1, maxBytes / bytesPerEntry(dim));
+        long byBytes = Math.max(1, maxBytes / MemoryBank.fixedEntryBytes(dim));
         long configured = memory.maxEmbeddings() == 0 ? Long.MAX_VALUE : memory.maxEmbeddings();
         int cap = (int) Math.min(Math.min(byBytes, configured), Integer.MAX_VALUE);
-        return new MemoryLimits(memory.perIdentity(), cap, memory.maxAgeSteps());
-    }
-
-    /**
-     * Bytes one memory entry costs in the miner: its row of the float matrix (dim + 2 values) and
-     * the same again in the state store's copy, plus ids, maps and indexes (a generous 256 bytes).
-     */
-    public static long bytesPerEntry(int dim) {
-        return 2L * 4 * (dim + 2) + 256;
+        return new MemoryLimits(memory.perIdentity(), cap, memory.maxAgeSteps(), maxBytes);
     }
 }

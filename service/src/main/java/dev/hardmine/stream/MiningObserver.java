@@ -18,10 +18,12 @@ public interface MiningObserver {
     /**
      * A batch was mined and forwarded.
      *
-     * @param memoryKey the memory it was mined against: its job_id, or {@code job_id#shard} with
-     *                  identity sharding
+     * @param memoryKey   the memory it was mined against: its job_id, or {@code job_id#shard} with
+     *                    identity sharding
+     * @param memoryBytes what that memory's entries are charged against {@code memory.max-bytes}
+     *                    after the batch ({@link dev.hardmine.mining.MemoryBank#bytes()})
      */
-    default void batchMined(String memoryKey, MinedBatch mined) {
+    default void batchMined(String memoryKey, MinedBatch mined, long memoryBytes) {
     }
 
     /** The processor holding {@code memoryKey} closed (its task was closed, moved or revoked). */

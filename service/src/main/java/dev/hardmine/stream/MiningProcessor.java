@@ -107,7 +107,7 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
         headers.remove(Topics.STEP_HEADER);
         headers.add(Topics.STEP_HEADER, Topics.stepHeader(mined.getStep()));
         context.forward(record.withKey(jobId).withValue(mined).withHeaders(headers));
-        observer.batchMined(memoryKey, mined);
+        observer.batchMined(memoryKey, mined, miner.memory().bytes());
     }
 
     @Override

@@ -117,7 +117,9 @@ public record ServiceConfig(
             .define("topics.replication-factor", Type.SHORT, (short) -1, ServiceConfig::checkReplicationFactor,
                     Importance.MEDIUM, "Replication of the topics hardmine creates; -1 = the broker's default")
             .define("memory.max-bytes", Type.LONG, DEFAULT_MEMORY_MAX_BYTES, Range.atLeast(0), Importance.MEDIUM,
-                    "Memory budget per job; caps `memory.max-embeddings` for the job's dimension; 0 = no limit")
+                    "Memory budget per job (per shard): oldest entries leave while their charge is over it (each its float "
+                            + "row twice, 256 bytes of indexes, 4 bytes per character of sample id and label; the "
+                            + "`hardmine_memory_bytes` gauge); 0 = no limit")
             .define("limits.max-batch-size", Type.INT, InputLimits.DEFAULT_MAX_BATCH_SIZE, Importance.LOW,
                     "Samples per batch; larger batches are bad input")
             .define("limits.max-dim", Type.INT, InputLimits.DEFAULT_MAX_DIM, Importance.LOW,

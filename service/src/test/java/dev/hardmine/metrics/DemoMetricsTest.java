@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hardmine.stream.ServiceConfig;
 import dev.hardmine.testing.DemoProcess;
 import dev.hardmine.testing.PrometheusText;
 import java.io.IOException;
@@ -114,6 +115,9 @@ class DemoMetricsTest {
         // 200 identities x 8 images, at most 16 kept per identity.
         assertThat(p.value("hardmine_memory_size", job)).isBetween(1.0, 1600.0);
         assertThat(p.value("hardmine_memory_identities", job)).isBetween(1.0, 200.0);
+        // Each entry of dimension 32 is charged at least 2 x 4 x 34 + 256 bytes, plus its ids.
+        assertThat(p.value("hardmine_memory_bytes", job)).isBetween(528.0, 1600.0 * (528 + 4 * 100));
+        assertThat(p.value("hardmine_memory_max_bytes")).isEqualTo((double) ServiceConfig.DEFAULT_MEMORY_MAX_BYTES);
         for (String loss : List.of("batch_hard", "semi_hard", "weighted")) {
             assertThat(p.value("hardmine_loss", "job", "demo-job", "loss", loss)).isGreaterThanOrEqualTo(0.0);
         }

@@ -46,8 +46,8 @@ class MiningMetersTest {
 
     @Test
     void aMinedBatchCountsItsBatchEmbeddingsTripletsAndHardnessClassesPerJob() {
-        observer.batchMined("job", batch("job", 4, 2));
-        observer.batchMined("job", batch("job", 4, 2));
+        observer.batchMined("job", batch("job", 4, 2), 1000);
+        observer.batchMined("job", batch("job", 4, 2), 1000);
         PrometheusText p = scrape();
         assertThat(p.value("hardmine_batches_total", "job", "job")).isEqualTo(2.0);
         assertThat(p.value("hardmine_embeddings_total", "job", "job")).isEqualTo(8.0);
@@ -60,7 +60,7 @@ class MiningMetersTest {
 
     @Test
     void lossesDistancesAndMemoryAreTheLatestBatchs() {
-        observer.batchMined("job", batch("job", 4, 2));
+        observer.batchMined("job", batch("job", 4, 2), 1000);
         PrometheusText p = scrape();
         assertThat(p.value("hardmine_loss", "job", "job", "loss", "batch_hard")).isEqualTo(2.5);
         assertThat(p.value("hardmine_loss", "job", "job", "loss", "semi_hard")).isEqualTo(1.0);
@@ -69,12 +69,13 @@ class MiningMetersTest {
         assertThat(p.value("hardmine_distance_mean", "job", "job", "pair", "an")).isEqualTo(1.5);
         assertThat(p.value("hardmine_memory_size", "job", "job")).isEqualTo(4.0);
         assertThat(p.value("hardmine_memory_identities", "job", "job")).isEqualTo(2.0);
+        assertThat(p.value("hardmine_memory_bytes", "job", "job")).isEqualTo(1000.0);
         assertThat(p.type("hardmine_loss")).isEqualTo("gauge");
     }
 
     @Test
     void miningTimeLatencyAndStalenessAreHistograms() {
-        observer.batchMined("job", batch("job", 4, 2));
+        observer.batchMined("job", batch("job", 4, 2), 1000);
         PrometheusText p = scrape();
         assertThat(p.type("hardmine_mining_seconds")).isEqualTo("histogram");
         assertThat(p.value("hardmine_mining_seconds_count", "job", "job")).isEqualTo(1.0);
@@ -93,32 +94,35 @@ class MiningMetersTest {
 
     @Test
     void aShardedJobsMemoryIsTheSumOfItsShardsAndItsGaugesGoWithTheLastShardReleased() {
-        observer.batchMined("job#0", batch("job", 100, 10));
-        observer.batchMined("job#1", batch("job", 40, 3));
+        observer.batchMined("job#0", batch("job", 100, 10), 150_000);
+        observer.batchMined("job#1", batch("job", 40, 3), 60_000);
         assertThat(scrape().value("hardmine_memory_size", "job", "job")).isEqualTo(140.0);
         assertThat(scrape().value("hardmine_memory_identities", "job", "job")).isEqualTo(13.0);
+        assertThat(scrape().value("hardmine_memory_bytes", "job", "job")).isEqualTo(210_000.0);
 
         observer.memoryReleased("job#0", "job");
         assertThat(scrape().value("hardmine_memory_size", "job", "job")).isEqualTo(40.0);
+        assertThat(scrape().value("hardmine_memory_bytes", "job", "job")).isEqualTo(60_000.0);
 
         observer.memoryReleased("job#1", "job");
         PrometheusText p = scrape();
         assertThat(p.samples("hardmine_memory_size")).isEmpty();
+        assertThat(p.samples("hardmine_memory_bytes")).isEmpty();
         assertThat(p.samples("hardmine_loss")).isEmpty();
         assertThat(p.samples("hardmine_distance_mean")).isEmpty();
         // Counters keep counting from where they were when the job comes back.
         assertThat(p.value("hardmine_batches_total", "job", "job")).isEqualTo(2.0);
-        observer.batchMined("job", batch("job", 7, 2));
+        observer.batchMined("job", batch("job", 7, 2), 1000);
         assertThat(scrape().value("hardmine_batches_total", "job", "job")).isEqualTo(3.0);
         assertThat(scrape().value("hardmine_memory_size", "job", "job")).isEqualTo(7.0);
     }
 
     @Test
     void aBatchWithoutTripletsLeavesTheMeanDistancesOfTheLastOneThatHadSome() {
-        observer.batchMined("job", batch("job", 4, 2));
+        observer.batchMined("job", batch("job", 4, 2), 1000);
         MinedBatch empty = MinedBatch.newBuilder(batch("job", 4, 2)).setTriplets(List.of())
                 .setStats(new BatchStats(4L, 0L, 0L, 0L, 0L, 0.0, 0.0, 0.0, 0.0, 0.0, 4L, 2L, 1.0)).build();
-        observer.batchMined("job", empty);
+        observer.batchMined("job", empty, 1000);
         PrometheusText p = scrape();
         assertThat(p.value("hardmine_distance_mean", "job", "job", "pair", "ap")).isEqualTo(2.0);
         assertThat(p.value("hardmine_loss", "job", "job", "loss", "batch_hard")).isEqualTo(0.0);
