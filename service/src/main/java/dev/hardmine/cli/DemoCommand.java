@@ -54,7 +54,8 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "Keep the broker's and the miner's data here across runs (default: a temporary "
-                    + "directory, deleted on exit).")
+                    + "directory, deleted on exit). The broker keeps the last 15 minutes of the embeddings, "
+                    + "mined, stats and dead-letter topics; job settings, schemas and the memory are kept whole.")
     Path dataDir;
 
     @Option(names = "--no-synthetic", description = "Leave out the synthetic trainers, e.g. to connect your own.")

@@ -62,6 +62,9 @@ public final class Demo implements AutoCloseable {
         }
     }
 
+    /** How long the demo's broker keeps the records of topics that are not compacted. */
+    public static final Duration RETENTION = Duration.ofMinutes(15);
+
     private final List<AutoCloseable> started = new ArrayList<>();
     private final Path dataDir;
     private final boolean temporary;
@@ -104,7 +107,14 @@ public final class Demo implements AutoCloseable {
     }
 
     private void startAll(Settings s) throws IOException, InterruptedException {
-        broker = EmbeddedKafkaBroker.builder().port(s.kafkaPort()).logDir(dataDir.resolve("kafka")).start();
+        // The topics of records (embeddings, mined batches, statistics, dead letters) keep their last
+        // 15 minutes, so that a demo left running does not fill the disk; compacted topics (job
+        // settings, neighbours, schemas, the memory's changelog) keep their latest value per key.
+        broker = EmbeddedKafkaBroker.builder().port(s.kafkaPort()).logDir(dataDir.resolve("kafka"))
+                .brokerProperty("log.retention.ms", Long.toString(RETENTION.toMillis()))
+                .brokerProperty("log.segment.bytes", Integer.toString(64 << 20))
+                .brokerProperty("log.retention.check.interval.ms", "60000")
+                .start();
         started.add(broker);
         registry = EmbeddedSchemaRegistry.builder().port(s.registryPort()).kafka(broker.bootstrapServers()).start();
         started.add(registry);

@@ -22,9 +22,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,6 +77,17 @@ class DemoProcessTest {
             assertThat(mined).isNotEmpty();
             assertThat(mined).extracting(MinedBatch::getJobId).isSubsetOf("demo-job", "demo-job-2");
             assertThat(mined).anySatisfy(b -> assertThat(b.getTriplets()).isNotEmpty());
+
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, m.group(1)))) {
+                ConfigResource embeddings = new ConfigResource(ConfigResource.Type.TOPIC, "hardmine.embeddings");
+                ConfigResource jobs = new ConfigResource(ConfigResource.Type.TOPIC, "hardmine.jobs");
+                Map<ConfigResource, Config> configs = admin.describeConfigs(List.of(embeddings, jobs)).all()
+                        .get(30, TimeUnit.SECONDS);
+                assertThat(configs.get(embeddings).get(TopicConfig.RETENTION_MS_CONFIG).value())
+                        .as("the demo's records kept for 15 minutes").isEqualTo("" + Demo.RETENTION.toMillis());
+                assertThat(configs.get(jobs).get(TopicConfig.CLEANUP_POLICY_CONFIG).value())
+                        .as("job settings compacted, not expired").isEqualTo(TopicConfig.CLEANUP_POLICY_COMPACT);
+            }
 
             HttpResponse<String> page = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create(m.group(3))).timeout(Duration.ofSeconds(5)).build(),

@@ -121,6 +121,11 @@ public final class DemoProcess implements AutoCloseable {
         return ready.group(3);
     }
 
+    /** The demo's process id, e.g. for {@code jcmd}. */
+    public long pid() {
+        return process.pid();
+    }
+
     public String stderr() {
         try {
             return Files.readString(stderr);
