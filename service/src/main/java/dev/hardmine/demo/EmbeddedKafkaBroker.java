@@ -1,5 +1,6 @@
 package dev.hardmine.demo;
 
+import dev.hardmine.stream.ServiceConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -377,14 +378,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** The properties for a message: the values of passwords and JAAS configurations (which hold passwords) hidden. */
+    /** The properties for a message, the values of secrets hidden ({@link ServiceConfig#isSecretKey}). */
     static Map<String, String> withoutSecrets(Properties props) {
-        Map<String, String> shown = new java.util.TreeMap<>();
-        for (String key : props.stringPropertyNames()) {
-            boolean secret = key.endsWith("password") || key.endsWith("sasl.jaas.config");
-            shown.put(key, secret ? "[hidden]" : props.getProperty(key));
-        }
-        return shown;
+        Map<String, String> all = new java.util.HashMap<>();
+        props.stringPropertyNames().forEach(key -> all.put(key, props.getProperty(key)));
+        return ServiceConfig.withoutSecrets(all);
     }
 
     private void awaitReady(Duration timeout) {

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -297,6 +298,33 @@ public record ServiceConfig(
         if (d.isNegative() || d.isZero()) {
             throw new ConfigException(name, value, "must be > 0");
         }
+    }
+
+    /**
+     * Whether the value of a Kafka client or broker property is a secret: a password, a JAAS
+     * configuration (which holds one), a PEM private key, an OAuth client secret.
+     */
+    public static boolean isSecretKey(String key) {
+        return key.endsWith("password") || key.endsWith("sasl.jaas.config") || key.endsWith("ssl.keystore.key")
+                || key.contains("secret");
+    }
+
+    /** The Kafka properties with every secret's value replaced by {@code [hidden]}, for messages and logs. */
+    public static Map<String, String> withoutSecrets(Map<String, String> properties) {
+        Map<String, String> shown = new TreeMap<>();
+        properties.forEach((key, value) -> shown.put(key, isSecretKey(key) ? "[hidden]" : value));
+        return shown;
+    }
+
+    /** Every setting, the secrets among the Kafka properties hidden: safe for a log line. */
+    @Override
+    public String toString() {
+        return "ServiceConfig[applicationId=" + applicationId + ", bootstrapServers=" + bootstrapServers
+                + ", schemaRegistryUrl=" + schemaRegistryUrl + ", topics=" + topics + ", topicPartitions=" + topicPartitions
+                + ", topicReplicationFactor=" + topicReplicationFactor + ", mining=" + mining + ", memory=" + memory
+                + ", neighbors=" + neighbors + ", memoryMaxBytes=" + memoryMaxBytes + ", inputLimits=" + inputLimits
+                + ", shardsPerJob=" + shardsPerJob + ", statsWindow=" + statsWindow
+                + ", processingGuarantee=" + processingGuarantee + ", kafka=" + withoutSecrets(kafka) + "]";
     }
 
     /** {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or ISO-8601 ({@code PT10S}). */

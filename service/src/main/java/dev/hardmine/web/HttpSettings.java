@@ -54,4 +54,10 @@ public record HttpSettings(String bind, int port, String token) {
             throw new ConfigException(e.getMessage());
         }
     }
+
+    /** The settings with the token hidden: safe for a log line. */
+    @Override
+    public String toString() {
+        return "HttpSettings[bind=" + bind + ", port=" + port + ", token=" + (token == null ? "none" : "***") + "]";
+    }
 }

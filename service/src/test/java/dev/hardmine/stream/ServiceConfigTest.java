@@ -53,4 +53,19 @@ class ServiceConfigTest {
     void anEmptyValueTakesTheDefault() {
         assertThat(config("topics.partitions", " ", "mining.normalize", "").topicPartitions()).isEqualTo(6);
     }
+
+    @Test
+    void itsTextHidesTheSecretsAmongTheKafkaProperties() {
+        ServiceConfig c = config(
+                "kafka.security.protocol", "SASL_SSL",
+                "kafka.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                        + "username=\"miner\" password=\"jaas-pass-1\";",
+                "kafka.ssl.truststore.password", "trust-pass-2",
+                "kafka.producer.ssl.key.password", "key-pass-3",
+                "kafka.ssl.keystore.key", "-----BEGIN PRIVATE KEY----- pem-key-4",
+                "kafka.sasl.oauthbearer.client.credentials.client.secret", "oauth-secret-5");
+        assertThat(c.toString()).contains("security.protocol=SASL_SSL", "bootstrapServers=kafka:9092", "[hidden]")
+                .doesNotContain("jaas-pass-1", "trust-pass-2", "key-pass-3", "pem-key-4", "oauth-secret-5");
+        assertThat(c.kafka()).as("the clients still get them").containsEntry("ssl.truststore.password", "trust-pass-2");
+    }
 }

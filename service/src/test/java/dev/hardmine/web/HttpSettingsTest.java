@@ -23,6 +23,13 @@ class HttpSettingsTest {
     }
 
     @Test
+    void itsTextHidesTheToken() {
+        assertThat(new HttpSettings("127.0.0.1", 8080, "token-7f3a").toString())
+                .contains("port=8080", "token=***").doesNotContain("token-7f3a");
+        assertThat(new HttpSettings("127.0.0.1", 8080, null).toString()).contains("token=none");
+    }
+
+    @Test
     void badValuesAreErrorsNamingTheKey() {
         assertThatThrownBy(() -> HttpSettings.from(Map.of("http.port", "eighty")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("http.port");
