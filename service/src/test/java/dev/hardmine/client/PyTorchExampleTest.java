@@ -155,8 +155,11 @@ class PyTorchExampleTest {
         long received = summary.get("memory_samples_received").asLong();
         assertThat(received).isPositive().isLessThanOrEqualTo(sent.size()).isGreaterThan(sent.size() * 3L / 4);
         assertThat(summary.get("first_memory_step").asInt()).isLessThan(10);
-        // From the warm-up on, the loss had a full memory of 2 048 or close to it.
-        assertThat(summary.get("memory_used_mean").asDouble()).isGreaterThan(1000).isLessThanOrEqualTo(2048);
+        // From the warm-up on, the loss had a memory many batches (of 64) large: how full it is depends on
+        // how far the miner trails the trainer (entries more than 50 steps old are not used), over 1 000
+        // of 2 048 when alone on two cores, 867 once on a busier machine.
+        assertThat(summary.get("memory_used_mean").asDouble()).as("%s", summary)
+                .isGreaterThan(512).isLessThanOrEqualTo(2048);
         assertThat(summary.get("memory_used_min").asInt()).isPositive();
     }
 
