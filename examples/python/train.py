@@ -620,6 +620,9 @@ def main(argv=None):
         'memory_samples_received': counts['memory_samples'], 'first_memory_step': counts['first_memory_step'],
         'memory_used_mean': float(np.mean(memory_used)) if memory_used else None,
         'memory_used_min': int(min(memory_used)) if memory_used else None,
+        # Worker-steps whose loss found no fresh memory entry (the miner trailed by more than --max-staleness).
+        'memory_empty_steps': sum(1 for n in memory_used if n == 0),
+        'memory_steps': len(memory_used),
         'memory_size': args.memory_size if args.feed_mode in MEMORY_MODES else None,
         'memory_start': args.memory_start if args.feed_mode in MEMORY_MODES else None,
         'memory_negatives': job_config['memory_negatives'] if job_config else None,

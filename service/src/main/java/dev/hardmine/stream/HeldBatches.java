@@ -124,6 +124,9 @@ final class HeldBatches implements Processor<String, HeldBatches.Arrival, String
     public void init(ProcessorContext<String, Released> context) {
         this.context = context;
         this.store = context.getStateStore(STORE);
+        // Kafka Streams may initialise this processor again after a task's state was rebuilt: count afresh.
+        next = 0;
+        held = 0;
         try (KeyValueIterator<Long, byte[]> it = store.all()) {
             while (it.hasNext()) {
                 next = it.next().key + 1;

@@ -104,7 +104,8 @@ class ScalingTest {
                     assertThat(a.process().exitValue()).as("exit code after SIGTERM:%n%s", a.output()).isZero();
 
                     publisher.awaitDone(Duration.ofMinutes(5));
-                    mined.awaitAtLeast(input.size(), Duration.ofMinutes(5), b);
+                    mined.awaitAtLeast(input.size(), Duration.ofMinutes(5), b,
+                            () -> diagnosis(input, mined, live, List.of(a, b, c)));
                     mined.readFor(Duration.ofSeconds(3));
                     poller.interrupt();
                     poller.join(30_000);
@@ -134,6 +135,23 @@ class ScalingTest {
                     answers.complete.get(), answers.incomplete.get(), answers.notYetMined.get(),
                     mined.uncommittedCount());
         }
+    }
+
+    /** Which batches are not mined, how many dead letters there are, and what each instance printed. */
+    private static String diagnosis(List<EmbeddingBatch> input, MinedTopicReader mined, LiveMining live,
+                                    List<RunProcess> instances) throws Exception {
+        List<String> missing = input.stream()
+                .filter(x -> !mined.byBatch().containsKey(x.getJobId() + "/" + x.getBatchId()))
+                .map(x -> x.getJobId() + "/" + x.getBatchId() + " (step " + x.getStep() + ", partition "
+                        + LiveMining.partitionOf(x.getJobId(), PARTITIONS) + ")")
+                .toList();
+        StringBuilder out = new StringBuilder("not mined: " + missing + "; dead letters: "
+                + live.countMoreWithin(live.topics().dlq(), Duration.ofSeconds(2)));
+        for (RunProcess instance : instances) {
+            out.append(String.format("%n--- instance %s (%s):%n%s", instance.process().pid(),
+                    instance.process().isAlive() ? "running" : "exited", instance.output()));
+        }
+        return out.toString();
     }
 
     private RunProcess instance(LiveMining live, String name) throws Exception {

@@ -17,10 +17,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.avro.Schema;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -145,7 +153,39 @@ class HeldBatchesTest {
         assertThat(new String(letters.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("job");
         assertThat(header(letters.get(0), DeadLetters.REASON)).isEqualTo(UnknownSchemaIdException.REASON);
         assertThat(header(letters.get(0), DeadLetters.SOURCE_OFFSET)).isEqualTo("1");
-        assertThat(f.deadLetters.snapshot()).containsExactly(java.util.Map.entry(UnknownSchemaIdException.REASON, 1L));
+        assertThat(f.deadLetters.snapshot()).containsExactly(Map.entry(UnknownSchemaIdException.REASON, 1L));
+    }
+
+    /**
+     * Kafka Streams initialises a task's processors again after it rebuilt the task's state: the
+     * processor counts what its store holds afresh, so a record that arrives once the store is
+     * empty again goes straight on, in order behind the released one, and is not kept back.
+     */
+    @Test
+    void aProcessorInitialisedAgainCountsItsHeldRecordsAfresh() {
+        Properties config = new Properties();
+        config.put(DeadLetters.TOPIC_CONFIG, "dlq");
+        MockProcessorContext<String, HeldBatches.Released> context = new MockProcessorContext<>(config);
+        KeyValueStore<Long, byte[]> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(HeldBatches.STORE),
+                Serdes.Long(), Serdes.ByteArray()).withLoggingDisabled().build();
+        store.init(context.getStateStoreContext(), store);
+        context.addStateStore(store);
+        byte[] first = {0, 1};
+        Map<Integer, EmbeddingBatch> byFirstByte = Map.of(0, log.get(0), 1, log.get(1));
+        Deserializer<EmbeddingBatch> batches = (topic, payload) -> byFirstByte.get((int) payload[0]);
+        HeldBatches hold = new HeldBatches("embeddings", HeldBatches.arrivals(batches, SchemaFetcher.none()));
+        store.put(0L, HeldBatches.encode(new HeldBatches.Held(0, 4, 1L, "job", first, new RecordHeaders())));
+
+        hold.init(context); // as a task starts: one record held, the registry has answered since
+        hold.init(context); // as the task is revived with the same processors, its store restored
+        context.setRecordMetadata("embeddings", 0, 5);
+        hold.process(new Record<>("job", new HeldBatches.Arrival(log.get(1), new byte[] {1}), 2L));
+
+        assertThat(context.forwarded()).extracting(f -> f.record().value().batch().getBatchId())
+                .containsExactly(log.get(0).getBatchId(), log.get(1).getBatchId());
+        try (KeyValueIterator<Long, byte[]> left = store.all()) {
+            assertThat(left.hasNext()).as("records left held").isFalse();
+        }
     }
 
     private static String header(TestRecord<byte[], byte[]> r, String name) {

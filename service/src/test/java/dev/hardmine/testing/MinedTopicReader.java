@@ -8,6 +8,7 @@ import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,12 +83,38 @@ public final class MinedTopicReader implements AutoCloseable {
      * as soon as {@code run} has exited.
      */
     public void awaitAtLeast(int count, Duration timeout, RunProcess run) throws Exception {
+        awaitAtLeast(count, timeout, run, run::output);
+    }
+
+    /** What a failed wait says beside the count: the state of the service, as the test sees it. */
+    @FunctionalInterface
+    public interface Diagnosis {
+        String describe() throws Exception;
+    }
+
+    /** As {@link #awaitAtLeast(int, Duration, RunProcess)}, a failure saying {@code diagnosis}. */
+    public void awaitAtLeast(int count, Duration timeout, RunProcess run, Diagnosis diagnosis) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (poll() < count) {
             assertThat(run.process().isAlive()).as("hardmine run exited:%n%s", run.output()).isTrue();
-            assertThat(System.nanoTime()).as("%d committed records within %s (have %d):%n%s",
-                    count, timeout, records, run.output()).isLessThan(deadline);
+            if (System.nanoTime() >= deadline) {
+                throw new AssertionError(String.format("%d committed records within %s (have %d; %s):%n%s",
+                        count, timeout, records, positions(), diagnosis.describe()));
+            }
         }
+    }
+
+    /**
+     * Each partition's read_committed position against its end offset: a position that stays
+     * short of the end while nothing more arrives is an open transaction holding the reader back.
+     */
+    public String positions() {
+        Map<TopicPartition, Long> ends = committed.endOffsets(committed.assignment(), Duration.ofSeconds(10));
+        StringBuilder out = new StringBuilder("position/end offset by partition:");
+        ends.entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.comparingInt(TopicPartition::partition)))
+                .forEach(e -> out.append(' ').append(e.getKey().partition()).append('=')
+                        .append(committed.position(e.getKey())).append('/').append(e.getValue()));
+        return out.toString();
     }
 
     /** Reads for {@code period}, then whatever is left of aborted transactions. */
