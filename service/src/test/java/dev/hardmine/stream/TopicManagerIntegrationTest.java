@@ -103,9 +103,34 @@ class TopicManagerIntegrationTest {
                 .hasMessageContaining("kafka-configs");
     }
 
+    /**
+     * The memory store's changelog is created by Kafka Streams, compacted, with segments of 64 MiB
+     * (the log cleaner compacts closed segments: small ones keep each compaction short); a
+     * {@code kafka.topic.segment.bytes} setting chooses another size.
+     */
+    @Test
+    void theMemoryChangelogIsCompactedInSegmentsOf64MiBUnlessTheSettingsSayOtherwise() throws Exception {
+        live.start(live.properties());
+        live.start(live.properties("application.id", live.prefix() + "chosen",
+                "kafka.topic.segment.bytes", Integer.toString(32 << 20)));
+
+        String defaulted = live.prefix() + "app-" + MemoryStore.NAME + "-changelog";
+        String chosen = live.prefix() + "chosen-" + MemoryStore.NAME + "-changelog";
+        for (String changelog : List.of(defaulted, chosen)) {
+            assertThat(topicConfig(changelog, TopicConfig.CLEANUP_POLICY_CONFIG)).isEqualTo(TopicConfig.CLEANUP_POLICY_COMPACT);
+        }
+        assertThat(topicConfig(defaulted, TopicConfig.SEGMENT_BYTES_CONFIG))
+                .isEqualTo(Integer.toString(MinerService.INTERNAL_TOPIC_SEGMENT_BYTES)).isEqualTo("67108864");
+        assertThat(topicConfig(chosen, TopicConfig.SEGMENT_BYTES_CONFIG)).isEqualTo("33554432");
+    }
+
     private String cleanupPolicy(String topic) throws Exception {
+        return topicConfig(topic, TopicConfig.CLEANUP_POLICY_CONFIG);
+    }
+
+    private String topicConfig(String topic, String name) throws Exception {
         ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         Config c = admin.describeConfigs(List.of(r)).all().get(10, TimeUnit.SECONDS).get(r);
-        return c.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+        return c.get(name).value();
     }
 }
