@@ -137,7 +137,7 @@ class RegistryOutageTest {
                 assertThat(Duration.ofNanos(longestStall)).as("longest time without a batch mined during the outage "
                         + "(by the end of each second: %s)", minedEverySecond).isLessThan(Duration.ofSeconds(5));
                 assertThat(mined.byBatch()).as("nothing of the new schema's partition mined during the outage")
-                        .doesNotContainKeys(ofNewSchema.stream().map(RegistryOutageTest::key).toArray(String[]::new));
+                        .doesNotContainKeys(ofNewSchema.stream().map(ExactlyOnce::key).toArray(String[]::new));
                 assertThat(notReadyReasons).as("/ready during the outage").isNotEmpty()
                         .allSatisfy(reason -> assertThat(reason).contains("schema registry")
                                 .contains(registry.url()).contains("[" + newSchemaId + "]"));
@@ -172,10 +172,6 @@ class RegistryOutageTest {
     private HttpResponse<String> ready(String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url + "ready")).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static String key(EmbeddingBatch b) {
-        return b.getJobId() + "/" + b.getBatchId();
     }
 
     private static String jobOnPartition(int partition) {

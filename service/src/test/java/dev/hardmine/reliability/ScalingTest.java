@@ -141,8 +141,8 @@ class ScalingTest {
     private static String diagnosis(List<EmbeddingBatch> input, MinedTopicReader mined, LiveMining live,
                                     List<RunProcess> instances) throws Exception {
         List<String> missing = input.stream()
-                .filter(x -> !mined.byBatch().containsKey(x.getJobId() + "/" + x.getBatchId()))
-                .map(x -> x.getJobId() + "/" + x.getBatchId() + " (step " + x.getStep() + ", partition "
+                .filter(x -> !mined.byBatch().containsKey(ExactlyOnce.key(x)))
+                .map(x -> ExactlyOnce.key(x) + " (step " + x.getStep() + ", partition "
                         + LiveMining.partitionOf(x.getJobId(), PARTITIONS) + ")")
                 .toList();
         StringBuilder out = new StringBuilder("not mined: " + missing + "; dead letters: "

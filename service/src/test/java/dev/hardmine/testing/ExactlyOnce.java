@@ -46,6 +46,11 @@ public final class ExactlyOnce {
         return m.getJobId() + "/" + m.getBatchId();
     }
 
+    /** {@link #key(MinedBatch)} of the batch mined from {@code b}. */
+    public static String key(EmbeddingBatch b) {
+        return b.getJobId() + "/" + b.getBatchId();
+    }
+
     /**
      * Asserts that {@code mined} (every record read, by {@link #key}) holds each batch of {@code input}
      * exactly once, as the replay of {@code input} with the default mining settings, {@code memory}

@@ -105,11 +105,12 @@ public final class MinedTopicReader implements AutoCloseable {
     }
 
     /**
-     * Each partition's read_committed position against its end offset: a position that stays
-     * short of the end while nothing more arrives is an open transaction holding the reader back.
+     * Each partition's read_committed position against its high watermark (the end a
+     * read_uncommitted consumer sees): a position that stays short of it while nothing more
+     * arrives is an open transaction holding the reader back.
      */
     public String positions() {
-        Map<TopicPartition, Long> ends = committed.endOffsets(committed.assignment(), Duration.ofSeconds(10));
+        Map<TopicPartition, Long> ends = uncommitted.endOffsets(committed.assignment(), Duration.ofSeconds(10));
         StringBuilder out = new StringBuilder("position/end offset by partition:");
         ends.entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.comparingInt(TopicPartition::partition)))
                 .forEach(e -> out.append(' ').append(e.getKey().partition()).append('=')
