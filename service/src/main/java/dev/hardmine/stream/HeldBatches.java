@@ -23,6 +23,8 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
+import org.apache.kafka.streams.processor.internals.ProcessorRecordContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -45,9 +47,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>A held record whose writer schema the registry then does not have (404) or that does not
  * decode becomes the same dead letter the deserialization handler would have written, sent on
- * the dead-letter topic in order with the batches. Known limit: a released batch that the miner
- * then rejects (dim mismatch, …) is rejected during the punctuation, where Kafka Streams gives the
- * processing handler no source bytes, so its dead letter carries the reason but not the bytes.
+ * the dead-letter topic in order with the batches. A released record goes on in its own record
+ * context (topic, partition, offset, raw key and value), not in that of the record or punctuation
+ * that let it go: a batch the miner then rejects (dim mismatch, …) is the dead letter of its own
+ * record, with its bytes and source offset, as if it had never been held. Kafka Streams has no
+ * public API for this; {@link #forward} uses its internal one, the one its own processors use.
  */
 final class HeldBatches implements Processor<String, HeldBatches.Arrival, String, HeldBatches.Released> {
     /** The store of held records, per task: sequence number → record. */
@@ -173,12 +177,32 @@ final class HeldBatches implements Processor<String, HeldBatches.Arrival, String
                     out = new Released(null, deadLetter(h, e));
                 }
                 released.add(entry.key);
-                Headers headers = out.deadLetter() != null ? out.deadLetter().headers() : h.headers();
-                context.forward(new Record<>(h.key(), out, h.timestamp(), headers));
+                forward(h, out);
             }
         }
         released.forEach(store::delete);
         held -= released.size();
+    }
+
+    /**
+     * Forwards what a held record became in the record context it was read in, so that Kafka
+     * Streams' exception handlers downstream see its source and bytes.
+     */
+    private void forward(Held h, Released out) {
+        Headers headers = out.deadLetter() != null ? out.deadLetter().headers() : h.headers();
+        Record<String, Released> record = new Record<>(h.key(), out, h.timestamp(), headers);
+        if (!(context instanceof InternalProcessorContext<?, ?> internal)) {
+            context.forward(record); // a test's mock context: no record context to set
+            return;
+        }
+        ProcessorRecordContext current = internal.recordContext();
+        internal.setRecordContext(new ProcessorRecordContext(h.timestamp(), h.offset(), h.partition(), topic, headers,
+                h.key() == null ? null : h.key().getBytes(StandardCharsets.UTF_8), h.payload()));
+        try {
+            context.forward(record);
+        } finally {
+            internal.setRecordContext(current);
+        }
     }
 
     /** The dead letter the deserialization handler writes for this record, counted as it counts. */

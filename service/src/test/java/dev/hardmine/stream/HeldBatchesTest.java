@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.MinedBatch;
+import dev.hardmine.mining.InvalidBatchException;
 import dev.hardmine.registry.RegisteredSchema;
 import dev.hardmine.registry.SchemaFetcher;
 import dev.hardmine.registry.SchemaRegistryClient;
@@ -33,6 +34,8 @@ import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -154,6 +157,46 @@ class HeldBatchesTest {
         assertThat(header(letters.get(0), DeadLetters.REASON)).isEqualTo(UnknownSchemaIdException.REASON);
         assertThat(header(letters.get(0), DeadLetters.SOURCE_OFFSET)).isEqualTo("1");
         assertThat(f.deadLetters.snapshot()).containsExactly(Map.entry(UnknownSchemaIdException.REASON, 1L));
+    }
+
+    /**
+     * A held batch that decodes once the registry answers but that the miner then rejects (here a
+     * dimension other than the job's) is the dead letter of its own record: its bytes, key and
+     * source offset, not those of whatever record was being processed when it was let go — a new
+     * record of the partition, or none (the wall-clock punctuation).
+     */
+    @ParameterizedTest(name = "released by {0}")
+    @ValueSource(strings = {"a new record", "the punctuation"})
+    void aHeldBatchTheMinerRejectsIsTheDeadLetterOfItsOwnRecord(String releasedBy) {
+        f.send(log.get(0));
+        assertThat(f.output.readRecordsToList()).hasSize(1);
+        int evolvedId = f.registry.register(f.config.topics().embeddings() + "-value", EvolvedBatches.schema());
+        EmbeddingBatch otherDim = EmbeddingBatch.newBuilder(SyntheticLog.batches(6, 1, 3, 2, 8).get(0))
+                .setJobId("job").build();
+        byte[] rejected = EvolvedBatches.payload(evolvedId, otherDim);
+        outage.down = true;
+        f.rawInput.pipeInput("job", rejected, 1L); // offset 1, held
+        f.driver.advanceWallClockTime(Duration.ofSeconds(1));
+        outage.down = false;
+        await().atMost(Duration.ofSeconds(30)).until(() -> schemas.waitingFor().isEmpty());
+        if (releasedBy.equals("a new record")) {
+            f.send(log.get(2)); // offset 2: lets the held record go, then goes on itself
+        } else {
+            f.driver.advanceWallClockTime(HeldBatches.RETRY_EVERY);
+            f.send(log.get(2));
+        }
+
+        assertThat(f.output.readRecordsToList()).extracting(r -> r.value().getBatchId())
+                .containsExactly(log.get(2).getBatchId());
+        List<TestRecord<byte[], byte[]>> letters = f.dlq.readRecordsToList();
+        assertThat(letters).hasSize(1);
+        assertThat(header(letters.get(0), DeadLetters.REASON)).isEqualTo(InvalidBatchException.DIM_MISMATCH);
+        assertThat(letters.get(0).value()).as("the rejected record's own bytes").isEqualTo(rejected);
+        assertThat(new String(letters.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("job");
+        assertThat(header(letters.get(0), DeadLetters.SOURCE_TOPIC)).isEqualTo(f.config.topics().embeddings());
+        assertThat(header(letters.get(0), DeadLetters.SOURCE_PARTITION)).isEqualTo("0");
+        assertThat(header(letters.get(0), DeadLetters.SOURCE_OFFSET)).isEqualTo("1");
+        assertThat(f.deadLetters.snapshot()).containsExactly(Map.entry(InvalidBatchException.DIM_MISMATCH, 1L));
     }
 
     /**
