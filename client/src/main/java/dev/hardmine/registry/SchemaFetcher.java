@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * known to the client, or the registry gave a definite answer about it (a 4xx such as 404, schema
  * not found: decoding then fails with {@link UnknownSchemaIdException}), or it carries no schema id
  * at all (decoding fails with its own reason). Otherwise one fetch per schema id runs on a daemon
- * thread and is retried after each transient failure (no answer, timeout, 5xx) with {@link Backoff}
+ * thread and is retried after each failure without an answer (none, a timeout, a rejected TLS
+ * certificate — not a transient fault, but one fixed without losing the records) or with a 5xx,
+ * with {@link Backoff}
  * for as long as the failure lasts: a registry outage delays records, it never turns them into
  * failures. The caller that meets an id first waits for its fetch up to {@code firstWait}, so that a
  * registry that answers makes no record wait for a later attempt; callers after it never wait.
@@ -163,7 +165,7 @@ public final class SchemaFetcher implements AutoCloseable {
                     answered.complete(null);
                     return;
                 } catch (SchemaRegistryException e) {
-                    if (!e.isRetriable()) {
+                    if (e.answered() && !e.isRetriable()) {
                         definite();
                         return;
                     }

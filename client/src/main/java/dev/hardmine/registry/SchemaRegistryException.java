@@ -39,6 +39,7 @@ public class SchemaRegistryException extends RuntimeException {
 
     private final int httpStatus;
     private final int errorCode;
+    private final boolean retriable;
 
     /**
      * @param httpStatus HTTP status of the answer, or {@link #NO_RESPONSE}
@@ -51,9 +52,19 @@ public class SchemaRegistryException extends RuntimeException {
 
     /** As {@link #SchemaRegistryException(int, int, String)}, with a cause. */
     public SchemaRegistryException(int httpStatus, int errorCode, String message, Throwable cause) {
+        this(httpStatus, errorCode, message, cause, httpStatus == NO_RESPONSE || httpStatus >= 500);
+    }
+
+    /**
+     * As {@link #SchemaRegistryException(int, int, String, Throwable)}, saying whether the same
+     * request may succeed later, for a failure without an answer that no retry mends (the
+     * registry's TLS certificate rejected, for one).
+     */
+    public SchemaRegistryException(int httpStatus, int errorCode, String message, Throwable cause, boolean retriable) {
         super(message, cause);
         this.httpStatus = httpStatus;
         this.errorCode = errorCode;
+        this.retriable = retriable;
     }
 
     /** HTTP status of the registry's answer, or {@link #NO_RESPONSE}. */
@@ -61,14 +72,26 @@ public class SchemaRegistryException extends RuntimeException {
         return httpStatus;
     }
 
+    /**
+     * Whether the registry answered at all. A failure without an answer says nothing about the
+     * schemas it holds, even when retrying the same request cannot mend it (a TLS certificate
+     * rejected: a trust store can be fixed while the caller waits).
+     */
+    public boolean answered() {
+        return httpStatus != NO_RESPONSE;
+    }
+
     /** Confluent's {@code error_code} from the answer's body, or {@link #NO_ERROR_CODE}. */
     public int errorCode() {
         return errorCode;
     }
 
-    /** True when the same request may succeed later: no answer at all, or a 5xx answer. */
+    /**
+     * True when the same request may succeed later: no answer at all (but for a rejected TLS
+     * certificate), or a 5xx answer.
+     */
     public boolean isRetriable() {
-        return httpStatus == NO_RESPONSE || httpStatus >= 500;
+        return retriable;
     }
 
     @Override

@@ -7,10 +7,12 @@ import static org.awaitility.Awaitility.await;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.retry.Backoff;
+import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -69,6 +71,56 @@ class SchemaFetcherTest {
         assertThat(fetcher.waitingFor()).isEmpty();
         assertThatThrownBy(() -> new AvroDeserializer<>(EmbeddingBatch.class, client).deserialize("t", payload))
                 .isInstanceOf(UnknownSchemaIdException.class);
+    }
+
+    /**
+     * A rejected TLS certificate fails the request without an answer and without retries, but it
+     * is no answer about the schema: the payload waits for the certificate to be trusted, it does
+     * not become a definite no (which would dead-letter a valid record).
+     */
+    @Test
+    void aRejectedCertificateIsNoAnswerAndThePayloadWaits() throws Exception {
+        AtomicBoolean rejecting = new AtomicBoolean(true);
+        SchemaRegistryClient tls = new SchemaRegistryClient() {
+            @Override
+            public Schema getSchemaById(int id) {
+                if (rejecting.get()) {
+                    throw new SchemaRegistryException(SchemaRegistryException.NO_RESPONSE,
+                            SchemaRegistryException.NO_ERROR_CODE,
+                            "GET /schemas/ids/" + id + " failed, the registry's TLS certificate was rejected", null, false);
+                }
+                return EmbeddingBatch.getClassSchema();
+            }
+
+            @Override
+            public int register(String subject, Schema schema) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public RegisteredSchema lookup(String subject, Schema schema) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public RegisteredSchema getLatestVersion(String subject) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public boolean testCompatibility(String subject, Schema schema) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        byte[] payload = payload(TestRecords.embeddingBatch());
+        try (SchemaFetcher waiting = new SchemaFetcher(tls, Backoff.fixed(Duration.ofMillis(50)), Duration.ofMillis(100))) {
+            assertThat(waiting.isReady(payload)).as("ready while the certificate is rejected").isFalse();
+            assertThat(waiting.waitingFor()).get().asString().contains("certificate was rejected");
+
+            rejecting.set(false);
+            await().atMost(Duration.ofSeconds(10)).until(() -> waiting.isReady(payload));
+            assertThat(waiting.waitingFor()).isEmpty();
+        }
     }
 
     @Test

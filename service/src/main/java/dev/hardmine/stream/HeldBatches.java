@@ -98,7 +98,7 @@ final class HeldBatches implements Processor<String, HeldBatches.Arrival, String
                 try {
                     return new Arrival(batches.deserialize(topic, headers, payload), payload);
                 } catch (SchemaRegistryException e) {
-                    if (e.isRetriable()) { // the registry went away between the fetch and this request
+                    if (!e.answered() || e.isRetriable()) { // the registry went away between the fetch and this request
                         return new Arrival(null, payload);
                     }
                     throw e;

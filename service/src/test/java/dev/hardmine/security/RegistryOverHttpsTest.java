@@ -114,18 +114,21 @@ class RegistryOverHttpsTest {
         assertThat(https.refused() - refusedBefore).as("attempts refused").isEqualTo(1);
     }
 
+    /** A configuration fault, not an outage: refused at once, never retried as if the registry were away. */
     @Test
-    void aCertificateTheTrustStoreDoesNotVouchForFailsTheHandshake() {
+    void aCertificateTheTrustStoreDoesNotVouchForFailsTheHandshakeAndIsNotRetried() {
         Map<String, Object> jvmTrust = settings(USER + ":" + password);
         jvmTrust.remove(SerdeConfig.SSL_TRUSTSTORE_LOCATION);
         jvmTrust.remove(SerdeConfig.SSL_TRUSTSTORE_PASSWORD);
-        jvmTrust.put(SerdeConfig.MAX_RETRIES, "0");
         try (SchemaRegistryClient client = client(jvmTrust)) {
             assertThatThrownBy(() -> client.register("https-untrusted-value", SCHEMA))
-                    .isInstanceOf(SchemaRegistryException.class)
+                    .isInstanceOfSatisfying(SchemaRegistryException.class,
+                            e -> assertThat(e.isRetriable()).as("retriable").isFalse())
                     .hasRootCauseInstanceOf(CertPathBuilderException.class)
+                    .hasMessageContaining("certificate was rejected")
                     .hasMessageContaining(SSLHandshakeException.class.getName())
-                    .hasMessageContaining("unable to find valid certification path");
+                    .hasMessageContaining("unable to find valid certification path")
+                    .message().as("retried").doesNotContain("gave up after");
         }
     }
 

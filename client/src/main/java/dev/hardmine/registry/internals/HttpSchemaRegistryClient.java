@@ -9,10 +9,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -176,12 +178,14 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         } catch (HttpTimeoutException e) {
             throw new SchemaRegistryException(SchemaRegistryException.NO_RESPONSE, SchemaRegistryException.NO_ERROR_CODE,
                     method + " " + uri + " timed out: " + e.getMessage(), e);
-        } catch (ConnectException e) {
-            throw new SchemaRegistryException(SchemaRegistryException.NO_RESPONSE, SchemaRegistryException.NO_ERROR_CODE,
-                    method + " " + uri + " could not connect: " + e, e);
         } catch (IOException e) {
+            if (certificateRejected(e)) {
+                // A configuration fault (trust store, host name), not an outage: retrying only delays the error.
+                throw new SchemaRegistryException(SchemaRegistryException.NO_RESPONSE, SchemaRegistryException.NO_ERROR_CODE,
+                        method + " " + uri + " failed, the registry's TLS certificate was rejected: " + e, e, false);
+            }
             throw new SchemaRegistryException(SchemaRegistryException.NO_RESPONSE, SchemaRegistryException.NO_ERROR_CODE,
-                    method + " " + uri + " failed: " + e, e);
+                    method + " " + uri + (e instanceof ConnectException ? " could not connect: " : " failed: ") + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SchemaRegistryException(SchemaRegistryException.NO_RESPONSE, SchemaRegistryException.NO_ERROR_CODE,
@@ -200,6 +204,16 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
         String message = json != null && json.hasNonNull("message") ? json.get("message").asText()
                 : "HTTP " + status + " from " + method + " " + uri;
         throw new SchemaRegistryException(status, errorCode, message);
+    }
+
+    /** Whether the TLS handshake failed on the registry's certificate (not trusted, or not for this host). */
+    private static boolean certificateRejected(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CertificateException || t instanceof SSLPeerUnverifiedException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void sleep(Duration duration) {
