@@ -25,12 +25,12 @@ import org.slf4j.LoggerFactory;
  * aside and goes on with others.
  *
  * <p>A payload is ready when decoding it will not wait for the registry: its writer schema is
- * known to the client, or the registry gave a definite answer about it (a 4xx such as 404, schema
- * not found: decoding then fails with {@link UnknownSchemaIdException}), or it carries no schema id
- * at all (decoding fails with its own reason). Otherwise one fetch per schema id runs on a daemon
- * thread and is retried after each failure without an answer (none, a timeout, a rejected TLS
- * certificate — not a transient fault, but one fixed without losing the records) or with a 5xx,
- * with {@link Backoff}
+ * known to the client, or the registry gave the definite answer that it has no such schema (404:
+ * decoding then fails with {@link UnknownSchemaIdException}), or it carries no schema id at all
+ * (decoding fails with its own reason). Otherwise one fetch per schema id runs on a daemon thread
+ * and is retried after each failure with {@link Backoff}: no answer, a timeout or a 5xx, and also
+ * a registry that refuses this client (a rejected TLS certificate, 401, 403) — not transient
+ * faults, but ones an operator fixes without the records being lost —
  * for as long as the failure lasts: a registry outage delays records, it never turns them into
  * failures. The caller that meets an id first waits for its fetch up to {@code firstWait}, so that a
  * registry that answers makes no record wait for a later attempt; callers after it never wait.
@@ -165,12 +165,12 @@ public final class SchemaFetcher implements AutoCloseable {
                     answered.complete(null);
                     return;
                 } catch (SchemaRegistryException e) {
-                    if (e.answered() && !e.isRetriable()) {
+                    if (e.httpStatus() == 404) { // the registry's "no such schema"
                         definite();
                         return;
                     }
                     if (lastFailure == null) {
-                        LOG.warn("schema registry unavailable for writer schema id {}; records with it wait, "
+                        LOG.warn("schema registry failed to give writer schema id {}; records with it wait, "
                                 + "retrying: {}", id, e.getMessage());
                     }
                     lastFailure = e;

@@ -72,15 +72,6 @@ public class SchemaRegistryException extends RuntimeException {
         return httpStatus;
     }
 
-    /**
-     * Whether the registry answered at all. A failure without an answer says nothing about the
-     * schemas it holds, even when retrying the same request cannot mend it (a TLS certificate
-     * rejected: a trust store can be fixed while the caller waits).
-     */
-    public boolean answered() {
-        return httpStatus != NO_RESPONSE;
-    }
-
     /** Confluent's {@code error_code} from the answer's body, or {@link #NO_ERROR_CODE}. */
     public int errorCode() {
         return errorCode;

@@ -74,9 +74,30 @@ class SchemaFetcherTest {
     }
 
     /**
-     * A rejected TLS certificate fails the request without an answer and without retries, but it
-     * is no answer about the schema: the payload waits for the certificate to be trusted, it does
-     * not become a definite no (which would dead-letter a valid record).
+     * A registry that refuses the client (a wrong password rotated in, say) says nothing about the
+     * schema: the payload waits, and its fetch goes on, until the registry gives it.
+     */
+    @Test
+    void aRefusedClientWaitsForTheSchemaAndDoesNotTakeItForANo() throws Exception {
+        byte[] payload = payload(TestRecords.embeddingBatch());
+        server.answer(401, "{\"error_code\":40101,\"message\":\"Unauthorized\"}")
+                .answer(401, "{\"error_code\":40101,\"message\":\"Unauthorized\"}");
+
+        assertThat(fetcher.isReady(payload)).as("ready while the registry answers 401").isFalse();
+        assertThat(fetcher.waitingFor()).get().asString().contains("[" + ID + "]");
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.requests().size() >= 3); // asked again
+
+        server.answer(200, new ObjectMapper().createObjectNode()
+                .put("schema", EmbeddingBatch.getClassSchema().toString()).toString());
+        await().atMost(Duration.ofSeconds(10)).until(() -> fetcher.isReady(payload));
+        assertThat(new AvroDeserializer<>(EmbeddingBatch.class, client).deserialize("t", payload))
+                .isEqualTo(TestRecords.embeddingBatch());
+    }
+
+    /**
+     * A rejected TLS certificate fails the request at once, not retried by the client, but it is no
+     * answer about the schema: the payload waits for the certificate to be trusted, it does not
+     * become a definite no (which would dead-letter a valid record).
      */
     @Test
     void aRejectedCertificateIsNoAnswerAndThePayloadWaits() throws Exception {

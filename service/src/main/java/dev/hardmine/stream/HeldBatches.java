@@ -98,10 +98,9 @@ final class HeldBatches implements Processor<String, HeldBatches.Arrival, String
                 try {
                     return new Arrival(batches.deserialize(topic, headers, payload), payload);
                 } catch (SchemaRegistryException e) {
-                    if (!e.answered() || e.isRetriable()) { // the registry went away between the fetch and this request
-                        return new Arrival(null, payload);
-                    }
-                    throw e;
+                    // The registry failed between the fetch and this request (its "no such schema" is
+                    // an UnknownSchemaIdException): the record waits like any other for it.
+                    return new Arrival(null, payload);
                 }
             }
         };
