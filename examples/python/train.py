@@ -422,6 +422,12 @@ def parse_args(argv):
     ap.add_argument('--wait-first-mined', type=float, default=60,
                     help='before step 1, wait this many seconds at most for the first mined batch (default %(default)s)')
     ap.add_argument('--max-in-flight', type=int, default=8, help='unacknowledged batches per worker before publish waits')
+    ap.add_argument('--max-lead', type=int, default=0,
+                    help='wait before a step while the newest mined batch is more than this many steps behind it, '
+                         'so that a stalled miner does not leave the memory or the triplets stale; 0 = never wait '
+                         '(default %(default)s)')
+    ap.add_argument('--max-lead-wait', type=float, default=30,
+                    help='with --max-lead: seconds one step waits at most (default %(default)s)')
     ap.add_argument('--threads', type=int, default=1, help='torch CPU threads (default %(default)s)')
     ap.add_argument('--eval-every', type=int, default=0, help='also measure held-out Recall@1 every N steps')
     ap.add_argument('--schema', default=DEFAULT_SCHEMA, help='EmbeddingBatch.avsc')
@@ -505,7 +511,8 @@ def main(argv=None):
     worker_index = {w: i for i, w in enumerate(workers)}
     losses, fed_per_step, curve, memory_used = [], [], [], []
     step_seconds, compute_seconds = [], []
-    counts = {'consumed': 0, 'stale': 0, 'memory_samples': 0, 'first_memory_step': None, 'neighbor_records': 0}
+    counts = {'consumed': 0, 'stale': 0, 'memory_samples': 0, 'first_memory_step': None, 'neighbor_records': 0,
+              'newest_mined_step': None, 'lead_waits': 0}
     first_fed_step = None
     dataset_ids = torch.arange(len(train.labels))
 
@@ -519,6 +526,8 @@ def main(argv=None):
         for mined in subscriber.poll(timeout):
             w = worker_index[mined['worker_id']]
             counts['consumed'] += 1
+            if counts['newest_mined_step'] is None or mined['step'] > counts['newest_mined_step']:
+                counts['newest_mined_step'] = mined['step']
             samples = mined.get('memory_samples') or []
             counts['memory_samples'] += len(samples)
             if samples and counts['first_memory_step'] is None:
@@ -530,8 +539,13 @@ def main(argv=None):
             elif args.feed_mode == 'triplets':
                 feeds[w].add(mined)
 
+    def behind(step):
+        newest = counts['newest_mined_step']
+        return args.max_lead > 0 and newest is not None and step - newest > args.max_lead
+
     loop_started = time.monotonic()
     waited = 0.0
+    lead_waited = 0.0
     try:
         for step in range(args.steps):
             step_started = time.monotonic()
@@ -545,6 +559,14 @@ def main(argv=None):
                     receive(step, 0.1)
                 waited = time.monotonic() - wait_started
                 step_started += waited
+            if behind(step):
+                counts['lead_waits'] += 1
+                wait_started = time.monotonic()
+                deadline = wait_started + args.max_lead_wait
+                while behind(step) and time.monotonic() < deadline:
+                    receive(step, 0.1)
+                lead_waited += time.monotonic() - wait_started
+                step_started = time.monotonic()
             compute_started = time.monotonic()
             use_memory = args.feed_mode in MEMORY_MODES and step >= args.memory_start
             batches, worker_losses, fed_now, saved_bn = [], [], 0, None
@@ -640,10 +662,12 @@ def main(argv=None):
         'loss_window': window,
         'recall_at_1_init': recall_init, 'recall_at_1': recall_at_1(model, held_out), 'recall_curve': curve,
         # Per step: receive, sample, forward, loss, backward, update, publish (not the one wait for the
-        # first mined batch, not --eval-every); compute: forward to update and the memory's upkeep only.
+        # first mined batch, not the waits of --max-lead, not --eval-every); compute: forward to update and the memory's upkeep only.
         'seconds_per_step': round(float(np.mean(step_seconds)), 5) if step_seconds else None,
         'seconds_per_step_compute': round(float(np.mean(compute_seconds)), 5) if compute_seconds else None,
         'seconds_first_wait': round(waited, 2), 'seconds_loop': round(loop_seconds, 1),
+        # --max-lead: the steps that waited for the miner, and how long they waited in all.
+        'max_lead': args.max_lead, 'lead_waits': counts['lead_waits'], 'seconds_lead_wait': round(lead_waited, 2),
         'seconds': round(time.monotonic() - started, 1),
     }
     print('SUMMARY', json.dumps(summary, sort_keys=True), flush=True)
