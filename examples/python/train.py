@@ -543,6 +543,14 @@ def main(argv=None):
         newest = counts['newest_mined_step']
         return args.max_lead > 0 and newest is not None and step - newest > args.max_lead
 
+    def wait_while(step, condition, seconds):
+        """Receives while condition() holds, for at most seconds; returns the seconds waited."""
+        wait_started = time.monotonic()
+        deadline = wait_started + seconds
+        while condition() and time.monotonic() < deadline:
+            receive(step, 0.1)
+        return time.monotonic() - wait_started
+
     loop_started = time.monotonic()
     waited = 0.0
     lead_waited = 0.0
@@ -553,20 +561,13 @@ def main(argv=None):
             if step == 1 and args.wait_first_mined > 0:
                 # hardmine's first batch pays for its start-up (native libraries, the job's state);
                 # waiting for it once keeps a short run from outrunning the miner from the start.
-                wait_started = time.monotonic()
-                deadline = wait_started + args.wait_first_mined
-                while counts['consumed'] == 0 and time.monotonic() < deadline:
-                    receive(step, 0.1)
-                waited = time.monotonic() - wait_started
+                waited = wait_while(step, lambda: counts['consumed'] == 0, args.wait_first_mined)
                 step_started += waited
             if behind(step):
                 counts['lead_waits'] += 1
-                wait_started = time.monotonic()
-                deadline = wait_started + args.max_lead_wait
-                while behind(step) and time.monotonic() < deadline:
-                    receive(step, 0.1)
-                lead_waited += time.monotonic() - wait_started
-                step_started = time.monotonic()
+                lead_wait = wait_while(step, lambda: behind(step), args.max_lead_wait)
+                lead_waited += lead_wait
+                step_started += lead_wait
             compute_started = time.monotonic()
             use_memory = args.feed_mode in MEMORY_MODES and step >= args.memory_start
             batches, worker_losses, fed_now, saved_bn = [], [], 0, None

@@ -196,7 +196,7 @@ final class HeldBatches implements Processor<String, HeldBatches.Arrival, String
         }
         ProcessorRecordContext current = internal.recordContext();
         internal.setRecordContext(new ProcessorRecordContext(h.timestamp(), h.offset(), h.partition(), topic, headers,
-                h.key() == null ? null : h.key().getBytes(StandardCharsets.UTF_8), h.payload()));
+                h.rawKey(), h.payload()));
         try {
             context.forward(record);
         } finally {
@@ -206,7 +206,7 @@ final class HeldBatches implements Processor<String, HeldBatches.Arrival, String
 
     /** The dead letter the deserialization handler writes for this record, counted as it counts. */
     private ProducerRecord<byte[], byte[]> deadLetter(Held h, Exception e) {
-        byte[] key = h.key() == null ? null : h.key().getBytes(StandardCharsets.UTF_8);
+        byte[] key = h.rawKey();
         ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>(topic, h.partition(), h.offset(), h.timestamp(),
                 TimestampType.CREATE_TIME, key == null ? -1 : key.length, h.payload().length, key, h.payload(),
                 h.headers(), java.util.Optional.empty());
@@ -265,6 +265,10 @@ final class HeldBatches implements Processor<String, HeldBatches.Arrival, String
 
     /** A held record: where it came from, its key, value bytes (null: none) and headers. */
     record Held(int partition, long offset, long timestamp, String key, byte[] payload, Headers headers) {
+        /** The key's bytes as the source read them (the key serde's UTF-8), or null. */
+        byte[] rawKey() {
+            return key == null ? null : key.getBytes(StandardCharsets.UTF_8);
+        }
     }
 
     /**
@@ -272,7 +276,7 @@ final class HeldBatches implements Processor<String, HeldBatches.Arrival, String
      * length-prefixed bytes (length -1: null), the header count before the headers.
      */
     static byte[] encode(Held h) {
-        byte[] key = h.key() == null ? null : h.key().getBytes(StandardCharsets.UTF_8);
+        byte[] key = h.rawKey();
         Header[] headers = h.headers().toArray();
         List<byte[]> headerParts = new ArrayList<>();
         for (Header header : headers) {
