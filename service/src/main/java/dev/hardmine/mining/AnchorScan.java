@@ -3,7 +3,6 @@ package dev.hardmine.mining;
 import dev.hardmine.mining.internals.FastExp;
 import dev.hardmine.mining.internals.IntList;
 import dev.hardmine.mining.internals.SortKeys;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -114,7 +113,7 @@ final class AnchorScan implements ScannedAnchor {
         return positiveCount > 0 && negativeCount > 0;
     }
 
-    void scan(MemoryBank memory, FloatBuffer scores, String batchId, int anchorIndex, String anchorId,
+    void scan(MemoryBank memory, ScoreMatrix.Scores scores, String batchId, int anchorIndex, String anchorId,
               String anchorLabel, MiningSettings settings, TripletSelector selector) {
         this.memory = memory;
         this.batchId = batchId;
@@ -164,15 +163,14 @@ final class AnchorScan implements ScannedAnchor {
      * Copies the anchor's scores into {@code row} as distances, chunk by chunk, and leaves in
      * {@code laneMax} each lane's largest distance (same-label entries included).
      */
-    private void loadRow(FloatBuffer scores, int anchorIndex) {
+    private void loadRow(ScoreMatrix.Scores scores, int anchorIndex) {
         if (row.length < size) {
             row = new float[Math.max(size, row.length * 2)];
         }
         Arrays.fill(laneMax, Float.NEGATIVE_INFINITY);
-        int base = anchorIndex * size;
         for (int from = 0; from < size; from += LANES) {
             int n = Math.min(LANES, size - from);
-            scores.get(base + from, chunk, 0, n);
+            scores.read(anchorIndex, from, chunk, n);
             toDistances(from, n);
             System.arraycopy(chunk, 0, row, from, n);
         }

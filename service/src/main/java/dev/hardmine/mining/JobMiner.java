@@ -1,11 +1,10 @@
 package dev.hardmine.mining;
 
-import java.nio.FloatBuffer;
+import dev.hardmine.mining.internals.SharedLoop;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * Mines the batches of one job against the job's rolling memory (docs/DESIGN.md, mining semantics).
@@ -77,13 +76,12 @@ public final class JobMiner implements AutoCloseable {
         TripletSelector selector = TripletSelector.of(settings);
         AnchorOutcome[] outcomes = new AnchorOutcome[n];
         if (n > 0) {
-            FloatBuffer matrix = scores.compute(memory, ingested, n, settings.distance(), parallel);
-            IntStream anchors = IntStream.range(0, n);
-            (parallel ? anchors.parallel() : anchors).forEach(i -> {
+            ScoreMatrix.Scores matrix = scores.compute(memory, ingested, n, settings.distance(), parallel);
+            SharedLoop.run(n, i -> {
                 AnchorScan scan = SCANS.get();
                 scan.scan(memory, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
                 outcomes[i] = new AnchorOutcome(scan);
-            });
+            }, parallel);
         }
         return summarize(outcomes, evicted, settings.memorySampling(), started);
     }

@@ -386,9 +386,9 @@ public final class MemoryBank implements AutoCloseable {
 
     // ---- read access for the miner; slots are 0 … size-1 ----
 
-    /** The live rows as a {@code size × (dim+2)} c-order view of the memory matrix (no copy). */
-    INDArray rowsView() {
-        return Nd4j.create(matrix.data(), new long[] {size, width}, new long[] {width, 1}, 0, 'c');
+    /** Live rows {@code first … first + count} as a {@code count × (dim+2)} c-order view of the memory matrix (no copy). */
+    INDArray rowsView(int first, int count) {
+        return Nd4j.create(matrix.data(), new long[] {count, width}, new long[] {width, 1}, (long) first * width, 'c');
     }
 
     int width() {

@@ -1,7 +1,7 @@
 package dev.hardmine.mining;
 
+import dev.hardmine.mining.internals.SharedLoop;
 import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -11,24 +11,46 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@code Nd4j.gemm} with the memory transposed in the call, never materialised), into a scratch
  * buffer reused across batches. See {@link Distance} for what a score is.
  *
- * <p>The batch is split into parts of at most {@link #PART_ROWS} anchors, one product each, run in
- * parallel on the caller and the common fork-join pool, each product on one BLAS thread. OpenBLAS's
- * own threads busy-wait (sched_yield) for about 0.1 s after each call before they sleep (2^28
- * cycles, OPENBLAS_THREAD_TIMEOUT, read only from the environment): on two cores that took a whole
- * core from the anchor scans that follow every product, and from everything else in the process.
- * The split depends on the batch size only, never on the threads: OpenBLAS's rounding depends on
- * the rows of a call (and on its thread count), so the scores do too.
+ * <p>The products are tiles: the batch in parts of at most {@link #PART_ROWS} anchors times the
+ * memory in blocks of {@link #BLOCK_SLOTS} slots, each tile one product on one BLAS thread. The
+ * caller and the common fork-join pool's workers take tiles one after the other until none is
+ * left ({@link SharedLoop}), so a thread that another process or Kafka's own threads hold up
+ * leaves its share to the others instead of making them wait at the end. OpenBLAS's own threads
+ * are not used: they busy-wait (sched_yield) for about 0.1 s after each call before they sleep
+ * (2^28 cycles, OPENBLAS_THREAD_TIMEOUT, read only from the environment), which on two cores took
+ * a whole core from the anchor scans that follow every product, and from everything else in the
+ * process. The tiling depends on the batch size and the memory size only, never on the threads:
+ * OpenBLAS's rounding depends on the shape of a call (and on its thread count), so the scores do
+ * too.
+ *
+ * <p>Layout of the scores: block after block, each block the {@code batch × width} scores of every
+ * anchor against the block's slots, row after row (so a block's tile of one part is contiguous
+ * too). {@link Scores#read} copies a stretch of one anchor's row that lies within one block.
  */
 final class ScoreMatrix implements AutoCloseable {
+    /** Most anchors per product: a larger batch is split so that its parts run on several threads. */
+    static final int PART_ROWS = 256;
     /**
-     * Most anchors per product. Each product streams the whole memory matrix: 2 × 128 rows on 2
-     * threads took 7% longer than one 256-row product on 2 BLAS threads, 4 × 64 rows 25% longer.
+     * Memory slots per product: small enough for a fair share between two threads whatever holds
+     * one of them up (8 tiles at 16 384 slots), large enough that a product runs at the speed of
+     * one over the whole memory (blocks of 1 024 were slower, docs/PERFORMANCE.md). A multiple of
+     * {@link AnchorScan#LANES}, so no chunk of a scan crosses blocks.
      */
-    static final int PART_ROWS = 128;
+    static final int BLOCK_SLOTS = 2048;
 
     static {
         // Process-wide; only the mining core uses ND4J.
         Nd4j.factory().blas().setMaxThreads(1);
+    }
+
+    /** One batch's scores; see the class comment for the layout. */
+    record Scores(FloatBuffer buffer, int batch, int size) {
+        /** Copies the scores of {@code anchor} against slots {@code from … from + n}, within one block, to {@code dst}. */
+        void read(int anchor, int from, float[] dst, int n) {
+            int first = from - from % BLOCK_SLOTS;
+            int width = Math.min(BLOCK_SLOTS, size - first);
+            buffer.get(first * batch + anchor * width + from - first, dst, 0, n);
+        }
     }
 
     private INDArray scratch;
@@ -36,19 +58,18 @@ final class ScoreMatrix implements AutoCloseable {
     private INDArray anchors;
 
     /**
-     * Computes the {@code batch × memory.size()} scores; row i starts at {@code i * memory.size()}
-     * of the returned buffer.
+     * Computes the {@code batch × memory.size()} scores.
      *
      * @param ingested the batch's embeddings as they entered the memory, row-major batch × dim
      * @param parallel run the products on the common fork-join pool too, or on the caller only
      */
-    FloatBuffer compute(MemoryBank memory, float[] ingested, int batch, Distance distance, boolean parallel) {
+    Scores compute(MemoryBank memory, float[] ingested, int batch, Distance distance, boolean parallel) {
         int dim = memory.dim();
         int width = memory.width();
         int size = memory.size();
         if (size == 0) {
             // Every sample of the batch was evicted on arrival; ND4J rejects a 0-column product.
-            return FloatBuffer.allocate(0);
+            return new Scores(FloatBuffer.allocate(0), batch, 0);
         }
         long needed = (long) batch * size;
         if (scratch == null || scratchLength < needed) {
@@ -88,20 +109,22 @@ final class ScoreMatrix implements AutoCloseable {
             }
             a.put(i * width, rowBuf, 0, width);
         }
-        INDArray rows = memory.rowsView();
         int parts = (batch + PART_ROWS - 1) / PART_ROWS;
         int partRows = (batch + parts - 1) / parts;
-        IntStream products = IntStream.range(0, parts);
-        (parallel ? products.parallel() : products).forEach(p -> {
-            int first = p * partRows;
-            int n = Math.min(partRows, batch - first);
+        int blocks = (size + BLOCK_SLOTS - 1) / BLOCK_SLOTS;
+        SharedLoop.run(parts * blocks, tile -> {
+            int firstRow = tile % parts * partRows;
+            int n = Math.min(partRows, batch - firstRow);
+            int firstSlot = tile / parts * BLOCK_SLOTS;
+            int w = Math.min(BLOCK_SLOTS, size - firstSlot);
             INDArray part = Nd4j.create(anchors.data(), new long[] {n, width}, new long[] {width, 1},
-                    (long) first * width, 'c');
-            INDArray out = Nd4j.create(scratch.data(), new long[] {n, size}, new long[] {size, 1},
-                    (long) first * size, 'c');
-            Nd4j.gemm(part, rows, out, false, true, 1.0, 0.0);
-        });
-        return scratch.data().asNioFloat();
+                    (long) firstRow * width, 'c');
+            INDArray slots = memory.rowsView(firstSlot, w);
+            INDArray out = Nd4j.create(scratch.data(), new long[] {n, w}, new long[] {w, 1},
+                    (long) firstSlot * batch + (long) firstRow * w, 'c');
+            Nd4j.gemm(part, slots, out, false, true, 1.0, 0.0);
+        }, parallel);
+        return new Scores(scratch.data().asNioFloat(), batch, size);
     }
 
     @Override

@@ -68,8 +68,9 @@ class DeterminismTest {
 
     /**
      * A batch scored in several products, on several threads or on one: the same products (the
-     * split depends on the batch size only), so the same scores to the last bit. In 64 dimensions
-     * BLAS kernels sum in blocks, where the rows of a product change the rounding.
+     * tiling depends on the batch and memory sizes only, whichever thread takes a tile), so the same
+     * scores to the last bit. In 64 dimensions BLAS kernels sum in blocks, where the shape of a
+     * product changes the rounding. The memory (up to 3 000) spans two blocks of slots.
      */
     @Test
     void batchesScoredInSeveralProductsGiveTheSameResultsOnOneThread() {

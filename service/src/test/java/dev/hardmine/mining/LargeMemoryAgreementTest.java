@@ -15,8 +15,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The miner against {@link MiningReference}, as in {@link ReferenceAgreementTest}, on memories of a
  * few thousand entries: several chunks of {@link AnchorScan#LANES} slots (the last one partial),
- * lanes covering several slots each, entries moved between slots by eviction; with seed 1 the
- * last batch is scored in three products ({@link ScoreMatrix#PART_ROWS}). The data decide which of
+ * lanes covering several slots each, entries moved between slots by eviction, scores in two blocks
+ * of slots ({@link ScoreMatrix#BLOCK_SLOTS}, the last one partial); with seed 1 the last batch is
+ * also split into three parts of rows ({@link ScoreMatrix#PART_ROWS}). The data decide which of
  * AnchorScan's paths run: see {@link Data}.
  */
 class LargeMemoryAgreementTest {

@@ -1,9 +1,9 @@
 package dev.hardmine.mining;
 
 import dev.hardmine.bench.SyntheticEmbeddings;
-import java.nio.FloatBuffer;
+import dev.hardmine.mining.internals.SharedLoop;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The two parts of the mining step of {@code MiningStepBenchmark}, apart: the scores of a batch
- * against the memory (the matrix products, in parts on both threads, as JobMiner runs them), and
+ * against the memory (the matrix products, in tiles shared by both threads, as JobMiner runs them), and
  * the per-anchor scans of one score matrix (batch-hard selection and every statistic), also on
  * both threads. Their sum against the whole step shows what the rest (enqueue, summary) costs.
  */
@@ -44,7 +44,7 @@ public class MiningPartsBenchmark {
     private MemoryBank bank;
     private ScoreMatrix scores;
     private SampleBatch batch;
-    private FloatBuffer matrix;
+    private ScoreMatrix.Scores matrix;
     private MiningSettings settings;
     private TripletSelector selector;
 
@@ -67,17 +67,19 @@ public class MiningPartsBenchmark {
     }
 
     @Benchmark
-    public FloatBuffer score() {
+    public ScoreMatrix.Scores score() {
         return scores.compute(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN, true);
     }
 
     @Benchmark
     public int scan() {
-        return IntStream.range(0, BATCH).parallel().map(i -> {
+        int[] found = new int[BATCH];
+        SharedLoop.run(BATCH, i -> {
             AnchorScan scan = SCANS.get();
             scan.scan(bank, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
-            return scan.triplets.size();
-        }).sum();
+            found[i] = scan.triplets.size();
+        }, true);
+        return Arrays.stream(found).sum();
     }
 
     @TearDown(Level.Trial)

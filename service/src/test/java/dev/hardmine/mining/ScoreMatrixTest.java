@@ -1,0 +1,71 @@
+package dev.hardmine.mining;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The tiled layout of {@link ScoreMatrix}: a batch of three parts of rows against a memory of three
+ * blocks of slots (the last ones of each partial) gives, read back anchor by anchor and chunk by
+ * chunk as the scan reads it, every pair's squared distance. Integer components keep every score
+ * exact, whatever order a product sums in.
+ */
+class ScoreMatrixTest {
+    private static final int DIM = 8;
+
+    @Test
+    void everyAnchorReadsItsScoreAgainstEverySlot() {
+        Random random = new Random(11);
+        int size = 2 * ScoreMatrix.BLOCK_SLOTS + 300;
+        int batch = 2 * ScoreMatrix.PART_ROWS + 5;
+        try (MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 0, 0)); ScoreMatrix scores = new ScoreMatrix()) {
+            SampleBatch fill = batch("fill", size, random);
+            memory.enqueue(fill, fill.embeddings());
+            float[] anchors = batch("anchors", batch, random).embeddings();
+            for (boolean parallel : new boolean[] {true, false}) {
+                ScoreMatrix.Scores matrix = scores.compute(memory, anchors, batch, Distance.EUCLIDEAN, parallel);
+                float[] chunk = new float[AnchorScan.LANES];
+                for (int i = 0; i < batch; i++) {
+                    for (int from = 0; from < size; from += AnchorScan.LANES) {
+                        int n = Math.min(AnchorScan.LANES, size - from);
+                        matrix.read(i, from, chunk, n);
+                        for (int k = 0; k < n; k++) {
+                            float expected = squaredDistance(anchors, i, memory.embedding(from + k));
+                            assertThat(chunk[k]).as("anchor %d, slot %d, parallel %s", i, from + k, parallel)
+                                    .isEqualTo(expected);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBlockHoldsWholeChunksOfTheScan() {
+        assertThat(ScoreMatrix.BLOCK_SLOTS % AnchorScan.LANES).isZero();
+    }
+
+    private static SampleBatch batch(String id, int n, Random random) {
+        String[] ids = new String[n];
+        String[] labels = new String[n];
+        float[] embeddings = new float[n * DIM];
+        for (int i = 0; i < n; i++) {
+            ids[i] = id + "-" + i;
+            labels[i] = "L" + random.nextInt(50);
+        }
+        for (int k = 0; k < embeddings.length; k++) {
+            embeddings[k] = random.nextInt(7) - 3;
+        }
+        return new SampleBatch(id, "w", 0, DIM, ids, labels, embeddings);
+    }
+
+    private static float squaredDistance(float[] anchors, int i, float[] entry) {
+        float sum = 0;
+        for (int k = 0; k < DIM; k++) {
+            float d = anchors[i * DIM + k] - entry[k];
+            sum += d * d;
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,85 @@
+package dev.hardmine.mining.internals;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+class SharedLoopTest {
+
+    @Test
+    void runsEveryIndexExactlyOnceOnEitherPath() {
+        for (boolean parallel : new boolean[] {true, false}) {
+            for (int n : new int[] {0, 1, 2, 3, 257}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(Math.max(n, 1));
+                SharedLoop.run(n, i -> runs.incrementAndGet(i), parallel);
+                for (int i = 0; i < n; i++) {
+                    assertThat(runs.get(i)).as("index %d of %d, parallel %s", i, n, parallel).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void sequentialRunsOnTheCallerInOrder() {
+        StringBuilder order = new StringBuilder();
+        Thread caller = Thread.currentThread();
+        SharedLoop.run(5, i -> {
+            assertThat(Thread.currentThread()).isSameAs(caller);
+            order.append(i);
+        }, false);
+        assertThat(order).hasToString("01234");
+    }
+
+    /**
+     * With every worker of the common pool held up, the loop does not wait for them: the caller
+     * takes every index itself and returns while they are still held. A fixed split (one part per
+     * thread) would wait for the held workers.
+     */
+    @Test
+    @Timeout(30)
+    void theCallerDoesNotWaitForWorkersThatAreBusyElsewhere() throws Exception {
+        int workers = ForkJoinPool.getCommonPoolParallelism();
+        CountDownLatch held = new CountDownLatch(workers);
+        CountDownLatch release = new CountDownLatch(1);
+        ForkJoinTask<?>[] blockers = new ForkJoinTask<?>[workers];
+        for (int w = 0; w < workers; w++) {
+            blockers[w] = ForkJoinPool.commonPool().submit(() -> {
+                held.countDown();
+                release.await(20, TimeUnit.SECONDS);
+                return null;
+            });
+        }
+        try {
+            assertThat(held.await(10, TimeUnit.SECONDS)).as("every common-pool worker held").isTrue();
+            Set<Thread> ran = ConcurrentHashMap.newKeySet();
+            SharedLoop.run(64, i -> ran.add(Thread.currentThread()), true);
+            assertThat(ran).containsExactly(Thread.currentThread());
+            assertThat(release.getCount()).as("returned while the workers were still held").isEqualTo(1);
+        } finally {
+            release.countDown();
+            for (ForkJoinTask<?> blocker : blockers) {
+                blocker.join();
+            }
+        }
+    }
+
+    @Test
+    void aFailureInTheBodyReachesTheCallerWhicheverThreadRanIt() {
+        for (boolean parallel : new boolean[] {true, false}) {
+            assertThatThrownBy(() -> SharedLoop.run(200, i -> {
+                if (i == 150) {
+                    throw new IllegalStateException("index " + i);
+                }
+            }, parallel)).isInstanceOf(IllegalStateException.class).hasMessageContaining("index 150");
+        }
+    }
+}
