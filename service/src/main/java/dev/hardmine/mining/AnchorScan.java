@@ -403,8 +403,10 @@ final class AnchorScan implements ScannedAnchor {
                 flush(laneExcess, laneExcessTotal);
             }
         }
-        flush(laneWeight, laneWeightTotal);
-        flush(laneExcess, laneExcessTotal);
+        if (chunks % FLOAT_BLOCK != 0) { // the last block's sums, unless the loop has just added them
+            flush(laneWeight, laneWeightTotal);
+            flush(laneExcess, laneExcessTotal);
+        }
         double weights = beyondWeights;
         double excess = beyondExcess;
         for (int k = 0; k < LANES; k++) {

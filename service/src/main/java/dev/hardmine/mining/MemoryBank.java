@@ -335,9 +335,7 @@ public final class MemoryBank implements AutoCloseable {
         idBySeq.remove(seqs[slot]);
         int last = size - 1;
         if (slot != last) {
-            for (int k = 0; k < width; k++) {
-                rows.put(slot * width + k, rows.get(last * width + k));
-            }
+            rows.put(slot * width, rows, last * width, width);
             inverseNorms[slot] = inverseNorms[last];
             seqs[slot] = seqs[last];
             steps[slot] = steps[last];
