@@ -161,13 +161,15 @@ final class AnchorScan implements ScannedAnchor {
 
     /**
      * Copies the anchor's scores into {@code row} as distances, chunk by chunk, and leaves in
-     * {@code laneMax} each lane's largest distance (same-label entries included).
+     * {@code laneMax} and {@code laneMin} each lane's largest and smallest distance (same-label
+     * entries included: collectPositives corrects the minima of their lanes).
      */
     private void loadRow(ScoreMatrix.Scores scores, int anchorIndex) {
         if (row.length < size) {
             row = new float[Math.max(size, row.length * 2)];
         }
         Arrays.fill(laneMax, Float.NEGATIVE_INFINITY);
+        Arrays.fill(laneMin, Float.POSITIVE_INFINITY);
         for (int from = 0; from < size; from += LANES) {
             int n = Math.min(LANES, size - from);
             scores.read(anchorIndex, from, chunk, n);
@@ -180,12 +182,14 @@ final class AnchorScan implements ScannedAnchor {
     private void toDistances(int from, int n) {
         float[] c = chunk;
         float[] max = laneMax;
+        float[] min = laneMin;
         switch (distance) {
             case EUCLIDEAN:
                 for (int k = 0; k < n; k++) {
                     float d = (float) Math.sqrt(Math.max(c[k], 0f));
                     c[k] = d;
                     max[k] = Math.max(max[k], d);
+                    min[k] = Math.min(min[k], d);
                 }
                 break;
             case SQUARED_EUCLIDEAN:
@@ -193,6 +197,7 @@ final class AnchorScan implements ScannedAnchor {
                     float d = Math.max(c[k], 0f);
                     c[k] = d;
                     max[k] = Math.max(max[k], d);
+                    min[k] = Math.min(min[k], d);
                 }
                 break;
             default:
@@ -202,6 +207,7 @@ final class AnchorScan implements ScannedAnchor {
                     float d = Math.max(1f + c[k] * inv[k], 0f);
                     c[k] = d;
                     max[k] = Math.max(max[k], d);
+                    min[k] = Math.min(min[k], d);
                 }
                 break;
         }
@@ -238,6 +244,39 @@ final class AnchorScan implements ScannedAnchor {
             excluded[excludedCount++] = slot;
         }
         negativeCount = size - sameCount;
+        // loadRow's minima saw these entries unmasked: their lanes' minima are taken again, column
+        // by column for a few, in one pass over the row when a column each would cost more.
+        if (excludedCount > FEW_LANES) {
+            rowLaneMinima();
+        } else {
+            for (int i = 0; i < excludedCount; i++) {
+                int lane = excluded[i] % LANES;
+                laneMin[lane] = columnMinimum(lane);
+            }
+        }
+    }
+
+    /** The smallest distance of one lane's column of the (masked) row. */
+    private float columnMinimum(int lane) {
+        float min = Float.POSITIVE_INFINITY;
+        for (int j = lane; j < size; j += LANES) {
+            min = Math.min(min, row[j]);
+        }
+        return min;
+    }
+
+    /** Every lane's minimum of the (masked) row, chunk by chunk. */
+    private void rowLaneMinima() {
+        float[] min = laneMin;
+        float[] c = chunk;
+        Arrays.fill(min, Float.POSITIVE_INFINITY);
+        for (int from = 0; from < size; from += LANES) {
+            int n = Math.min(LANES, size - from);
+            System.arraycopy(row, from, c, 0, n);
+            for (int k = 0; k < n; k++) {
+                min[k] = Math.min(min[k], c[k]);
+            }
+        }
     }
 
     /**
@@ -267,19 +306,9 @@ final class AnchorScan implements ScannedAnchor {
 
     /** Folds the per-lane minima of the row (same-label entries masked) into the nearest distance. */
     private float laneMinima() {
-        float[] min = laneMin;
-        float[] c = chunk;
-        Arrays.fill(min, Float.POSITIVE_INFINITY);
-        for (int from = 0; from < size; from += LANES) {
-            int n = Math.min(LANES, size - from);
-            System.arraycopy(row, from, c, 0, n);
-            for (int k = 0; k < n; k++) {
-                min[k] = Math.min(min[k], c[k]);
-            }
-        }
         float nearest = Float.POSITIVE_INFINITY;
         for (int k = 0; k < LANES; k++) {
-            nearest = Math.min(nearest, min[k]);
+            nearest = Math.min(nearest, laneMin[k]);
         }
         return nearest;
     }
