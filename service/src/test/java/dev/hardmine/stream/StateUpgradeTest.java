@@ -81,6 +81,11 @@ class StateUpgradeTest {
                 .build();
     }
 
+    /** Equal to 1e-5 relative, the agreement asked of losses throughout. */
+    private static int sameToFloatSums(Double a, Double b) {
+        return Math.abs(a - b) <= 1e-5 * Math.max(Math.abs(a), Math.abs(b)) ? 0 : Double.compare(a, b);
+    }
+
     private static boolean afterUpgrade(MinedBatch m) {
         return Integer.parseInt(m.getBatchId().substring("batch-".length())) >= BEFORE_UPGRADE;
     }
@@ -156,7 +161,11 @@ class StateUpgradeTest {
             long start = Long.parseLong(window[1]);
             MiningStats read = timeless(serde.deserialize("t", HEX.parseHex(window[2]))
                     .toMiningStats(window[0], start, expected.getWindowEnd().toEpochMilli()));
-            assertThat(read).isEqualTo(expected);
+            // The windows are mined again here; the fixture's were mined on the machine that recorded it. BLAS
+            // kernels differ between CPUs, so the float sums (losses, mean distances) may differ in their last
+            // bits; every count, and every other field, is read exactly.
+            assertThat(read).usingRecursiveComparison()
+                    .withComparatorForType(StateUpgradeTest::sameToFloatSums, Double.class).isEqualTo(expected);
             assertThat(read.getGapCounts()).contains(0L).isNotEqualTo(List.of());
         }
     }
