@@ -47,9 +47,18 @@ final class ScoreMatrix implements AutoCloseable {
     record Scores(FloatBuffer buffer, int batch, int size) {
         /** Copies the scores of {@code anchor} against slots {@code from … from + n}, within one block, to {@code dst}. */
         void read(int anchor, int from, float[] dst, int n) {
-            int first = from - from % BLOCK_SLOTS;
-            int width = Math.min(BLOCK_SLOTS, size - first);
-            buffer.get(first * batch + anchor * width + from - first, dst, 0, n);
+            buffer.get((int) index(anchor, from), dst, 0, n);
+        }
+
+        /** Where the score of {@code anchor} against {@code slot} is. */
+        long index(int anchor, int slot) {
+            int first = slot - slot % BLOCK_SLOTS;
+            return (long) first * batch + (long) anchor * blockWidth(slot) + slot - first;
+        }
+
+        /** The slots of the block that holds {@code slot}. */
+        int blockWidth(int slot) {
+            return Math.min(BLOCK_SLOTS, size - (slot - slot % BLOCK_SLOTS));
         }
     }
 
@@ -111,20 +120,21 @@ final class ScoreMatrix implements AutoCloseable {
         }
         int parts = (batch + PART_ROWS - 1) / PART_ROWS;
         int partRows = (batch + parts - 1) / parts;
+        Scores result = new Scores(scratch.data().asNioFloat(), batch, size);
         int blocks = (size + BLOCK_SLOTS - 1) / BLOCK_SLOTS;
         SharedLoop.run(parts * blocks, tile -> {
             int firstRow = tile % parts * partRows;
             int n = Math.min(partRows, batch - firstRow);
             int firstSlot = tile / parts * BLOCK_SLOTS;
-            int w = Math.min(BLOCK_SLOTS, size - firstSlot);
+            int w = result.blockWidth(firstSlot);
             INDArray part = Nd4j.create(anchors.data(), new long[] {n, width}, new long[] {width, 1},
                     (long) firstRow * width, 'c');
             INDArray slots = memory.rowsView(firstSlot, w);
             INDArray out = Nd4j.create(scratch.data(), new long[] {n, w}, new long[] {w, 1},
-                    (long) firstSlot * batch + (long) firstRow * w, 'c');
+                    result.index(firstRow, firstSlot), 'c');
             Nd4j.gemm(part, slots, out, false, true, 1.0, 0.0);
         }, parallel);
-        return new Scores(scratch.data().asNioFloat(), batch, size);
+        return result;
     }
 
     @Override

@@ -77,7 +77,7 @@ class LargeMemoryAgreementTest {
         MiningSettings settings = ReferenceAgreementTest.settings(random, setup).withStrategy(strategy)
                 .withMaxPerAnchor(maxPerAnchor);
         int dim = 3 + random.nextInt(6);
-        int drawn = 150 + random.nextInt(100);
+        int drawn = 150 + random.nextInt(100); // drawn for every kind, so the other kinds keep their data
         int labels = data == Data.CROWDED ? 6 : drawn;
         Samples samples = new Samples(random, data, setup, dim, labels);
         // The total cap evicts the oldest entries from the second batch on; the last entries move into their slots.

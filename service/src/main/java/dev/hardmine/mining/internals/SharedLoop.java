@@ -31,16 +31,16 @@ public final class SharedLoop {
             return;
         }
         AtomicInteger next = new AtomicInteger();
-        Helper[] started = new Helper[helpers];
+        Helper[] workers = new Helper[helpers];
         for (int h = 0; h < helpers; h++) {
-            started[h] = new Helper(next, n, body);
-            ForkJoinPool.commonPool().execute(started[h]);
+            workers[h] = new Helper(next, n, body);
+            ForkJoinPool.commonPool().execute(workers[h]);
         }
         try {
             drain(next, n, body);
         } finally {
             next.set(n); // after a failure here, the helpers stop at their current index
-            for (Helper helper : started) {
+            for (Helper helper : workers) {
                 if (!helper.claim()) {
                     helper.join(); // rethrows what failed in the helper
                 }
