@@ -64,9 +64,12 @@ final class AnchorScan implements ScannedAnchor {
     private float nearestDist;
     private float nearestAboveBound; // smallest distance above the collection bound, +inf when none
     private double negativeWeightedMean; // Σ softmax(−d)·d over N(a)
+    // The same from loadRow's pass, with the weights e^(−d): valid when the whole row lies in
+    // FastExp.expMinus's range, NaN otherwise (see loadRow).
+    private double rowWeightedMean;
 
-    // Slots that take no part in the vectorised weight pass: the same-label ones (+inf in the row),
-    // then those beyond FastExp.expMinus's range; sorted before the pass.
+    // Slots that take no part in the vectorised weights: the same-label ones (+inf in the row once
+    // masked), sorted, then for weightedMean those beyond FastExp.expMinus's range.
     private int excludedCount;
     private int[] excluded = new int[16];
     private double beyondWeights; // Σ w and Σ w·(d − nearest) over the slots beyond expMinus's range
@@ -76,7 +79,11 @@ final class AnchorScan implements ScannedAnchor {
     private final float[] chunk = new float[LANES];
     private final float[] chunkWeight = new float[LANES];
     private final float[] chunkExcess = new float[LANES];
-    private final float[] laneMin = new float[LANES];      // of the row after masking
+    private final float[] chunkInverse = new float[LANES];
+    // While loadRow converts a chunk: at its same-label slots 0 and +inf, elsewhere 1 and 0.
+    private final float[] keep = filled(LANES, 1f);
+    private final float[] masked = new float[LANES];
+    private final float[] laneMin = new float[LANES];      // of the row without the same-label entries
     private final float[] laneMax = new float[LANES];      // of the row before masking
     // Per-lane sums of the weight pass: float within a block of chunks, then double across blocks.
     private final float[] laneWeight = new float[LANES];
@@ -131,8 +138,9 @@ final class AnchorScan implements ScannedAnchor {
         positivePairs = 0;
         candCount = 0;
 
+        IntList same = sameLabelSlots();
         loadRow(scores, anchorIndex);
-        collectPositives();
+        collectPositives(same);
         positivePairs = positiveCount;
         scanTriplets(selector);
         sampleMemory(settings.memorySampling());
@@ -159,10 +167,32 @@ final class AnchorScan implements ScannedAnchor {
         selector.select(this, triplets);
     }
 
+    /** The slots of the anchor's identity (the anchor itself included) into {@code excluded}, sorted; returns them in insertion order. */
+    private IntList sameLabelSlots() {
+        int labelId = memory.labelIdOf(anchorLabel);
+        IntList same = labelId >= 0 ? memory.slotsOfLabel(labelId) : null;
+        int sameCount = same == null ? 0 : same.size();
+        if (excluded.length < sameCount) {
+            excluded = new int[sameCount * 2];
+        }
+        for (int i = 0; i < sameCount; i++) {
+            excluded[i] = same.get(i);
+        }
+        excludedCount = sameCount;
+        Arrays.sort(excluded, 0, excludedCount);
+        return same;
+    }
+
     /**
      * Copies the anchor's scores into {@code row} as distances, chunk by chunk, and leaves in
-     * {@code laneMax} and {@code laneMin} each lane's largest and smallest distance (same-label
-     * entries included: collectPositives corrects the minima of their lanes).
+     * {@code laneMax} each lane's largest distance and in {@code laneMin} its smallest outside the
+     * anchor's identity (collectPositives masks those entries in the row). The same pass sums
+     * the softmax weights of the negatives against a reference of 0, e^(−d), and e^(−d)·d, which
+     * is fast-reid's weighted negative distance without a second pass over the row whenever every
+     * distance of the row lies in FastExp.expMinus's range, as all do for unit-norm embeddings.
+     * Otherwise (far-apart or unnormalised embeddings: the weights need the nearest negative as
+     * reference) {@code rowWeightedMean} is NaN and weightedMean takes the second pass. Which one
+     * applies depends on the row alone.
      */
     private void loadRow(ScoreMatrix.Scores scores, int anchorIndex) {
         if (row.length < size) {
@@ -170,26 +200,60 @@ final class AnchorScan implements ScannedAnchor {
         }
         Arrays.fill(laneMax, Float.NEGATIVE_INFINITY);
         Arrays.fill(laneMin, Float.POSITIVE_INFINITY);
+        clearSums();
+        scores.readRow(anchorIndex, row);
+        int next = 0;
+        int chunks = 0;
         for (int from = 0; from < size; from += LANES) {
             int n = Math.min(LANES, size - from);
-            scores.read(anchorIndex, from, chunk, n);
+            System.arraycopy(row, from, chunk, 0, n);
+            int first = next;
+            for (; next < excludedCount && excluded[next] < from + n; next++) {
+                keep[excluded[next] - from] = 0f;
+                masked[excluded[next] - from] = Float.POSITIVE_INFINITY;
+            }
             toDistances(from, n);
+            weigh(n);
+            for (int i = first; i < next; i++) {
+                keep[excluded[i] - from] = 1f;
+                masked[excluded[i] - from] = 0f;
+            }
             System.arraycopy(chunk, 0, row, from, n);
+            if (++chunks % FLOAT_BLOCK == 0) {
+                flushSums();
+            }
         }
+        if (chunks % FLOAT_BLOCK != 0) { // the last block's sums, unless the loop has just added them
+            flushSums();
+        }
+        float largest = Float.NEGATIVE_INFINITY;
+        double weights = 0.0;
+        double weighted = 0.0;
+        for (int k = 0; k < LANES; k++) {
+            largest = Math.max(largest, laneMax[k]);
+            weights += laneWeightTotal[k];
+            weighted += laneExcessTotal[k];
+        }
+        // NaN distances make largest NaN: the second pass then, which deals with them as before.
+        rowWeightedMean = largest < FastExp.EXP_MINUS_RANGE ? weighted / weights : Double.NaN;
     }
 
-    /** Scores to distances in {@code chunk[0 … n)}, exactly as Distance.toDistance does. */
+    /**
+     * Scores to distances in {@code chunk[0 … n)}, exactly as Distance.toDistance does, with the
+     * lane maxima of all and the lane minima of the entries not masked.
+     */
     private void toDistances(int from, int n) {
         float[] c = chunk;
         float[] max = laneMax;
         float[] min = laneMin;
+        float[] mask = masked;
         switch (distance) {
             case EUCLIDEAN:
                 for (int k = 0; k < n; k++) {
                     float d = (float) Math.sqrt(Math.max(c[k], 0f));
                     c[k] = d;
                     max[k] = Math.max(max[k], d);
-                    min[k] = Math.min(min[k], d);
+                    min[k] = Math.min(min[k], d + mask[k]);
                 }
                 break;
             case SQUARED_EUCLIDEAN:
@@ -197,37 +261,50 @@ final class AnchorScan implements ScannedAnchor {
                     float d = Math.max(c[k], 0f);
                     c[k] = d;
                     max[k] = Math.max(max[k], d);
-                    min[k] = Math.min(min[k], d);
+                    min[k] = Math.min(min[k], d + mask[k]);
                 }
                 break;
             default:
-                float[] inv = chunkWeight; // free until the weight pass
+                float[] inv = chunkInverse;
                 System.arraycopy(memory.inverseNorms(), from, inv, 0, n);
                 for (int k = 0; k < n; k++) {
                     float d = Math.max(1f + c[k] * inv[k], 0f);
                     c[k] = d;
                     max[k] = Math.max(max[k], d);
-                    min[k] = Math.min(min[k], d);
+                    min[k] = Math.min(min[k], d + mask[k]);
                 }
                 break;
         }
     }
 
-    private void collectPositives() {
-        int labelId = memory.labelIdOf(anchorLabel);
-        IntList same = labelId >= 0 ? memory.slotsOfLabel(labelId) : null;
-        int sameCount = same == null ? 0 : same.size();
+    /**
+     * The lane sums of e^(−d)·keep and e^(−d)·keep·d over the distances in {@code chunk[0 … n)}
+     * (meaningless where d is beyond FastExp.expMinus's range; loadRow then discards them). A loop
+     * of its own: with the conversion's, the body is too large for C2 to unroll, so neither is
+     * vectorised.
+     */
+    private void weigh(int n) {
+        float[] c = chunk;
+        float[] kept = keep;
+        float[] w = laneWeight;
+        float[] wd = laneExcess;
+        for (int k = 0; k < n; k++) {
+            float d = c[k];
+            float e = FastExp.expMinus(d) * kept[k];
+            w[k] += e;
+            wd[k] += e * d;
+        }
+    }
+
+    private void collectPositives(IntList same) {
+        int sameCount = excludedCount;
         int own = memory.slotOf(anchorId);
         if (posSlot.length < sameCount) {
             posSlot = new int[sameCount * 2];
             posDist = new float[sameCount * 2];
         }
-        if (excluded.length < sameCount) {
-            excluded = new int[sameCount * 2];
-        }
         positiveCount = 0;
         hardestPositive = -1;
-        excludedCount = 0;
         for (int i = 0; i < sameCount; i++) {
             int slot = same.get(i);
             if (slot != own) {
@@ -241,42 +318,8 @@ final class AnchorScan implements ScannedAnchor {
                 positiveCount++;
             }
             row[slot] = Float.POSITIVE_INFINITY;
-            excluded[excludedCount++] = slot;
         }
         negativeCount = size - sameCount;
-        // loadRow's minima saw these entries unmasked: their lanes' minima are taken again, column
-        // by column for a few, in one pass over the row when a column each would cost more.
-        if (excludedCount > FEW_LANES) {
-            rowLaneMinima();
-        } else {
-            for (int i = 0; i < excludedCount; i++) {
-                int lane = excluded[i] % LANES;
-                laneMin[lane] = columnMinimum(lane);
-            }
-        }
-    }
-
-    /** The smallest distance of one lane's column of the (masked) row. */
-    private float columnMinimum(int lane) {
-        float min = Float.POSITIVE_INFINITY;
-        for (int j = lane; j < size; j += LANES) {
-            min = Math.min(min, row[j]);
-        }
-        return min;
-    }
-
-    /** Every lane's minimum of the (masked) row, chunk by chunk. */
-    private void rowLaneMinima() {
-        float[] min = laneMin;
-        float[] c = chunk;
-        Arrays.fill(min, Float.POSITIVE_INFINITY);
-        for (int from = 0; from < size; from += LANES) {
-            int n = Math.min(LANES, size - from);
-            System.arraycopy(row, from, c, 0, n);
-            for (int k = 0; k < n; k++) {
-                min[k] = Math.min(min[k], c[k]);
-            }
-        }
     }
 
     /**
@@ -301,7 +344,7 @@ final class AnchorScan implements ScannedAnchor {
             }
         }
         collectCandidates(collectBound, nearest);
-        negativeWeightedMean = weightedMean(nearest);
+        negativeWeightedMean = Double.isNaN(rowWeightedMean) ? weightedMean(nearest) : rowWeightedMean;
     }
 
     /** Folds the per-lane minima of the row (same-label entries masked) into the nearest distance. */
@@ -404,10 +447,7 @@ final class AnchorScan implements ScannedAnchor {
         float[] c = chunk;
         float[] w = chunkWeight;
         float[] wt = chunkExcess;
-        Arrays.fill(laneWeight, 0f);
-        Arrays.fill(laneExcess, 0f);
-        Arrays.fill(laneWeightTotal, 0.0);
-        Arrays.fill(laneExcessTotal, 0.0);
+        clearSums();
         int next = 0;
         int chunks = 0;
         for (int from = 0; from < size; from += LANES) {
@@ -428,13 +468,11 @@ final class AnchorScan implements ScannedAnchor {
             add(w, n, laneWeight);
             add(wt, n, laneExcess);
             if (++chunks % FLOAT_BLOCK == 0) {
-                flush(laneWeight, laneWeightTotal);
-                flush(laneExcess, laneExcessTotal);
+                flushSums();
             }
         }
         if (chunks % FLOAT_BLOCK != 0) { // the last block's sums, unless the loop has just added them
-            flush(laneWeight, laneWeightTotal);
-            flush(laneExcess, laneExcessTotal);
+            flushSums();
         }
         double weights = beyondWeights;
         double excess = beyondExcess;
@@ -475,6 +513,19 @@ final class AnchorScan implements ScannedAnchor {
         for (int k = 0; k < n; k++) {
             sum[k] += x[k];
         }
+    }
+
+    private void clearSums() {
+        Arrays.fill(laneWeight, 0f);
+        Arrays.fill(laneExcess, 0f);
+        Arrays.fill(laneWeightTotal, 0.0);
+        Arrays.fill(laneExcessTotal, 0.0);
+    }
+
+    /** Adds the block's float sums of weights and weighted distances into the double totals and clears them. */
+    private void flushSums() {
+        flush(laneWeight, laneWeightTotal);
+        flush(laneExcess, laneExcessTotal);
     }
 
     /** Adds the block's float sums into the double totals and clears them. */
@@ -630,6 +681,12 @@ final class AnchorScan implements ScannedAnchor {
 
     private boolean before(float key, int slot, float otherKey, int otherSlot) {
         return key < otherKey || (key == otherKey && memory.seq(slot) < memory.seq(otherSlot));
+    }
+
+    private static float[] filled(int n, float value) {
+        float[] a = new float[n];
+        Arrays.fill(a, value);
+        return a;
     }
 
     private static int[] ensure(int[] a, int n) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -385,8 +386,9 @@ public final class MemoryBank implements AutoCloseable {
     // ---- read access for the miner; slots are 0 … size-1 ----
 
     /** Live rows {@code first … first + count} as a {@code count × (dim+2)} c-order view of the memory matrix (no copy). */
-    INDArray rowsView(int first, int count) {
-        return Nd4j.create(matrix.data(), new long[] {count, width}, new long[] {width, 1}, (long) first * width, 'c');
+    /** Where the {@code capacity × width} row-major matrix of slots starts, for native products. */
+    FloatPointer address() {
+        return (FloatPointer) matrix.data().addressPointer();
     }
 
     int width() {

@@ -2,14 +2,17 @@ package dev.hardmine.mining;
 
 import dev.hardmine.mining.internals.SharedLoop;
 import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Scores of a batch against the whole memory as single-precision matrix products
- * ({@code Nd4j.gemm} with the memory transposed in the call, never materialised), into a scratch
- * buffer reused across batches. See {@link Distance} for what a score is.
+ * Scores of a batch against the whole memory as single-precision matrix products (OpenBLAS's
+ * {@code cblas_sgemm}, the library ND4J runs its products on, with the memory transposed in the
+ * call, never materialised), into a scratch buffer reused across batches. See {@link Distance} for
+ * what a score is.
  *
  * <p>The products are tiles: the batch in parts of at most {@link #PART_ROWS} anchors times the
  * memory in blocks of {@link #BLOCK_SLOTS} slots, each tile one product on one BLAS thread. The
@@ -23,9 +26,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * OpenBLAS's rounding depends on the shape of a call (and on its thread count), so the scores do
  * too.
  *
- * <p>Layout of the scores: block after block, each block the {@code batch × width} scores of every
- * anchor against the block's slots, row after row (so a block's tile of one part is contiguous
- * too). {@link Scores#read} copies a stretch of one anchor's row that lies within one block.
+ * <p>Layout of the scores: row-major, one anchor's scores against every slot after the other's, so
+ * that a scan reads its row in one sequential copy ({@link Scores#readRow}). Each tile writes its
+ * stretch of its anchors' rows in place (the product's leading dimension is the memory size):
+ * {@code Nd4j.gemm} accepts no such strided output, hence the direct call. With the scores laid
+ * out tile after tile instead, a row was 8 KiB stretches 2 MiB apart and took twice as long to
+ * read (docs/PERFORMANCE.md).
  */
 final class ScoreMatrix implements AutoCloseable {
     /** Most anchors per product: a larger batch is split so that its parts run on several threads. */
@@ -33,8 +39,7 @@ final class ScoreMatrix implements AutoCloseable {
     /**
      * Memory slots per product: small enough for a fair share between two threads whatever holds
      * one of them up (8 tiles at 16 384 slots), large enough that a product runs at the speed of
-     * one over the whole memory (blocks of 1 024 were slower, docs/PERFORMANCE.md). A multiple of
-     * {@link AnchorScan#LANES}, so no chunk of a scan crosses blocks.
+     * one over the whole memory (blocks of 1 024 were slower, docs/PERFORMANCE.md).
      */
     static final int BLOCK_SLOTS = 2048;
 
@@ -43,22 +48,11 @@ final class ScoreMatrix implements AutoCloseable {
         Nd4j.factory().blas().setMaxThreads(1);
     }
 
-    /** One batch's scores; see the class comment for the layout. */
+    /** One batch's scores, {@code batch} rows of {@code size}; see the class comment for the layout. */
     record Scores(FloatBuffer buffer, int batch, int size) {
-        /** Copies the scores of {@code anchor} against slots {@code from … from + n}, within one block, to {@code dst}. */
-        void read(int anchor, int from, float[] dst, int n) {
-            buffer.get((int) index(anchor, from), dst, 0, n);
-        }
-
-        /** Where the score of {@code anchor} against {@code slot} is. */
-        long index(int anchor, int slot) {
-            int first = slot - slot % BLOCK_SLOTS;
-            return (long) first * batch + (long) anchor * blockWidth(slot) + slot - first;
-        }
-
-        /** The slots of the block that holds {@code slot}. */
-        int blockWidth(int slot) {
-            return Math.min(BLOCK_SLOTS, size - (slot - slot % BLOCK_SLOTS));
+        /** Copies the scores of {@code anchor} against every slot to {@code dst[0 … size)}. */
+        void readRow(int anchor, float[] dst) {
+            buffer.get(anchor * size, dst, 0, size);
         }
     }
 
@@ -122,17 +116,20 @@ final class ScoreMatrix implements AutoCloseable {
         int partRows = (batch + parts - 1) / parts;
         Scores result = new Scores(scratch.data().asNioFloat(), batch, size);
         int blocks = (size + BLOCK_SLOTS - 1) / BLOCK_SLOTS;
+        FloatPointer anchorsAt = (FloatPointer) anchors.data().addressPointer();
+        FloatPointer memoryAt = memory.address();
+        FloatPointer scoresAt = (FloatPointer) scratch.data().addressPointer();
         SharedLoop.run(parts * blocks, tile -> {
             int firstRow = tile % parts * partRows;
             int n = Math.min(partRows, batch - firstRow);
             int firstSlot = tile / parts * BLOCK_SLOTS;
-            int w = result.blockWidth(firstSlot);
-            INDArray part = Nd4j.create(anchors.data(), new long[] {n, width}, new long[] {width, 1},
-                    (long) firstRow * width, 'c');
-            INDArray slots = memory.rowsView(firstSlot, w);
-            INDArray out = Nd4j.create(scratch.data(), new long[] {n, w}, new long[] {w, 1},
-                    result.index(firstRow, firstSlot), 'c');
-            Nd4j.gemm(part, slots, out, false, true, 1.0, 0.0);
+            int w = Math.min(BLOCK_SLOTS, size - firstSlot);
+            // scores[firstRow …][firstSlot …] = anchors[firstRow …] · memory[firstSlot …]ᵀ, rows of size
+            openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                    openblas_nolapack.CblasTrans, n, w, width, 1f,
+                    new FloatPointer(anchorsAt).position((long) firstRow * width), width,
+                    new FloatPointer(memoryAt).position((long) firstSlot * width), width, 0f,
+                    new FloatPointer(scoresAt).position((long) firstRow * size + firstSlot), size);
         }, parallel);
         return result;
     }

@@ -6,9 +6,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The tiled layout of {@link ScoreMatrix}: a batch of three parts of rows against a memory of three
- * blocks of slots (the last ones of each partial) gives, read back anchor by anchor and chunk by
- * chunk as the scan reads it, every pair's squared distance. Integer components keep every score
+ * The tiled products of {@link ScoreMatrix}: a batch of three parts of rows against a memory of
+ * three blocks of slots (the last ones of each partial) gives, read back row by row as the scan
+ * reads it, every pair's squared distance. Integer components keep every score
  * exact, whatever order a product sums in.
  */
 class ScoreMatrixTest {
@@ -25,25 +25,17 @@ class ScoreMatrixTest {
             float[] anchors = batch("anchors", batch, random).embeddings();
             for (boolean parallel : new boolean[] {true, false}) {
                 ScoreMatrix.Scores matrix = scores.compute(memory, anchors, batch, Distance.EUCLIDEAN, parallel);
-                float[] chunk = new float[AnchorScan.LANES];
+                float[] row = new float[size];
                 for (int i = 0; i < batch; i++) {
-                    for (int from = 0; from < size; from += AnchorScan.LANES) {
-                        int n = Math.min(AnchorScan.LANES, size - from);
-                        matrix.read(i, from, chunk, n);
-                        for (int k = 0; k < n; k++) {
-                            float expected = squaredDistance(anchors, i, memory.embedding(from + k));
-                            assertThat(chunk[k]).as("anchor %d, slot %d, parallel %s", i, from + k, parallel)
-                                    .isEqualTo(expected);
-                        }
+                    matrix.readRow(i, row);
+                    for (int slot = 0; slot < size; slot++) {
+                        float expected = squaredDistance(anchors, i, memory.embedding(slot));
+                        assertThat(row[slot]).as("anchor %d, slot %d, parallel %s", i, slot, parallel)
+                                .isEqualTo(expected);
                     }
                 }
             }
         }
-    }
-
-    @Test
-    void aBlockHoldsWholeChunksOfTheScan() {
-        assertThat(ScoreMatrix.BLOCK_SLOTS % AnchorScan.LANES).isZero();
     }
 
     private static SampleBatch batch(String id, int n, Random random) {
