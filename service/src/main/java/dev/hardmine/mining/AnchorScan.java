@@ -85,7 +85,9 @@ final class AnchorScan implements ScannedAnchor {
     private final float[] masked = new float[LANES];
     private final float[] laneMin = new float[LANES];      // of the row without the same-label entries
     private final float[] laneMax = new float[LANES];      // of the row before masking
-    // Per-lane sums of the weight pass: float within a block of chunks, then double across blocks.
+    // Per-lane sums of the weights and of the weighted excesses over the reference (loadRow's, with
+    // reference 0, or weightedMean's, with the nearest negative): float within a block of chunks,
+    // then double across blocks.
     private final float[] laneWeight = new float[LANES];
     private final float[] laneExcess = new float[LANES];
     private final double[] laneWeightTotal = new double[LANES];
