@@ -191,7 +191,8 @@ final class AnchorScan implements ScannedAnchor {
      * anchor's identity (collectPositives masks those entries in the row). The same pass sums
      * the softmax weights of the negatives against a reference of 0, e^(−d), and e^(−d)·d, which
      * is fast-reid's weighted negative distance without a second pass over the row whenever every
-     * distance of the row lies in FastExp.expMinus's range, as all do for unit-norm embeddings.
+     * distance of the row lies in FastExp.expMinus's range, as all do for unit-norm embeddings
+     * under the euclidean and cosine distances (squared euclidean: unless two are antipodal).
      * Otherwise (far-apart or unnormalised embeddings: the weights need the nearest negative as
      * reference) {@code rowWeightedMean} is NaN and weightedMean takes the second pass. Which one
      * applies depends on the row alone.
@@ -307,8 +308,10 @@ final class AnchorScan implements ScannedAnchor {
         }
         positiveCount = 0;
         hardestPositive = -1;
+        boolean nan = false;
         for (int i = 0; i < sameCount; i++) {
             int slot = same.get(i);
+            nan |= Float.isNaN(row[slot]);
             if (slot != own) {
                 float d = row[slot];
                 posSlot[positiveCount] = slot;
@@ -322,12 +325,31 @@ final class AnchorScan implements ScannedAnchor {
             row[slot] = Float.POSITIVE_INFINITY;
         }
         negativeCount = size - sameCount;
+        if (nan) {
+            // A NaN distance (a score that overflowed float: components around 1e19 without
+            // normalize) survives loadRow's +inf mask: its lane's minimum is taken again from the
+            // masked row, so that the identity stays out of the negatives.
+            for (int i = 0; i < excludedCount; i++) {
+                int lane = excluded[i] % LANES;
+                laneMin[lane] = columnMinimum(lane);
+            }
+        }
+    }
+
+    /** The smallest distance of one lane's column of the (masked) row. */
+    private float columnMinimum(int lane) {
+        float min = Float.POSITIVE_INFINITY;
+        for (int j = lane; j < size; j += LANES) {
+            min = Math.min(min, row[j]);
+        }
+        return min;
     }
 
     /**
      * The negatives' part of the scan: nearest negative (ties to the earlier inserted), candidates
      * within {@code collectBound} and the nearest distance above it, and the softmax(−d)-weighted
-     * negative distance of fast-reid's weighted loss, with weights e^(nearest − d) ∈ (0, 1].
+     * negative distance of fast-reid's weighted loss: loadRow's when it has it, otherwise from
+     * weightedMean's pass with weights e^(nearest − d) ∈ (0, 1].
      */
     private void scanNegatives(float collectBound) {
         float nearest = laneMinima();

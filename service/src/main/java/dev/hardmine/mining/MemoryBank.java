@@ -385,7 +385,6 @@ public final class MemoryBank implements AutoCloseable {
 
     // ---- read access for the miner; slots are 0 … size-1 ----
 
-    /** Live rows {@code first … first + count} as a {@code count × (dim+2)} c-order view of the memory matrix (no copy). */
     /** Where the {@code capacity × width} row-major matrix of slots starts, for native products. */
     FloatPointer address() {
         return (FloatPointer) matrix.data().addressPointer();

@@ -71,7 +71,7 @@ final class ScoreMatrix implements AutoCloseable {
         int width = memory.width();
         int size = memory.size();
         if (size == 0) {
-            // Every sample of the batch was evicted on arrival; ND4J rejects a 0-column product.
+            // Every sample of the batch was evicted on arrival: nothing to score.
             return new Scores(FloatBuffer.allocate(0), batch, 0);
         }
         long needed = (long) batch * size;
