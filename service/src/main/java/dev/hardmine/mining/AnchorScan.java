@@ -195,7 +195,8 @@ final class AnchorScan implements ScannedAnchor {
      * under the euclidean and cosine distances (squared euclidean: unless two are antipodal).
      * Otherwise (far-apart or unnormalised embeddings: the weights need the nearest negative as
      * reference) {@code rowWeightedMean} is NaN and weightedMean takes the second pass. Which one
-     * applies depends on the row alone.
+     * applies depends on the row alone. Adding +∞ masks an entry because no score is NaN: the
+     * memory holds no embedding too large for float32 scores (SampleBatch.checkScoresFinite).
      */
     private void loadRow(ScoreMatrix.Scores scores, int anchorIndex) {
         if (row.length < size) {
@@ -308,10 +309,8 @@ final class AnchorScan implements ScannedAnchor {
         }
         positiveCount = 0;
         hardestPositive = -1;
-        boolean nan = false;
         for (int i = 0; i < sameCount; i++) {
             int slot = same.get(i);
-            nan |= Float.isNaN(row[slot]);
             if (slot != own) {
                 float d = row[slot];
                 posSlot[positiveCount] = slot;
@@ -325,24 +324,6 @@ final class AnchorScan implements ScannedAnchor {
             row[slot] = Float.POSITIVE_INFINITY;
         }
         negativeCount = size - sameCount;
-        if (nan) {
-            // A NaN distance (a score that overflowed float: components around 1e19 without
-            // normalize) survives loadRow's +inf mask: its lane's minimum is taken again from the
-            // masked row, so that the identity stays out of the negatives.
-            for (int i = 0; i < excludedCount; i++) {
-                int lane = excluded[i] % LANES;
-                laneMin[lane] = columnMinimum(lane);
-            }
-        }
-    }
-
-    /** The smallest distance of one lane's column of the (masked) row. */
-    private float columnMinimum(int lane) {
-        float min = Float.POSITIVE_INFINITY;
-        for (int j = lane; j < size; j += LANES) {
-            min = Math.min(min, row[j]);
-        }
-        return min;
     }
 
     /**

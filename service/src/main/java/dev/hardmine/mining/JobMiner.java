@@ -15,7 +15,9 @@ import java.util.List;
  * same whatever the scheduling. Statistics are computed for every batch whatever the strategy.
  *
  * <p>The memory is created with the dimension of the first batch; a later batch of another
- * dimension is rejected with {@link InvalidBatchException#DIM_MISMATCH}. Settings may change from
+ * dimension is rejected with {@link InvalidBatchException#DIM_MISMATCH}, one whose embeddings are
+ * too large for float32 scores with {@link InvalidBatchException#NON_FINITE}
+ * ({@link SampleBatch#checkScoresFinite}), both before the memory changes. Settings may change from
  * batch to batch (per-job overrides); memory limits apply from the next batch.
  *
  * <p>Not thread-safe: one job, one caller.
@@ -68,6 +70,7 @@ public final class JobMiner implements AutoCloseable {
             throw new InvalidBatchException(InvalidBatchException.DIM_MISMATCH,
                     "batch dim " + batch.dim() + " differs from the job's dim " + memory.dim());
         }
+        batch.checkScoresFinite(settings.normalize());
         float[] ingested = settings.normalize() ? Embeddings.l2Normalized(batch.embeddings(), batch.dim())
                 : batch.embeddings();
         List<String> evicted = memory.enqueue(batch, ingested);

@@ -17,6 +17,14 @@ public final class SampleBatch {
     private final String workerId;
     private final long step;
     private final int dim;
+    /**
+     * Largest squared L2 norm of an embedding as it enters the memory. Scores are squared distances
+     * |a|² + |m|² − 2a·m in float32 ({@link ScoreMatrix}); up to this bound every score and every
+     * partial sum of its product stays finite. Beyond it (components of about 1e18 and more, not
+     * normalised) scores overflow to ∞ or NaN, and no distance could be mined from them.
+     */
+    public static final double MAX_SQUARED_NORM = Float.MAX_VALUE / 8.0;
+
     private final String[] sampleIds;
     private final String[] labels;
     private final float[] embeddings;
@@ -92,6 +100,28 @@ public final class SampleBatch {
 
     public String label(int i) {
         return labels[i];
+    }
+
+    /**
+     * Rejects the batch ({@link InvalidBatchException#NON_FINITE}) when an embedding is too large
+     * for float32 scores ({@link #MAX_SQUARED_NORM}). With {@code normalize} every embedding
+     * enters the memory with norm 1 (or 0), so none is.
+     */
+    public void checkScoresFinite(boolean normalize) {
+        if (normalize) {
+            return;
+        }
+        for (int i = 0; i < sampleIds.length; i++) {
+            double norm2 = 0;
+            for (int k = i * dim, end = k + dim; k < end; k++) {
+                norm2 += (double) embeddings[k] * embeddings[k];
+            }
+            if (!(norm2 <= MAX_SQUARED_NORM)) {
+                throw new InvalidBatchException(InvalidBatchException.NON_FINITE, "sample " + i + " ("
+                        + sampleIds[i] + ") has a squared L2 norm of " + norm2 + ": its float32 scores would overflow"
+                        + " (at most " + MAX_SQUARED_NORM + " without normalize)");
+            }
+        }
     }
 
     /** The row-major {@code size × dim} embeddings; not a copy. */

@@ -81,7 +81,7 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
         if (batch == null) {
             throw new InvalidBatchException(InvalidBatchException.MALFORMED, "record without a value");
         }
-        EmbeddingBatches.toSampleBatch(batch, config.inputLimits());
+        EmbeddingBatches.toSampleBatch(batch, config.inputLimits()).checkScoresFinite(normalizes(batch.getJobId()));
         EmbeddingBatches.checkKey(record.key(), batch);
         Integer jobDim = jobDims.get(batch.getJobId());
         if (jobDim == null) {
@@ -104,6 +104,15 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
                 context.forward(record.withKey(batch.getJobId() + SEPARATOR + s).withValue(part));
             }
         }
+    }
+
+    /** Whether the job normalises embeddings on ingestion: its override, else the service's setting. */
+    private boolean normalizes(String jobId) {
+        ValueAndTimestamp<JobConfig> stored = jobConfigs.get(jobId);
+        if (stored != null && stored.value() != null && stored.value().getNormalize() != null) {
+            return stored.value().getNormalize();
+        }
+        return config.mining().normalize();
     }
 
     private int shardsOf(String jobId) {

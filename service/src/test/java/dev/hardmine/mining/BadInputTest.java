@@ -58,6 +58,45 @@ class BadInputTest {
                 .isEqualTo("non-finite-embedding");
     }
 
+    /**
+     * (1e20, 0) is finite, but its squared norm overflows float32 scores: without normalize the
+     * miner rejects the batch as non-finite before it touches the memory; with normalize the same
+     * batch enters with unit norms and is mined.
+     */
+    @Test
+    void minerRejectsEmbeddingsTooLargeForFloatScoresUnlessItNormalizes() {
+        SampleBatch first = batch("b1", 1, "a1:A:0,0", "b1:B:1,0");
+        SampleBatch huge = batch("big", 2, "a2:A:1e20,0", "b2:B:0,1");
+        try (JobMiner miner = new JobMiner(MemoryLimits.unbounded())) {
+            MiningSettings raw = MiningSettings.defaults().withNormalize(false);
+            miner.mine(first, raw);
+            List<String> before = MiningAssertions.entryIds(miner.memory().entries());
+            InvalidBatchException e = catchThrowableOfType(InvalidBatchException.class, () -> miner.mine(huge, raw));
+            assertThat(e.reason()).isEqualTo("non-finite-embedding");
+            assertThat(e.getMessage()).contains("a2");
+            assertThat(MiningAssertions.entryIds(miner.memory().entries())).isEqualTo(before);
+
+            MiningResult normalized = miner.mine(huge, raw.withNormalize(true));
+            assertThat(normalized.stats().anchors()).isEqualTo(2);
+            assertThat(miner.memory().entries()).hasSize(4);
+        }
+    }
+
+    /** The largest squared norm still accepted gives finite scores against itself and its opposite. */
+    @Test
+    void theLargestAcceptedNormGivesFiniteScores() {
+        float component = (float) Math.sqrt(SampleBatch.MAX_SQUARED_NORM) * 0.999f;
+        SampleBatch far = batch("far", 1, "a1:A:" + component + ",0", "a2:A:" + (-component) + ",0",
+                "b1:B:0," + component, "b2:B:0," + (-component));
+        try (JobMiner miner = new JobMiner(MemoryLimits.unbounded())) {
+            MiningResult r = miner.mine(far, MiningSettings.defaults().withNormalize(false));
+            assertThat(r.triplets()).isNotEmpty().allSatisfy(t -> {
+                assertThat(t.dAp()).isFinite();
+                assertThat(t.dAn()).isFinite();
+            });
+        }
+    }
+
     /** 2 samples of dim 2 need 4 values; 3 or 5 are rejected. */
     @Test
     void rejectsEmbeddingOfWrongLength() {

@@ -217,6 +217,31 @@ class MiningTopologyTest {
         return f.batches.serializer().serialize(f.config.topics().embeddings(), b);
     }
 
+    /**
+     * Without normalize an embedding of (1e20, 0) is finite but its float32 scores are not: the
+     * whole batch is dead-lettered as it was published, with the reason non-finite-embedding,
+     * before any shard mines part of it. With the job's override normalize = true the same
+     * embedding enters the memory with norm 1 and is mined.
+     */
+    @Test
+    void anEmbeddingTooLargeForFloatScoresIsDeadLetteredUnlessTheJobNormalizes() {
+        try (TopologyFixture f = fixture("mining.normalize", "false", "shards.per-job", "2")) {
+            f.send(valid("ok-0", 0, "a", "A", "b", "B"));
+            byte[] huge = ser(f, withEmbedding(valid("big-1", 1, "c", "A", "d", "B"), floats(1e20f, 0f)));
+            f.rawInput.pipeInput("job", huge);
+            f.jobConfigs.pipeInput("job", JobConfig.newBuilder().setJobId("job").setNormalize(true).build());
+            f.rawInput.pipeInput("job", ser(f, withEmbedding(valid("big-2", 2, "e", "A", "g", "B"), floats(1e20f, 0f))));
+
+            List<TestRecord<byte[], byte[]>> letters = f.dlq.readRecordsToList();
+            assertThat(letters).hasSize(1);
+            assertThat(header(letters.get(0), DeadLetters.REASON)).isEqualTo("non-finite-embedding");
+            assertThat(header(letters.get(0), DeadLetters.MESSAGE)).contains("squared L2 norm");
+            assertThat(letters.get(0).value()).isEqualTo(huge);
+            assertThat(f.output.readValuesToList()).extracting(MinedBatch::getBatchId)
+                    .doesNotContain("big-1").contains("ok-0", "big-2");
+        }
+    }
+
     @Test
     void jobConfigOverrideAppliesFromTheNextBatch() {
         try (TopologyFixture f = fixture()) {
