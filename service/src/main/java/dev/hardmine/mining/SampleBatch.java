@@ -13,10 +13,6 @@ import java.util.Set;
  * hand them over.
  */
 public final class SampleBatch {
-    private final String batchId;
-    private final String workerId;
-    private final long step;
-    private final int dim;
     /**
      * Largest squared L2 norm of an embedding as it enters the memory. Scores are squared distances
      * |a|² + |m|² − 2a·m in float32 ({@link ScoreMatrix}); up to this bound every score and every
@@ -25,6 +21,10 @@ public final class SampleBatch {
      */
     public static final double MAX_SQUARED_NORM = Float.MAX_VALUE / 8.0;
 
+    private final String batchId;
+    private final String workerId;
+    private final long step;
+    private final int dim;
     private final String[] sampleIds;
     private final String[] labels;
     private final float[] embeddings;
