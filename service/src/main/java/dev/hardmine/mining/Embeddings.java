@@ -24,14 +24,20 @@ public final class Embeddings {
         return out;
     }
 
+    /** Σ x² over {@code values[offset … offset + dim)}, in double, in index order. */
+    public static double squaredNorm(float[] values, int offset, int dim) {
+        double norm2 = 0;
+        for (int k = offset, end = offset + dim; k < end; k++) {
+            norm2 += (double) values[k] * values[k];
+        }
+        return norm2;
+    }
+
     /** A copy of the row-major {@code n × dim} matrix with every non-zero row scaled to unit L2 norm. */
     public static float[] l2Normalized(float[] rows, int dim) {
         float[] out = new float[rows.length];
         for (int off = 0; off < rows.length; off += dim) {
-            double norm2 = 0;
-            for (int k = 0; k < dim; k++) {
-                norm2 += (double) rows[off + k] * rows[off + k];
-            }
+            double norm2 = squaredNorm(rows, off, dim);
             double scale = norm2 > 0 ? 1.0 / Math.sqrt(norm2) : 0.0;
             for (int k = 0; k < dim; k++) {
                 out[off + k] = (float) (rows[off + k] * scale);

@@ -236,11 +236,7 @@ public final class MemoryBank implements AutoCloseable {
         }
         size = Math.max(size, slot + 1);
         int base = slot * width;
-        double norm2 = 0;
-        for (int k = 0; k < dim; k++) {
-            float v = source[offset + k];
-            norm2 += (double) v * v;
-        }
+        double norm2 = Embeddings.squaredNorm(source, offset, dim);
         rows.put(base, source, offset, dim);
         rows.put(base + dim, 1f);
         rows.put(base + dim + 1, (float) norm2);

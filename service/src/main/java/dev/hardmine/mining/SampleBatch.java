@@ -112,10 +112,7 @@ public final class SampleBatch {
             return;
         }
         for (int i = 0; i < sampleIds.length; i++) {
-            double norm2 = 0;
-            for (int k = i * dim, end = k + dim; k < end; k++) {
-                norm2 += (double) embeddings[k] * embeddings[k];
-            }
+            double norm2 = Embeddings.squaredNorm(embeddings, i * dim, dim);
             if (!(norm2 <= MAX_SQUARED_NORM)) {
                 throw new InvalidBatchException(InvalidBatchException.NON_FINITE, "sample " + i + " ("
                         + sampleIds[i] + ") has a squared L2 norm of " + norm2 + ": its float32 scores would overflow"

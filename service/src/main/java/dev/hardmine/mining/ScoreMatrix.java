@@ -92,10 +92,7 @@ final class ScoreMatrix implements AutoCloseable {
         float[] rowBuf = new float[width];
         for (int i = 0; i < batch; i++) {
             int off = i * dim;
-            double norm2 = 0;
-            for (int k = 0; k < dim; k++) {
-                norm2 += (double) ingested[off + k] * ingested[off + k];
-            }
+            double norm2 = Embeddings.squaredNorm(ingested, off, dim);
             if (distance == Distance.COSINE) {
                 float scale = norm2 > 0 ? (float) (-1.0 / Math.sqrt(norm2)) : 0f;
                 for (int k = 0; k < dim; k++) {
