@@ -40,6 +40,7 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
     private ProcessorContext<String, EmbeddingBatch> context;
     private ReadOnlyKeyValueStore<String, ValueAndTimestamp<JobConfig>> jobConfigs;
     private KeyValueStore<String, Integer> jobDims;
+    private JobSettingsSource jobSettings; // the miner's own reading of the job's settings
 
     public ShardSplitter(ServiceConfig config) {
         this.config = config;
@@ -73,6 +74,7 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
         this.context = context;
         this.jobConfigs = context.getStateStore(MiningTopology.JOB_CONFIG_STORE);
         this.jobDims = context.getStateStore(MiningTopology.JOB_DIM_STORE);
+        this.jobSettings = new JobSettingsSource(config, context);
     }
 
     @Override
@@ -81,7 +83,7 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
         if (batch == null) {
             throw new InvalidBatchException(InvalidBatchException.MALFORMED, "record without a value");
         }
-        EmbeddingBatches.toSampleBatch(batch, config.inputLimits()).checkScoresFinite(normalizes(batch.getJobId()));
+        EmbeddingBatches.toSampleBatch(batch, config.inputLimits()).checkScoresFinite(jobSettings.of(batch.getJobId()).mining().normalize());
         EmbeddingBatches.checkKey(record.key(), batch);
         Integer jobDim = jobDims.get(batch.getJobId());
         if (jobDim == null) {
@@ -104,15 +106,6 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
                 context.forward(record.withKey(batch.getJobId() + SEPARATOR + s).withValue(part));
             }
         }
-    }
-
-    /** Whether the job normalises embeddings on ingestion: its override, else the service's setting. */
-    private boolean normalizes(String jobId) {
-        ValueAndTimestamp<JobConfig> stored = jobConfigs.get(jobId);
-        if (stored != null && stored.value() != null && stored.value().getNormalize() != null) {
-            return stored.value().getNormalize();
-        }
-        return config.mining().normalize();
     }
 
     private int shardsOf(String jobId) {
