@@ -79,7 +79,6 @@ final class AnchorScan implements ScannedAnchor {
     private final float[] chunk = new float[LANES];
     private final float[] chunkWeight = new float[LANES];
     private final float[] chunkExcess = new float[LANES];
-    private final float[] chunkInverse = new float[LANES];
     // While loadRow converts a chunk: at its same-label slots 0 and +inf, elsewhere 1 and 0.
     private final float[] keep = filled(LANES, 1f);
     private final float[] masked = new float[LANES];
@@ -269,7 +268,7 @@ final class AnchorScan implements ScannedAnchor {
                 }
                 break;
             default:
-                float[] inv = chunkInverse;
+                float[] inv = chunkWeight; // free: only weightedMean's pass uses it
                 System.arraycopy(memory.inverseNorms(), from, inv, 0, n);
                 for (int k = 0; k < n; k++) {
                     float d = Math.max(1f + c[k] * inv[k], 0f);
