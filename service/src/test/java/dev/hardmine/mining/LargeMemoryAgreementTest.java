@@ -40,8 +40,8 @@ class LargeMemoryAgreementTest {
         OUTLIERS,
         /**
          * RANDOM's values among 6 identities without a per-identity bound: every anchor's identity
-         * holds far more than AnchorScan.FEW_LANES entries, so the lane minima are taken again in
-         * one pass over the masked row instead of column by column.
+         * holds a sixth of the memory, masked in nearly every chunk as the scan converts the row, so
+         * most lanes' minima and weights skip entries of the anchor's own identity.
          */
         CROWDED
     }
