@@ -83,7 +83,7 @@ final class AnchorScan implements ScannedAnchor {
     private final float[] keep = filled(LANES, 1f);
     private final float[] masked = new float[LANES];
     private final float[] laneMin = new float[LANES];      // of the row without the same-label entries
-    private final float[] laneMax = new float[LANES];      // of the row before masking
+    private final float[] laneMax = new float[LANES];      // of the row before masking; see loadRow
     // Per-lane sums of the weights and of the weighted excesses over the reference (loadRow's, with
     // reference 0, or weightedMean's, with the nearest negative): float within a block of chunks,
     // then double across blocks.
@@ -186,21 +186,25 @@ final class AnchorScan implements ScannedAnchor {
 
     /**
      * Copies the anchor's scores into {@code row} as distances, chunk by chunk, and leaves in
-     * {@code laneMax} each lane's largest distance and in {@code laneMin} its smallest outside the
-     * anchor's identity (collectPositives masks those entries in the row). The same pass sums
+     * {@code laneMin} each lane's smallest distance outside the anchor's identity (collectPositives
+     * masks those entries in the row), and in {@code laneMax} each lane's largest distance unless
+     * the norms already bound every distance of the scores (ScoreMatrix), which the row's largest
+     * distance is only wanted for: whether the row lies in FastExp.expMinus's range. The same pass sums
      * the softmax weights of the negatives against a reference of 0, e^(−d), and e^(−d)·d, which
      * is fast-reid's weighted negative distance without a second pass over the row whenever every
      * distance of the row lies in FastExp.expMinus's range, as all do for unit-norm embeddings
      * under the euclidean and cosine distances (squared euclidean: unless two are antipodal).
      * Otherwise (far-apart or unnormalised embeddings: the weights need the nearest negative as
      * reference) {@code rowWeightedMean} is NaN and weightedMean takes the second pass. Which one
-     * applies depends on the row alone. Adding +∞ masks an entry because no score is NaN: the
-     * memory holds no embedding too large for float32 scores (SampleBatch.checkScoresFinite).
+     * applies depends on the row alone (the bound from the norms only spares looking). Adding +∞
+     * masks an entry because no score is NaN: the memory holds no embedding too large for float32
+     * scores (SampleBatch.checkScoresFinite).
      */
     private void loadRow(ScoreMatrix.Scores scores, int anchorIndex) {
         if (row.length < size) {
             row = new float[Math.max(size, row.length * 2)];
         }
+        boolean bounded = scores.withinExpRange();
         Arrays.fill(laneMax, Float.NEGATIVE_INFINITY);
         Arrays.fill(laneMin, Float.POSITIVE_INFINITY);
         clearSums();
@@ -216,6 +220,9 @@ final class AnchorScan implements ScannedAnchor {
                 masked[excluded[next] - from] = Float.POSITIVE_INFINITY;
             }
             toDistances(from, n);
+            if (!bounded) {
+                trackMaxima(n);
+            }
             weigh(n);
             for (int i = first; i < next; i++) {
                 keep[excluded[i] - from] = 1f;
@@ -237,17 +244,15 @@ final class AnchorScan implements ScannedAnchor {
             weights += laneWeightTotal[k];
             weighted += laneExcessTotal[k];
         }
-        // NaN distances make largest NaN: the second pass then, which deals with them as before.
-        rowWeightedMean = largest < FastExp.EXP_MINUS_RANGE ? weighted / weights : Double.NaN;
+        rowWeightedMean = bounded || largest < FastExp.EXP_MINUS_RANGE ? weighted / weights : Double.NaN;
     }
 
     /**
      * Scores to distances in {@code chunk[0 … n)}, exactly as Distance.toDistance does, with the
-     * lane maxima of all and the lane minima of the entries not masked.
+     * lane minima of the entries not masked.
      */
     private void toDistances(int from, int n) {
         float[] c = chunk;
-        float[] max = laneMax;
         float[] min = laneMin;
         float[] mask = masked;
         switch (distance) {
@@ -255,7 +260,6 @@ final class AnchorScan implements ScannedAnchor {
                 for (int k = 0; k < n; k++) {
                     float d = (float) Math.sqrt(Math.max(c[k], 0f));
                     c[k] = d;
-                    max[k] = Math.max(max[k], d);
                     min[k] = Math.min(min[k], d + mask[k]);
                 }
                 break;
@@ -263,7 +267,6 @@ final class AnchorScan implements ScannedAnchor {
                 for (int k = 0; k < n; k++) {
                     float d = Math.max(c[k], 0f);
                     c[k] = d;
-                    max[k] = Math.max(max[k], d);
                     min[k] = Math.min(min[k], d + mask[k]);
                 }
                 break;
@@ -273,10 +276,18 @@ final class AnchorScan implements ScannedAnchor {
                 for (int k = 0; k < n; k++) {
                     float d = Math.max(1f + c[k] * inv[k], 0f);
                     c[k] = d;
-                    max[k] = Math.max(max[k], d);
                     min[k] = Math.min(min[k], d + mask[k]);
                 }
                 break;
+        }
+    }
+
+    /** The lane maxima over the distances in {@code chunk[0 … n)}, all of them, masked or not. */
+    private void trackMaxima(int n) {
+        float[] c = chunk;
+        float[] max = laneMax;
+        for (int k = 0; k < n; k++) {
+            max[k] = Math.max(max[k], c[k]);
         }
     }
 
@@ -424,9 +435,9 @@ final class AnchorScan implements ScannedAnchor {
     /**
      * nearest + Σ w·(d − nearest) / Σ w over the negatives, w = e^(nearest − d). The weights whose
      * excess t = d − nearest lies in FastExp.expMinus's range come from a vectorised pass, the
-     * others from the scalar FastExp.expNonPositive: those are found by lane from the lane maxima,
-     * and there are none for unit-norm embeddings, whose euclidean and cosine distances are at
-     * most 2.
+     * others from the scalar FastExp.expNonPositive: those are found by lane from the lane maxima
+     * (loadRow has them: this pass runs only for rows the norms do not bound), and there are none
+     * for unit-norm embeddings, whose euclidean and cosine distances are at most 2.
      */
     private double weightedMean(float nearest) {
         beyondWeights = 0.0;

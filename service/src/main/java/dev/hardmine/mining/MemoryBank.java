@@ -47,6 +47,7 @@ public final class MemoryBank implements AutoCloseable {
     private int[] labelOf;
     private String[] ids;
     private float[] inverseNorms;
+    private float[] squaredNorms;
 
     private final Map<String, Integer> slotById = new HashMap<>();
     private final TreeMap<Long, String> idBySeq = new TreeMap<>();
@@ -240,6 +241,7 @@ public final class MemoryBank implements AutoCloseable {
         rows.put(base, source, offset, dim);
         rows.put(base + dim, 1f);
         rows.put(base + dim + 1, (float) norm2);
+        squaredNorms[slot] = (float) norm2;
         inverseNorms[slot] = norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f;
 
         int labelId = labelIds.computeIfAbsent(label, this::newLabelId);
@@ -334,6 +336,7 @@ public final class MemoryBank implements AutoCloseable {
         if (slot != last) {
             rows.put(slot * width, rows, last * width, width);
             inverseNorms[slot] = inverseNorms[last];
+            squaredNorms[slot] = squaredNorms[last];
             seqs[slot] = seqs[last];
             steps[slot] = steps[last];
             labelOf[slot] = labelOf[last];
@@ -369,6 +372,7 @@ public final class MemoryBank implements AutoCloseable {
         labelOf = labelOf == null ? new int[newCapacity] : java.util.Arrays.copyOf(labelOf, newCapacity);
         ids = ids == null ? new String[newCapacity] : java.util.Arrays.copyOf(ids, newCapacity);
         inverseNorms = inverseNorms == null ? new float[newCapacity] : java.util.Arrays.copyOf(inverseNorms, newCapacity);
+        squaredNorms = squaredNorms == null ? new float[newCapacity] : java.util.Arrays.copyOf(squaredNorms, newCapacity);
     }
 
     private static long[] copy(long[] a, int oldCapacity, int newCapacity) {
@@ -393,6 +397,24 @@ public final class MemoryBank implements AutoCloseable {
     /** Per slot 1/|x| (0 for a zero vector), for cosine scores. */
     float[] inverseNorms() {
         return inverseNorms;
+    }
+
+    /** The largest |x|² of the entries (as stored, in float), 0 when empty. */
+    float largestSquaredNorm() {
+        return largest(squaredNorms, size);
+    }
+
+    /** The largest 1/|x| of the entries, +∞ when one is too small for its inverse to be a float. */
+    float largestInverseNorm() {
+        return largest(inverseNorms, size);
+    }
+
+    private static float largest(float[] values, int n) {
+        float largest = 0f;
+        for (int i = 0; i < n; i++) {
+            largest = Math.max(largest, values[i]);
+        }
+        return largest;
     }
 
     /** Insertion number of a slot: smaller entered the memory first. */

@@ -2,6 +2,7 @@ package dev.hardmine.mining;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hardmine.mining.internals.FastExp;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +37,91 @@ class ScoreMatrixTest {
                 }
             }
         }
+    }
+
+    /**
+     * {@code withinExpRange} lets the scans skip looking for each row's largest distance: it must
+     * hold only where every distance is below FastExp.EXP_MINUS_RANGE, and it should hold for
+     * unit-norm embeddings under the euclidean and cosine distances, the common case. Antipodal
+     * pairs put the largest distance right at the norms' reach; entries with an inverse norm too
+     * large for a float give infinite or NaN cosine distances.
+     */
+    @Test
+    void theNormsBoundTheDistancesOnlyWhereEveryDistanceIsWithinTheExponentialsRange() {
+        record Case(Distance distance, double anchorNorm, double memoryNorm, Boolean bounded) {
+        }
+        Case[] cases = {
+            new Case(Distance.EUCLIDEAN, 1, 1, true),
+            new Case(Distance.COSINE, 1, 1, true),
+            new Case(Distance.COSINE, 40, 0.01, true),
+            new Case(Distance.SQUARED_EUCLIDEAN, 0.9, 0.9, true),
+            new Case(Distance.SQUARED_EUCLIDEAN, 1, 1, false),  // antipodal: 4
+            new Case(Distance.EUCLIDEAN, 1.97, 1.97, null),     // just inside once rounding is allowed for
+            new Case(Distance.EUCLIDEAN, 2.01, 2.01, false),
+            new Case(Distance.EUCLIDEAN, 0.5, 3.6, false),      // the memory's norm counts
+            new Case(Distance.EUCLIDEAN, 3.6, 0.5, false),      // and the anchors'
+            new Case(Distance.COSINE, 1, 1e-40, false),         // 1/|y| is no float
+            new Case(Distance.COSINE, 1e-40, 1, false),         // nor 1/|x|
+        };
+        Random random = new Random(5);
+        for (Case c : cases) {
+            float[] directions = new float[16 * DIM];
+            for (int k = 0; k < directions.length; k++) {
+                directions[k] = (float) random.nextGaussian();
+            }
+            float[] anchors = scaledRows(directions, c.anchorNorm());
+            float[] entries = new float[2 * directions.length];
+            System.arraycopy(scaledRows(directions, c.memoryNorm()), 0, entries, 0, directions.length);
+            float[] opposite = scaledRows(directions, -c.memoryNorm());
+            System.arraycopy(opposite, 0, entries, directions.length, directions.length);
+            try (MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 0, 0));
+                 ScoreMatrix scores = new ScoreMatrix()) {
+                SampleBatch fill = rows("fill", entries);
+                memory.enqueue(fill, fill.embeddings());
+                int batch = anchors.length / DIM;
+                ScoreMatrix.Scores matrix = scores.compute(memory, anchors, batch, c.distance(), false);
+                if (c.bounded() != null) {
+                    assertThat(matrix.withinExpRange()).as("%s", c).isEqualTo(c.bounded());
+                }
+                if (matrix.withinExpRange()) {
+                    float[] row = new float[memory.size()];
+                    for (int i = 0; i < batch; i++) {
+                        matrix.readRow(i, row);
+                        for (int slot = 0; slot < row.length; slot++) {
+                            float d = c.distance().toDistance(row[slot]);
+                            if (c.distance() == Distance.COSINE) {
+                                d = Math.max(1f + row[slot] * memory.inverseNorms()[slot], 0f);
+                            }
+                            assertThat(d).as("%s: anchor %d, slot %d", c, i, slot)
+                                    .isLessThan(FastExp.EXP_MINUS_RANGE);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Each row of {@code directions} scaled to L2 norm |norm|, negated when norm is negative. */
+    private static float[] scaledRows(float[] directions, double norm) {
+        float[] out = new float[directions.length];
+        for (int off = 0; off < directions.length; off += DIM) {
+            double scale = norm / Math.sqrt(Embeddings.squaredNorm(directions, off, DIM));
+            for (int k = 0; k < DIM; k++) {
+                out[off + k] = (float) (directions[off + k] * scale);
+            }
+        }
+        return out;
+    }
+
+    private static SampleBatch rows(String id, float[] embeddings) {
+        int n = embeddings.length / DIM;
+        String[] ids = new String[n];
+        String[] labels = new String[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = id + "-" + i;
+            labels[i] = "L" + i;
+        }
+        return new SampleBatch(id, "w", 0, DIM, ids, labels, embeddings);
     }
 
     private static SampleBatch batch(String id, int n, Random random) {
