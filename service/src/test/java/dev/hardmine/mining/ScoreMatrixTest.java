@@ -101,6 +101,57 @@ class ScoreMatrixTest {
         }
     }
 
+    /**
+     * The bound needs the memory's largest norms, from per-entry norms the memory keeps as
+     * entries come and go: through evictions (the last entry moving into the hole), re-insertions
+     * of an id, growth and a memory that empties, they are the largest over the entries present.
+     */
+    @Test
+    void theMemorysLargestNormsFollowItsEntries() {
+        Random random = new Random(3);
+        try (MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 20, 0))) {
+            for (int b = 0; b < 40; b++) {
+                int n = b == 25 ? 0 : 1 + random.nextInt(8);
+                float[] directions = new float[n * DIM];
+                for (int k = 0; k < directions.length; k++) {
+                    directions[k] = (float) random.nextGaussian();
+                }
+                float[] embeddings = new float[directions.length];
+                for (int i = 0; i < n; i++) {
+                    double norm = random.nextInt(4) == 0 ? 1e-40 : Math.exp(4 * random.nextDouble() - 2);
+                    System.arraycopy(scaledRows(directions, norm), i * DIM, embeddings, i * DIM, DIM);
+                }
+                String[] ids = new String[n];
+                String[] labels = new String[n];
+                for (int i = 0; i < n; i++) {
+                    ids[i] = "e" + random.nextInt(60); // some ids come again
+                    labels[i] = "L" + random.nextInt(5);
+                }
+                SampleBatch batch = new SampleBatch("b" + b, "w", b, DIM, dedupe(ids), labels, embeddings);
+                memory.enqueue(batch, batch.embeddings());
+                float squared = 0f;
+                float inverse = 0f;
+                for (int slot = 0; slot < memory.size(); slot++) {
+                    double norm2 = Embeddings.squaredNorm(memory.embedding(slot), 0, DIM);
+                    squared = Math.max(squared, (float) norm2);
+                    inverse = Math.max(inverse, norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f);
+                }
+                assertThat(memory.largestSquaredNorm()).as("after batch %d", b).isEqualTo(squared);
+                assertThat(memory.largestInverseNorm()).as("after batch %d", b).isEqualTo(inverse);
+            }
+        }
+    }
+
+    private static String[] dedupe(String[] ids) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < ids.length; i++) {
+            while (!seen.add(ids[i])) {
+                ids[i] = ids[i] + "'";
+            }
+        }
+        return ids;
+    }
+
     /** Each row of {@code directions} scaled to L2 norm |norm|, negated when norm is negative. */
     private static float[] scaledRows(float[] directions, double norm) {
         float[] out = new float[directions.length];
