@@ -43,6 +43,12 @@ final class ScoreMatrix implements AutoCloseable {
      * one over the whole memory (blocks of 1 024 were slower, docs/PERFORMANCE.md).
      */
     static final int BLOCK_SLOTS = 2048;
+    /**
+     * The last {@code 2 · BLOCK_SLOTS} slots go in blocks this wide, so that the threads finish the
+     * products within a narrow tile of each other: with every block as wide, the thread that takes
+     * no last block waited for it, about a quarter of a block's product on average.
+     */
+    static final int TAIL_SLOTS = BLOCK_SLOTS / 4;
 
     static {
         // Process-wide; only the mining core uses ND4J.
@@ -130,15 +136,18 @@ final class ScoreMatrix implements AutoCloseable {
         int partRows = (batch + parts - 1) / parts;
         Scores result = new Scores(scratch.data().asNioFloat(), batch, size,
                 withinExpRange(distance, memory, largestNorm2, finiteScales));
-        int blocks = (size + BLOCK_SLOTS - 1) / BLOCK_SLOTS;
+        int wide = Math.max(0, (size - 2 * BLOCK_SLOTS) / BLOCK_SLOTS);
+        int tailStart = wide * BLOCK_SLOTS;
+        int blocks = wide + (size - tailStart + TAIL_SLOTS - 1) / TAIL_SLOTS;
         FloatPointer anchorsAt = (FloatPointer) anchors.data().addressPointer();
         FloatPointer memoryAt = memory.address();
         FloatPointer scoresAt = (FloatPointer) scratch.data().addressPointer();
         SharedLoop.run(parts * blocks, tile -> {
             int firstRow = tile % parts * partRows;
             int n = Math.min(partRows, batch - firstRow);
-            int firstSlot = tile / parts * BLOCK_SLOTS;
-            int w = Math.min(BLOCK_SLOTS, size - firstSlot);
+            int block = tile / parts;
+            int firstSlot = block < wide ? block * BLOCK_SLOTS : tailStart + (block - wide) * TAIL_SLOTS;
+            int w = Math.min(block < wide ? BLOCK_SLOTS : TAIL_SLOTS, size - firstSlot);
             // scores[firstRow …][firstSlot …] = anchors[firstRow …] · memory[firstSlot …]ᵀ, rows of size
             openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
                     openblas_nolapack.CblasTrans, n, w, width, 1f,

@@ -15,10 +15,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The miner against {@link MiningReference}, as in {@link ReferenceAgreementTest}, on memories of a
  * few thousand entries: several chunks of {@link AnchorScan#LANES} slots (the last one partial),
- * lanes covering several slots each, entries moved between slots by eviction, scores in two blocks
- * of slots ({@link ScoreMatrix#BLOCK_SLOTS}, the last one partial); with seed 1 the last batch is
- * also split into three parts of rows ({@link ScoreMatrix#PART_ROWS}). The data decide which of
- * AnchorScan's paths run: see {@link Data}.
+ * lanes covering several slots each, entries moved between slots by eviction, scores in several
+ * blocks of slots ({@link ScoreMatrix#TAIL_SLOTS} wide at these sizes, the last one partial); with
+ * seed 1 the last batch is also split into three parts of rows ({@link ScoreMatrix#PART_ROWS}).
+ * The data decide which of AnchorScan's paths run: see {@link Data}.
  */
 class LargeMemoryAgreementTest {
     private static final int FILL = 5 * AnchorScan.LANES / 2 + 37;
