@@ -1,6 +1,7 @@
 package dev.hardmine.mining;
 
 import dev.hardmine.mining.internals.IntList;
+import dev.hardmine.mining.internals.RunningLargest;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,6 +49,8 @@ public final class MemoryBank implements AutoCloseable {
     private String[] ids;
     private float[] inverseNorms;
     private float[] squaredNorms;
+    private final RunningLargest largestSquaredNorm = new RunningLargest();
+    private final RunningLargest largestInverseNorm = new RunningLargest();
 
     private final Map<String, Integer> slotById = new HashMap<>();
     private final TreeMap<Long, String> idBySeq = new TreeMap<>();
@@ -243,6 +246,8 @@ public final class MemoryBank implements AutoCloseable {
         rows.put(base + dim + 1, (float) norm2);
         squaredNorms[slot] = (float) norm2;
         inverseNorms[slot] = norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f;
+        largestSquaredNorm.add(squaredNorms[slot]);
+        largestInverseNorm.add(inverseNorms[slot]);
 
         int labelId = labelIds.computeIfAbsent(label, this::newLabelId);
         IntList labelSlots = slotsByLabel.get(labelId);
@@ -332,6 +337,8 @@ public final class MemoryBank implements AutoCloseable {
         }
         slotById.remove(ids[slot]);
         idBySeq.remove(seqs[slot]);
+        largestSquaredNorm.remove(squaredNorms[slot]);
+        largestInverseNorm.remove(inverseNorms[slot]);
         int last = size - 1;
         if (slot != last) {
             rows.put(slot * width, rows, last * width, width);
@@ -401,20 +408,12 @@ public final class MemoryBank implements AutoCloseable {
 
     /** The largest |x|² of the entries (as stored, in float), 0 when empty. */
     float largestSquaredNorm() {
-        return largest(squaredNorms, size);
+        return largestSquaredNorm.get(squaredNorms, size);
     }
 
     /** The largest 1/|x| of the entries, +∞ when one is too small for its inverse to be a float. */
     float largestInverseNorm() {
-        return largest(inverseNorms, size);
-    }
-
-    private static float largest(float[] values, int n) {
-        float largest = 0f;
-        for (int i = 0; i < n; i++) {
-            largest = Math.max(largest, values[i]);
-        }
-        return largest;
+        return largestInverseNorm.get(inverseNorms, size);
     }
 
     /** Insertion number of a slot: smaller entered the memory first. */

@@ -3,14 +3,15 @@ package dev.hardmine.mining;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardmine.mining.internals.FastExp;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The tiled products of {@link ScoreMatrix}: a batch of three parts of rows against a memory of
- * three blocks of slots (the last ones of each partial) gives, read back row by row as the scan
- * reads it, every pair's squared distance. Integer components keep every score
- * exact, whatever order a product sums in.
+ * The tiled products of {@link ScoreMatrix}: a batch of three parts of rows (the last partial)
+ * against a memory of one wide block of slots and nine narrow ones (the last partial) gives, read
+ * back row by row as the scan reads it, every pair's squared distance. Integer components keep
+ * every score exact, whatever order a product sums in.
  */
 class ScoreMatrixTest {
     private static final int DIM = 8;
@@ -18,7 +19,7 @@ class ScoreMatrixTest {
     @Test
     void everyAnchorReadsItsScoreAgainstEverySlot() {
         Random random = new Random(11);
-        int size = 2 * ScoreMatrix.BLOCK_SLOTS + 300;
+        int size = 3 * ScoreMatrix.BLOCK_SLOTS + 300;
         int batch = 2 * ScoreMatrix.PART_ROWS + 5;
         try (MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 0, 0)); ScoreMatrix scores = new ScoreMatrix()) {
             SampleBatch fill = batch("fill", size, random);
@@ -102,9 +103,10 @@ class ScoreMatrixTest {
     }
 
     /**
-     * The bound needs the memory's largest norms, from per-entry norms the memory keeps as
-     * entries come and go: through evictions (the last entry moving into the hole), re-insertions
-     * of an id, growth and a memory that empties, they are the largest over the entries present.
+     * The bound needs the memory's largest norms, kept as entries come and go: through evictions
+     * (the last entry moving into the hole), re-insertions of an id, growth, a memory that
+     * empties, and many entries tied at the largest (1/|y| infinite for the tiny ones, |y|² of
+     * identical ones), they are the largest over the entries present.
      */
     @Test
     void theMemorysLargestNormsFollowItsEntries() {
@@ -118,8 +120,12 @@ class ScoreMatrixTest {
                 }
                 float[] embeddings = new float[directions.length];
                 for (int i = 0; i < n; i++) {
-                    double norm = random.nextInt(4) == 0 ? 1e-40 : Math.exp(4 * random.nextDouble() - 2);
-                    System.arraycopy(scaledRows(directions, norm), i * DIM, embeddings, i * DIM, DIM);
+                    switch (random.nextInt(4)) {
+                        case 0 -> System.arraycopy(scaledRows(directions, 1e-40), i * DIM, embeddings, i * DIM, DIM);
+                        case 1 -> Arrays.fill(embeddings, i * DIM, (i + 1) * DIM, 3f); // ties at the largest
+                        default -> System.arraycopy(scaledRows(directions, Math.exp(4 * random.nextDouble() - 2)),
+                                i * DIM, embeddings, i * DIM, DIM);
+                    }
                 }
                 String[] ids = new String[n];
                 String[] labels = new String[n];
