@@ -39,8 +39,9 @@ final class ScoreMatrix implements AutoCloseable {
     static final int PART_ROWS = 256;
     /**
      * Memory slots per product: small enough for a fair share between two threads whatever holds
-     * one of them up (8 tiles at 16 384 slots), large enough that a product runs at the speed of
-     * one over the whole memory (blocks of 1 024 were slower, docs/PERFORMANCE.md).
+     * one of them up (6 wide tiles and 8 narrow ones at 16 384 slots), large enough that a product
+     * runs at the speed of one over the whole memory (blocks of 1 024 throughout were slower,
+     * docs/PERFORMANCE.md).
      */
     static final int BLOCK_SLOTS = 2048;
     /**
