@@ -46,8 +46,8 @@ final class ScoreMatrix implements AutoCloseable {
     static final int BLOCK_SLOTS = 2048;
     /**
      * The last {@code 2 · BLOCK_SLOTS} slots go in blocks this wide, so that the threads finish the
-     * products within a narrow tile of each other: with every block as wide, the thread that takes
-     * no last block waited for it, about a quarter of a block's product on average.
+     * products within a narrow tile of each other: with every block as wide, the thread done first
+     * waited for up to a whole block's product of the other's.
      */
     static final int TAIL_SLOTS = BLOCK_SLOTS / 4;
 

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardmine.mining.internals.FastExp;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -149,7 +151,7 @@ class ScoreMatrixTest {
     }
 
     private static String[] dedupe(String[] ids) {
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (int i = 0; i < ids.length; i++) {
             while (!seen.add(ids[i])) {
                 ids[i] = ids[i] + "'";
