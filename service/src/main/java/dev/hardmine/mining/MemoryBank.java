@@ -48,7 +48,6 @@ public final class MemoryBank implements AutoCloseable {
     private int[] labelOf;
     private String[] ids;
     private float[] inverseNorms;
-    private float[] squaredNorms;
     private final RunningLargest largestSquaredNorm = new RunningLargest();
     private final RunningLargest largestInverseNorm = new RunningLargest();
 
@@ -244,9 +243,8 @@ public final class MemoryBank implements AutoCloseable {
         rows.put(base, source, offset, dim);
         rows.put(base + dim, 1f);
         rows.put(base + dim + 1, (float) norm2);
-        squaredNorms[slot] = (float) norm2;
         inverseNorms[slot] = norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f;
-        largestSquaredNorm.add(squaredNorms[slot]);
+        largestSquaredNorm.add((float) norm2);
         largestInverseNorm.add(inverseNorms[slot]);
 
         int labelId = labelIds.computeIfAbsent(label, this::newLabelId);
@@ -337,13 +335,12 @@ public final class MemoryBank implements AutoCloseable {
         }
         slotById.remove(ids[slot]);
         idBySeq.remove(seqs[slot]);
-        largestSquaredNorm.remove(squaredNorms[slot]);
+        largestSquaredNorm.remove(squaredNorm(slot));
         largestInverseNorm.remove(inverseNorms[slot]);
         int last = size - 1;
         if (slot != last) {
             rows.put(slot * width, rows, last * width, width);
             inverseNorms[slot] = inverseNorms[last];
-            squaredNorms[slot] = squaredNorms[last];
             seqs[slot] = seqs[last];
             steps[slot] = steps[last];
             labelOf[slot] = labelOf[last];
@@ -379,7 +376,6 @@ public final class MemoryBank implements AutoCloseable {
         labelOf = labelOf == null ? new int[newCapacity] : java.util.Arrays.copyOf(labelOf, newCapacity);
         ids = ids == null ? new String[newCapacity] : java.util.Arrays.copyOf(ids, newCapacity);
         inverseNorms = inverseNorms == null ? new float[newCapacity] : java.util.Arrays.copyOf(inverseNorms, newCapacity);
-        squaredNorms = squaredNorms == null ? new float[newCapacity] : java.util.Arrays.copyOf(squaredNorms, newCapacity);
     }
 
     private static long[] copy(long[] a, int oldCapacity, int newCapacity) {
@@ -408,12 +404,17 @@ public final class MemoryBank implements AutoCloseable {
 
     /** The largest |x|² of the entries (as stored, in float), 0 when empty. */
     float largestSquaredNorm() {
-        return largestSquaredNorm.get(squaredNorms, size);
+        return largestSquaredNorm.get(this::squaredNorm, size);
+    }
+
+    /** |x|² of a slot as the products read it: the last column of its row. */
+    private float squaredNorm(int slot) {
+        return rows.get(slot * width + dim + 1);
     }
 
     /** The largest 1/|x| of the entries, +∞ when one is too small for its inverse to be a float. */
     float largestInverseNorm() {
-        return largestInverseNorm.get(inverseNorms, size);
+        return largestInverseNorm.get(slot -> inverseNorms[slot], size);
     }
 
     /** Insertion number of a slot: smaller entered the memory first. */
