@@ -78,9 +78,11 @@ final class AnchorScan implements ScannedAnchor {
 
     // Scratch of the row passes, one chunk long, and the per-lane reductions (see the class comment).
     private final float[] chunk = new float[LANES];
+    // loadRow's distances, chunk by chunk, for its second pass (the weights).
+    private float[][] distances = new float[0][];
     private final float[] chunkWeight = new float[LANES];
     private final float[] chunkExcess = new float[LANES];
-    // While loadRow converts a chunk: at its same-label slots 0 and +inf, elsewhere 1 and 0.
+    // While loadRow weighs (keep) or converts (masked) a chunk: at its same-label slots 0 and +inf, elsewhere 1 and 0.
     private final float[] keep = filled(LANES, 1f);
     private final float[] masked = new float[LANES];
     private final float[] laneMin = new float[LANES];      // of the row without the same-label entries
@@ -190,8 +192,9 @@ final class AnchorScan implements ScannedAnchor {
      * {@code laneMin} each lane's smallest distance outside the anchor's identity (collectPositives
      * masks those entries in the row), and in {@code laneMax} each lane's largest distance unless
      * the norms already bound every distance of the scores (ScoreMatrix), which the row's largest
-     * distance is only wanted for: whether the row lies in FastExp.expMinus's range. The same pass sums
-     * the softmax weights of the negatives against a reference of 0, e^(−d), and e^(−d)·d, which
+     * distance is only wanted for: whether the row lies in FastExp.expMinus's range. A second loop over
+     * the converted chunks (in cache, no copies) sums the softmax weights of the negatives against a
+     * reference of 0, e^(−d), and e^(−d)·d, which
      * is fast-reid's weighted negative distance without a second pass over the row whenever every
      * distance of the row lies in FastExp.expMinus's range, as all do for unit-norm embeddings
      * under the euclidean and cosine distances (squared euclidean: unless two are antipodal).
@@ -212,31 +215,48 @@ final class AnchorScan implements ScannedAnchor {
         Arrays.fill(laneMin, Float.POSITIVE_INFINITY);
         clearSums();
         scores.readRow(anchorIndex, row);
+        int chunkCount = (size + LANES - 1) / LANES;
+        if (distances.length < chunkCount) {
+            growDistances(chunkCount);
+        }
         int next = 0;
-        int chunks = 0;
-        for (int from = 0; from < size; from += LANES) {
+        for (int c = 0; c < chunkCount; c++) {
+            int from = c * LANES;
             int n = Math.min(LANES, size - from);
+            float[] chunk = distances[c];
             System.arraycopy(row, from, chunk, 0, n);
             int first = next;
             for (; next < excludedCount && excluded[next] < from + n; next++) {
-                keep[excluded[next] - from] = 0f;
                 masked[excluded[next] - from] = Float.POSITIVE_INFINITY;
             }
-            toDistances(from, n);
+            toDistances(chunk, from, n);
             if (!bounded) {
-                trackMaxima(n);
+                trackMaxima(chunk, n);
             }
-            weigh(n);
             for (int i = first; i < next; i++) {
-                keep[excluded[i] - from] = 1f;
                 masked[excluded[i] - from] = 0f;
             }
             System.arraycopy(chunk, 0, row, from, n);
-            if (++chunks % FLOAT_BLOCK == 0) {
+        }
+        // The weights in a loop of their own, without the copies: the calls to the copy stubs made
+        // C2 keep the exponential's constants on the stack and reload them for every vector.
+        next = 0;
+        for (int c = 0; c < chunkCount; c++) {
+            int from = c * LANES;
+            int n = Math.min(LANES, size - from);
+            int first = next;
+            for (; next < excludedCount && excluded[next] < from + n; next++) {
+                keep[excluded[next] - from] = 0f;
+            }
+            weigh(distances[c], n);
+            for (int i = first; i < next; i++) {
+                keep[excluded[i] - from] = 1f;
+            }
+            if ((c + 1) % FLOAT_BLOCK == 0) {
                 flushSums();
             }
         }
-        if (chunks % FLOAT_BLOCK != 0) { // the last block's sums, unless the loop has just added them
+        if (chunkCount % FLOAT_BLOCK != 0) { // the last block's sums, unless the loop has just added them
             flushSums();
         }
         double weights = 0.0;
@@ -252,8 +272,7 @@ final class AnchorScan implements ScannedAnchor {
      * Scores to distances in {@code chunk[0 … n)}, exactly as Distance.toDistance does, with the
      * lane minima of the entries not masked.
      */
-    private void toDistances(int from, int n) {
-        float[] c = chunk;
+    private void toDistances(float[] c, int from, int n) {
         float[] min = laneMin;
         float[] mask = masked;
         switch (distance) {
@@ -283,6 +302,14 @@ final class AnchorScan implements ScannedAnchor {
         }
     }
 
+    private void growDistances(int chunkCount) {
+        int had = distances.length;
+        distances = Arrays.copyOf(distances, Math.max(chunkCount, had * 2));
+        for (int c = had; c < distances.length; c++) {
+            distances[c] = new float[LANES];
+        }
+    }
+
     private float largestOfLanes() {
         float largest = Float.NEGATIVE_INFINITY;
         for (int k = 0; k < LANES; k++) {
@@ -292,8 +319,7 @@ final class AnchorScan implements ScannedAnchor {
     }
 
     /** The lane maxima over the distances in {@code chunk[0 … n)}, all of them, masked or not. */
-    private void trackMaxima(int n) {
-        float[] c = chunk;
+    private void trackMaxima(float[] c, int n) {
         float[] max = laneMax;
         for (int k = 0; k < n; k++) {
             max[k] = Math.max(max[k], c[k]);
@@ -306,8 +332,7 @@ final class AnchorScan implements ScannedAnchor {
      * of its own: with the conversion's, the body is too large for C2 to unroll, so neither is
      * vectorised.
      */
-    private void weigh(int n) {
-        float[] c = chunk;
+    private void weigh(float[] c, int n) {
         float[] kept = keep;
         float[] w = laneWeight;
         float[] wd = laneExcess;
