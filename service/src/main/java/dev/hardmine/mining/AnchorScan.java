@@ -12,7 +12,7 @@ import java.util.List;
  * thread, reused across anchors and batches: its arrays grow to the largest memory seen and are
  * never copied per anchor.
  *
- * <p>Invariants after {@link #scan}: {@code row} holds the anchor's distances to every memory
+ * <p>Invariants after {@link #scan}: {@code distances} holds the anchor's distances to every memory
  * slot, with every same-label entry (the anchor itself included) set to +∞, so that the finite
  * entries are exactly N(a);
  * positives are listed in insertion order; {@code candSlot/candDist[0 … candCount)} hold every
@@ -22,16 +22,17 @@ import java.util.List;
  *
  * <p>Speed: the row passes are written for C2's superword vectoriser (JDK 17), which vectorises
  * element-wise loops whose array accesses all share one index — no reductions worth the name, no
- * {@code a[k]} next to {@code b[from + k]}. So the row is processed in chunks of {@link #LANES}
- * slots copied into scratch arrays, and every reduction (minimum, maximum, sum) is kept per lane:
+ * {@code a[k]} next to {@code b[from + k]}. So the row is read into chunks of {@link #LANES}
+ * slots, each an array of its own, and every reduction (minimum, maximum, sum) is kept per lane:
  * lane k covers slots k, k + LANES, k + 2·LANES, … and the lanes are folded once per row. A lane's
  * extremum also says which column of slots holds the row's nearest negative or its candidates, so
  * the rare per-slot work visits those columns only. Results depend on the slot layout and LANES,
  * never on scheduling.
  */
 final class AnchorScan implements ScannedAnchor {
-    /** Chunk length of the row passes and number of lanes of their reductions. */
+    /** Chunk length of the row passes and number of lanes of their reductions; a power of two. */
     static final int LANES = 512;
+    private static final int LANE_BITS = Integer.numberOfTrailingZeros(LANES);
     /** Up to this many lanes to search slot by slot, by lane; beyond, one pass over the row in order is cheaper. */
     private static final int FEW_LANES = LANES / 8;
     /**
@@ -42,7 +43,8 @@ final class AnchorScan implements ScannedAnchor {
      */
     private static final int FLOAT_BLOCK = 32;
 
-    private float[] row = new float[0];
+    // The anchor's distances, chunk c holding slots c·LANES … c·LANES + LANES (see at).
+    private float[][] distances = new float[0][];
     private int size;
 
     private MemoryBank memory;
@@ -77,9 +79,6 @@ final class AnchorScan implements ScannedAnchor {
     private double beyondExcess;
 
     // Scratch of the row passes, one chunk long, and the per-lane reductions (see the class comment).
-    private final float[] chunk = new float[LANES];
-    // loadRow's distances, chunk by chunk, for its second pass (the weights).
-    private float[][] distances = new float[0][];
     private final float[] chunkWeight = new float[LANES];
     private final float[] chunkExcess = new float[LANES];
     // While loadRow weighs (keep) or converts (masked) a chunk: at its same-label slots 0 and +inf, elsewhere 1 and 0.
@@ -188,7 +187,7 @@ final class AnchorScan implements ScannedAnchor {
     }
 
     /**
-     * Copies the anchor's scores into {@code row} as distances, chunk by chunk, and leaves in
+     * Reads the anchor's scores into {@code distances}, chunk by chunk, as distances, and leaves in
      * {@code laneMin} each lane's smallest distance outside the anchor's identity (collectPositives
      * masks those entries in the row), and in {@code laneMax} each lane's largest distance unless
      * the norms already bound every distance of the scores (ScoreMatrix), which the row's largest
@@ -205,8 +204,9 @@ final class AnchorScan implements ScannedAnchor {
      * scores (SampleBatch.checkScoresFinite).
      */
     private void loadRow(ScoreMatrix.Scores scores, int anchorIndex) {
-        if (row.length < size) {
-            row = new float[Math.max(size, row.length * 2)];
+        int chunkCount = (size + LANES - 1) / LANES;
+        if (distances.length < chunkCount) {
+            growDistances(chunkCount);
         }
         boolean bounded = scores.withinExpRange();
         if (!bounded) {
@@ -214,17 +214,16 @@ final class AnchorScan implements ScannedAnchor {
         }
         Arrays.fill(laneMin, Float.POSITIVE_INFINITY);
         clearSums();
-        scores.readRow(anchorIndex, row);
-        int chunkCount = (size + LANES - 1) / LANES;
-        if (distances.length < chunkCount) {
-            growDistances(chunkCount);
+        // The reads first, in one stream: interleaved with the arithmetic they took longer.
+        for (int c = 0; c < chunkCount; c++) {
+            int from = c * LANES;
+            scores.read(anchorIndex, from, distances[c], Math.min(LANES, size - from));
         }
         int next = 0;
         for (int c = 0; c < chunkCount; c++) {
             int from = c * LANES;
             int n = Math.min(LANES, size - from);
             float[] chunk = distances[c];
-            System.arraycopy(row, from, chunk, 0, n);
             int first = next;
             for (; next < excludedCount && excluded[next] < from + n; next++) {
                 masked[excluded[next] - from] = Float.POSITIVE_INFINITY;
@@ -236,10 +235,10 @@ final class AnchorScan implements ScannedAnchor {
             for (int i = first; i < next; i++) {
                 masked[excluded[i] - from] = 0f;
             }
-            System.arraycopy(chunk, 0, row, from, n);
         }
-        // The weights in a loop of their own, without the copies: the calls to the copy stubs made
-        // C2 keep the exponential's constants on the stack and reload them for every vector.
+        // The weights in a loop of their own, without calls: the calls to the copy stubs that the
+        // conversion's loop once made had C2 keep the exponential's constants on the stack and
+        // reload them for every vector.
         next = 0;
         for (int c = 0; c < chunkCount; c++) {
             int from = c * LANES;
@@ -302,6 +301,11 @@ final class AnchorScan implements ScannedAnchor {
         }
     }
 
+    /** The distance to {@code slot}, from its chunk. */
+    private float at(int slot) {
+        return distances[slot >>> LANE_BITS][slot & (LANES - 1)];
+    }
+
     private void growDistances(int chunkCount) {
         int had = distances.length;
         distances = Arrays.copyOf(distances, Math.max(chunkCount, had * 2));
@@ -356,7 +360,7 @@ final class AnchorScan implements ScannedAnchor {
         for (int i = 0; i < sameCount; i++) {
             int slot = same.get(i);
             if (slot != own) {
-                float d = row[slot];
+                float d = at(slot);
                 posSlot[positiveCount] = slot;
                 posDist[positiveCount] = d;
                 // Strictly greater: on ties the earlier-inserted positive stays.
@@ -365,7 +369,7 @@ final class AnchorScan implements ScannedAnchor {
                 }
                 positiveCount++;
             }
-            row[slot] = Float.POSITIVE_INFINITY;
+            distances[slot >>> LANE_BITS][slot & (LANES - 1)] = Float.POSITIVE_INFINITY;
         }
         negativeCount = size - sameCount;
     }
@@ -407,7 +411,7 @@ final class AnchorScan implements ScannedAnchor {
 
     private void nearestInColumn(int lane, float nearest) {
         for (int j = lane; j < size; j += LANES) {
-            if (row[j] == nearest && (nearestSlot < 0 || memory.seq(j) < memory.seq(nearestSlot))) {
+            if (at(j) == nearest && (nearestSlot < 0 || memory.seq(j) < memory.seq(nearestSlot))) {
                 nearestSlot = j;
             }
         }
@@ -447,11 +451,10 @@ final class AnchorScan implements ScannedAnchor {
 
     /** Collects slots from, from + step, … below end within the bound; returns the updated minimum above it. */
     private float collectRange(int from, int end, int step, float bound, float minAbove) {
-        float[] r = row;
         int[] cs = candSlot;
         int count = candCount;
         for (int j = from; j < end; j += step) {
-            float d = r[j];
+            float d = at(j);
             if (d <= bound) {
                 if (count == cs.length) {
                     cs = Arrays.copyOf(cs, cs.length * 2);
@@ -493,7 +496,6 @@ final class AnchorScan implements ScannedAnchor {
         }
         Arrays.sort(excluded, 0, excludedCount);
 
-        float[] c = chunk;
         float[] w = chunkWeight;
         float[] wt = chunkExcess;
         clearSums();
@@ -501,7 +503,7 @@ final class AnchorScan implements ScannedAnchor {
         int chunks = 0;
         for (int from = 0; from < size; from += LANES) {
             int n = Math.min(LANES, size - from);
-            System.arraycopy(row, from, c, 0, n);
+            float[] c = distances[from >>> LANE_BITS];
             for (int k = 0; k < n; k++) {
                 float t = c[k] - nearest;
                 float e = FastExp.expMinus(t);
@@ -538,7 +540,7 @@ final class AnchorScan implements ScannedAnchor {
      */
     private void weighBeyondRange(int from, int step, float nearest) {
         for (int j = from; j < size; j += step) {
-            float t = row[j] - nearest;
+            float t = at(j) - nearest;
             if (!(t < FastExp.EXP_MINUS_RANGE)) {
                 exclude(j);
                 if (t != Float.POSITIVE_INFINITY) { // +inf: same-label (masked) entries
@@ -595,7 +597,7 @@ final class AnchorScan implements ScannedAnchor {
             sortScratch = new int[candSlot.length];
         }
         for (int c = 0; c < n; c++) {
-            sortKeys[c] = SortKeys.key(row[candSlot[c]], c);
+            sortKeys[c] = SortKeys.key(at(candSlot[c]), c);
         }
         Arrays.sort(sortKeys, 0, n);
         int[] slots = sortScratch;
@@ -604,7 +606,7 @@ final class AnchorScan implements ScannedAnchor {
         }
         for (int c = 0; c < n; c++) {
             candSlot[c] = slots[c];
-            candDist[c] = row[slots[c]];
+            candDist[c] = at(slots[c]);
         }
         SortKeys.orderTiesByInsertion(candSlot, candDist, n, memory);
     }
@@ -693,8 +695,9 @@ final class AnchorScan implements ScannedAnchor {
         sampledDist = ensure(sampledDist, k);
         int n = 0;
         for (int j = 0; j < size; j++) {
-            if (row[j] != Float.POSITIVE_INFINITY) {
-                n = keepSmallest(sampledNegatives, n, k, j, row[j]);
+            float d = at(j);
+            if (d != Float.POSITIVE_INFINITY) {
+                n = keepSmallest(sampledNegatives, n, k, j, d);
             }
         }
     }
@@ -758,7 +761,7 @@ final class AnchorScan implements ScannedAnchor {
 
     @Override
     public float distance(int slot) {
-        return row[slot];
+        return at(slot);
     }
 
     @Override

@@ -28,7 +28,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * too.
  *
  * <p>Layout of the scores: row-major, one anchor's scores against every slot after the other's, so
- * that a scan reads its row in one sequential copy ({@link Scores#readRow}). Each tile writes its
+ * that a scan reads its row in one sequential stream ({@link Scores#read}). Each tile writes its
  * stretch of its anchors' rows in place (the product's leading dimension is the memory size):
  * {@code Nd4j.gemm} accepts no such strided output, hence the direct call. With the scores laid
  * out tile after tile instead, a row was 8 KiB stretches 2 MiB apart and took twice as long to
@@ -70,9 +70,9 @@ final class ScoreMatrix implements AutoCloseable {
      *                       known from the norms to lie below {@link FastExp#EXP_MINUS_RANGE}
      */
     record Scores(FloatBuffer buffer, int batch, int size, boolean withinExpRange) {
-        /** Copies the scores of {@code anchor} against every slot to {@code dst[0 … size)}. */
-        void readRow(int anchor, float[] dst) {
-            buffer.get(anchor * size, dst, 0, size);
+        /** Copies the scores of {@code anchor} against slots {@code from … from + n)} to {@code dst[0 … n)}. */
+        void read(int anchor, int from, float[] dst, int n) {
+            buffer.get(anchor * size + from, dst, 0, n);
         }
     }
 

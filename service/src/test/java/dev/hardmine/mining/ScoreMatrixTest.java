@@ -31,7 +31,7 @@ class ScoreMatrixTest {
                 ScoreMatrix.Scores matrix = scores.compute(memory, anchors, batch, Distance.EUCLIDEAN, parallel);
                 float[] row = new float[size];
                 for (int i = 0; i < batch; i++) {
-                    matrix.readRow(i, row);
+                    matrix.read(i, 0, row, row.length);
                     for (int slot = 0; slot < size; slot++) {
                         float expected = squaredDistance(anchors, i, memory.embedding(slot));
                         assertThat(row[slot]).as("anchor %d, slot %d, parallel %s", i, slot, parallel)
@@ -89,7 +89,7 @@ class ScoreMatrixTest {
                 if (matrix.withinExpRange()) {
                     float[] row = new float[memory.size()];
                     for (int i = 0; i < batch; i++) {
-                        matrix.readRow(i, row);
+                        matrix.read(i, 0, row, row.length);
                         for (int slot = 0; slot < row.length; slot++) {
                             float d = c.distance().toDistance(row[slot]);
                             if (c.distance() == Distance.COSINE) {
