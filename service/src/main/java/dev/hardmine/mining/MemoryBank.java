@@ -1,5 +1,6 @@
 package dev.hardmine.mining;
 
+import dev.hardmine.mining.internals.InsertionOrder;
 import dev.hardmine.mining.internals.IntList;
 import dev.hardmine.mining.internals.RunningLargest;
 import java.nio.FloatBuffer;
@@ -7,7 +8,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -52,7 +52,7 @@ public final class MemoryBank implements AutoCloseable {
     private final RunningLargest largestInverseNorm = new RunningLargest();
 
     private final Map<String, Integer> slotById = new HashMap<>();
-    private final TreeMap<Long, String> idBySeq = new TreeMap<>();
+    private final InsertionOrder order = new InsertionOrder(INITIAL_CAPACITY);
     private final Map<String, Integer> labelIds = new HashMap<>();
     private final List<String> labelNames = new ArrayList<>();
     private final List<IntList> slotsByLabel = new ArrayList<>();
@@ -166,6 +166,8 @@ public final class MemoryBank implements AutoCloseable {
     /**
      * Restores one entry with its original insertion number, for rebuilding the memory from a
      * persisted copy. Entries must be restored in insertion order; limits are not applied.
+     *
+     * @throws IllegalArgumentException when {@code seq} is not larger than every earlier entry's
      */
     public void restore(String sampleId, String label, long step, long seq, float[] embedding) {
         if (embedding.length != dim) {
@@ -180,6 +182,8 @@ public final class MemoryBank implements AutoCloseable {
      * the saved layout as well as the saved content: every per-slot sum then adds in the same
      * order and the results agree bit for bit. Entries must be restored in insertion order;
      * {@link #finishRestore()} checks that the slots came out contiguous.
+     *
+     * @throws IllegalArgumentException when {@code seq} is not larger than every earlier entry's
      */
     public void restoreAt(int slot, String sampleId, String label, long step, long seq, float[] embedding) {
         if (embedding.length != dim) {
@@ -210,7 +214,7 @@ public final class MemoryBank implements AutoCloseable {
 
     /** The smallest insertion number among live entries, or {@link #nextSeq()} when empty. */
     public long oldestSeq() {
-        return idBySeq.isEmpty() ? nextSeq : idBySeq.firstKey();
+        return order.isEmpty() ? nextSeq : order.firstSeq();
     }
 
     /**
@@ -229,6 +233,7 @@ public final class MemoryBank implements AutoCloseable {
 
     /** Inserts into {@code at}, or after the last entry when {@code at} is negative. */
     private int insert(String id, String label, long step, long seq, float[] source, int offset, int at) {
+        order.add(seq, id); // first: it refuses an entry out of insertion order before anything changed
         Integer existing = slotById.get(id);
         if (existing != null) {
             remove(existing);
@@ -247,7 +252,8 @@ public final class MemoryBank implements AutoCloseable {
         largestSquaredNorm.add((float) norm2);
         largestInverseNorm.add(inverseNorms[slot]);
 
-        int labelId = labelIds.computeIfAbsent(label, this::newLabelId);
+        Integer known = labelIds.get(label);
+        int labelId = known != null ? known : newLabelId(label);
         IntList labelSlots = slotsByLabel.get(labelId);
         if (labelSlots.isEmpty()) {
             identities++;
@@ -258,7 +264,6 @@ public final class MemoryBank implements AutoCloseable {
         labelOf[slot] = labelId;
         ids[slot] = id;
         slotById.put(id, slot);
-        idBySeq.put(seq, id);
         bytes += entryBytes(dim, id, label);
         newestStep = Math.max(newestStep, step);
         oldestLiveStep = Math.min(oldestLiveStep, step);
@@ -266,14 +271,17 @@ public final class MemoryBank implements AutoCloseable {
     }
 
     private int newLabelId(String label) {
+        int id;
         if (!freeLabelIds.isEmpty()) {
-            int id = freeLabelIds.removeAt(freeLabelIds.size() - 1);
+            id = freeLabelIds.removeAt(freeLabelIds.size() - 1);
             labelNames.set(id, label);
-            return id;
+        } else {
+            id = labelNames.size();
+            labelNames.add(label);
+            slotsByLabel.add(new IntList(8));
         }
-        labelNames.add(label);
-        slotsByLabel.add(new IntList(8));
-        return labelNames.size() - 1;
+        labelIds.put(label, id);
+        return id;
     }
 
     private List<String> evict(IntList touchedLabels) {
@@ -317,7 +325,7 @@ public final class MemoryBank implements AutoCloseable {
     }
 
     private void evictOldest(List<String> evicted) {
-        String oldestId = idBySeq.firstEntry().getValue();
+        String oldestId = order.firstId();
         evicted.add(oldestId);
         remove(slotById.get(oldestId));
     }
@@ -334,7 +342,7 @@ public final class MemoryBank implements AutoCloseable {
             freeLabelIds.add(labelId);
         }
         slotById.remove(ids[slot]);
-        idBySeq.remove(seqs[slot]);
+        order.remove(seqs[slot]);
         largestSquaredNorm.remove(squaredNorm(slot));
         largestInverseNorm.remove(inverseNorms[slot]);
         int last = size - 1;
@@ -474,7 +482,7 @@ public final class MemoryBank implements AutoCloseable {
     /** Live entries in insertion order, for persistence, inspection and tests. */
     public List<Entry> entries() {
         List<Entry> out = new ArrayList<>(size);
-        for (String id : idBySeq.values()) {
+        for (String id : order.ids()) {
             int slot = slotById.get(id);
             out.add(new Entry(id, labelNames.get(labelOf[slot]), steps[slot], seqs[slot], embedding(slot)));
         }
