@@ -333,8 +333,7 @@ final class AnchorScan implements ScannedAnchor {
     /**
      * The lane sums of e^(−d)·keep and e^(−d)·keep·d over the distances in {@code chunk[0 … n)}
      * (meaningless where d is beyond FastExp.expMinus's range; loadRow then discards them). A loop
-     * of its own: with the conversion's, the body is too large for C2 to unroll, so neither is
-     * vectorised.
+     * of its own: fused with the conversion's, C2 vectorises it too, but the scans took 10 % longer.
      */
     private void weigh(float[] c, int n) {
         float[] kept = keep;
