@@ -225,16 +225,12 @@ final class AnchorScan implements ScannedAnchor {
             int n = Math.min(LANES, size - from);
             float[] chunk = distances[c];
             int first = next;
-            for (; next < excludedCount && excluded[next] < from + n; next++) {
-                masked[excluded[next] - from] = Float.POSITIVE_INFINITY;
-            }
+            next = mark(masked, first, from, Float.POSITIVE_INFINITY);
             toDistances(chunk, from, n);
             if (!bounded) {
                 trackMaxima(chunk, n);
             }
-            for (int i = first; i < next; i++) {
-                masked[excluded[i] - from] = 0f;
-            }
+            mark(masked, first, from, 0f);
         }
         // The weights in a loop of their own, without calls: the calls to the copy stubs that the
         // conversion's loop once made had C2 keep the exponential's constants on the stack and
@@ -244,13 +240,9 @@ final class AnchorScan implements ScannedAnchor {
             int from = c * LANES;
             int n = Math.min(LANES, size - from);
             int first = next;
-            for (; next < excludedCount && excluded[next] < from + n; next++) {
-                keep[excluded[next] - from] = 0f;
-            }
+            next = mark(keep, first, from, 0f);
             weigh(distances[c], n);
-            for (int i = first; i < next; i++) {
-                keep[excluded[i] - from] = 1f;
-            }
+            mark(keep, first, from, 1f);
             if ((c + 1) % FLOAT_BLOCK == 0) {
                 flushSums();
             }
@@ -299,6 +291,18 @@ final class AnchorScan implements ScannedAnchor {
                 }
                 break;
         }
+    }
+
+    /**
+     * Sets {@code mask} to {@code value} at the same-label slots of the chunk from {@code from}, those
+     * listed from {@code excluded[first]} on (sorted); returns the index of the first one after the chunk.
+     */
+    private int mark(float[] mask, int first, int from, float value) {
+        int i = first;
+        for (; i < excludedCount && excluded[i] < from + LANES; i++) {
+            mask[excluded[i] - from] = value;
+        }
+        return i;
     }
 
     /** The distance to {@code slot}, from its chunk. */
