@@ -219,6 +219,7 @@ final class AnchorScan implements ScannedAnchor {
             int from = c * LANES;
             scores.read(anchorIndex, from, distances[c], Math.min(LANES, size - from));
         }
+        float offset = scores.offset(anchorIndex);
         int next = 0;
         for (int c = 0; c < chunkCount; c++) {
             int from = c * LANES;
@@ -226,7 +227,7 @@ final class AnchorScan implements ScannedAnchor {
             float[] chunk = distances[c];
             int first = next;
             next = mark(masked, first, from, Float.POSITIVE_INFINITY);
-            toDistances(chunk, from, n);
+            toDistances(chunk, from, n, offset);
             if (!bounded) {
                 trackMaxima(chunk, n);
             }
@@ -260,23 +261,23 @@ final class AnchorScan implements ScannedAnchor {
     }
 
     /**
-     * Scores to distances in {@code chunk[0 … n)}, exactly as Distance.toDistance does, with the
-     * lane minima of the entries not masked.
+     * Products plus {@code offset} (the row's, Scores.offset) to distances in {@code chunk[0 … n)},
+     * exactly as Distance.toDistance does, with the lane minima of the entries not masked.
      */
-    private void toDistances(float[] c, int from, int n) {
+    private void toDistances(float[] c, int from, int n, float offset) {
         float[] min = laneMin;
         float[] mask = masked;
         switch (distance) {
             case EUCLIDEAN:
                 for (int k = 0; k < n; k++) {
-                    float d = (float) Math.sqrt(Math.max(c[k], 0f));
+                    float d = (float) Math.sqrt(Math.max(c[k] + offset, 0f));
                     c[k] = d;
                     min[k] = Math.min(min[k], d + mask[k]);
                 }
                 break;
             case SQUARED_EUCLIDEAN:
                 for (int k = 0; k < n; k++) {
-                    float d = Math.max(c[k], 0f);
+                    float d = Math.max(c[k] + offset, 0f);
                     c[k] = d;
                     min[k] = Math.min(min[k], d + mask[k]);
                 }

@@ -18,9 +18,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * per-identity ring buffers and the three eviction rules of docs/DESIGN.md.
  *
  * <p>Layout: live entries occupy slots {@code 0 … size-1} of one c-order ND4J matrix with
- * {@code dim + 2} columns, row {@code [x, 1, |x|²]}. With an anchor row {@code [−2a, |a|², 1]}
- * one matrix product yields squared euclidean distances directly, and with {@code [−a/|a|, 0, 0]}
- * negated cosine similarities up to the per-slot factor {@link #inverseNorms()}. A removed entry's
+ * {@code dim + 1} columns, row {@code [x, |x|²]}. With an anchor row {@code [−2a, 1]} one matrix
+ * product yields squared euclidean distances less the anchor's |a|², which the scans add, and with
+ * {@code [−a/|a|]} over the first {@code dim} columns negated cosine similarities up to the
+ * per-slot factor {@link #inverseNorms()}. A removed entry's
  * slot is filled by the last one, so the live block stays contiguous and never holds holes;
  * slot order is therefore not insertion order, which every entry carries as {@link #seq(int)}
  * (a replaced sample gets a new one). Per label, slots are listed oldest first.
@@ -74,7 +75,7 @@ public final class MemoryBank implements AutoCloseable {
             throw new IllegalArgumentException("dim must be > 0, got " + dim);
         }
         this.dim = dim;
-        this.width = dim + 2;
+        this.width = dim + 1;
         this.limits = limits;
         allocate(limits.maxEmbeddings() > 0 ? Math.min(INITIAL_CAPACITY, limits.maxEmbeddings()) : INITIAL_CAPACITY);
     }
@@ -108,9 +109,10 @@ public final class MemoryBank implements AutoCloseable {
     }
 
     /**
-     * What one entry is charged against the byte budget: its row of the float matrix ({@code dim + 2}
-     * values) and its copy in the state store, plus ids, maps and indexes (a generous 256 bytes),
-     * plus its sample id and label at 2 bytes a character, in the miner and again in the store.
+     * What one entry is charged against the byte budget: {@code dim + 2} floats for its row of the
+     * float matrix ({@code dim + 1} of them) and as many for its copy in the state store, plus ids,
+     * maps and indexes (a generous 256 bytes), plus its sample id and label at 2 bytes a character,
+     * in the miner and again in the store.
      */
     public static long entryBytes(int dim, String sampleId, String label) {
         return fixedEntryBytes(dim) + 4L * (sampleId.length() + label.length());
@@ -246,8 +248,7 @@ public final class MemoryBank implements AutoCloseable {
         int base = slot * width;
         double norm2 = Embeddings.squaredNorm(source, offset, dim);
         rows.put(base, source, offset, dim);
-        rows.put(base + dim, 1f);
-        rows.put(base + dim + 1, (float) norm2);
+        rows.put(base + dim, (float) norm2);
         inverseNorms[slot] = norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f;
         largestSquaredNorm.add((float) norm2);
         largestInverseNorm.add(inverseNorms[slot]);
@@ -417,7 +418,7 @@ public final class MemoryBank implements AutoCloseable {
 
     /** |x|² of a slot as the products read it: the last column of its row. */
     private float squaredNorm(int slot) {
-        return rows.get(slot * width + dim + 1);
+        return rows.get(slot * width + dim);
     }
 
     /** The largest 1/|x| of the entries, +∞ when one is too small for its inverse to be a float. */

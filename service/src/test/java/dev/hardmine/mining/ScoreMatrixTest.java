@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The tiled products of {@link ScoreMatrix}: a batch of three parts of rows (the last partial)
  * against a memory of one wide block of slots and nine narrow ones (the last partial) gives, read
- * back row by row as the scan reads it, every pair's squared distance. Integer components keep
- * every score exact, whatever order a product sums in.
+ * back row by row as the scan reads it and with the row's offset added, every pair's squared
+ * distance. Integer components keep every score exact, whatever order a product sums in.
  */
 class ScoreMatrixTest {
     private static final int DIM = 8;
@@ -34,7 +34,7 @@ class ScoreMatrixTest {
                     matrix.read(i, 0, row, row.length);
                     for (int slot = 0; slot < size; slot++) {
                         float expected = squaredDistance(anchors, i, memory.embedding(slot));
-                        assertThat(row[slot]).as("anchor %d, slot %d, parallel %s", i, slot, parallel)
+                        assertThat(row[slot] + matrix.offset(i)).as("anchor %d, slot %d, parallel %s", i, slot, parallel)
                                 .isEqualTo(expected);
                     }
                 }
@@ -91,7 +91,7 @@ class ScoreMatrixTest {
                     for (int i = 0; i < batch; i++) {
                         matrix.read(i, 0, row, row.length);
                         for (int slot = 0; slot < row.length; slot++) {
-                            float d = c.distance().toDistance(row[slot]);
+                            float d = c.distance().toDistance(row[slot] + matrix.offset(i));
                             if (c.distance() == Distance.COSINE) {
                                 d = Math.max(1f + row[slot] * memory.inverseNorms()[slot], 0f);
                             }
