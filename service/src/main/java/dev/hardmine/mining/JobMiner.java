@@ -11,7 +11,7 @@ import java.util.List;
  *
  * <p>Per batch: the batch is enqueued first (so anchors see their own batch-mates), matrix
  * products score the batch against the whole memory (see {@link ScoreMatrix}), then each anchor is
- * scanned once — on several threads, each anchor's result kept in its place so the output is the
+ * scanned once, its row as soon as its products are done — on several threads, each anchor's result kept in its place so the output is the
  * same whatever the scheduling. Statistics are computed for every batch whatever the strategy.
  *
  * <p>The memory is created with the dimension of the first batch; a later batch of another
@@ -79,8 +79,17 @@ public final class JobMiner implements AutoCloseable {
         TripletSelector selector = TripletSelector.of(settings);
         AnchorOutcome[] outcomes = new AnchorOutcome[n];
         if (n > 0) {
-            ScoreMatrix.Scores matrix = scores.compute(memory, ingested, n, settings.distance(), parallel);
-            SharedLoop.run(n, i -> {
+            // One loop for the products' tiles and then the scans: no second start of the pool's
+            // workers, and no wait for the last tile before the rows that do not need it.
+            ScoreMatrix.Scores matrix = scores.prepare(memory, ingested, n, settings.distance());
+            int tiles = matrix.tiles();
+            SharedLoop.run(tiles + n, task -> {
+                if (task < tiles) {
+                    matrix.computeTile(task);
+                    return;
+                }
+                int i = task - tiles;
+                matrix.awaitRow(i);
                 AnchorScan scan = SCANS.get();
                 scan.scan(memory, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
                 outcomes[i] = new AnchorOutcome(scan);

@@ -3,6 +3,8 @@ package dev.hardmine.mining;
 import dev.hardmine.mining.internals.FastExp;
 import dev.hardmine.mining.internals.SharedLoop;
 import java.nio.FloatBuffer;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -18,10 +20,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * (the anchor's norm and the memory's column of ones), 1/130 of the work at D = 128.
  *
  * <p>The products are tiles: the batch in parts of at most {@link #PART_ROWS} anchors times the
- * memory in blocks of {@link #BLOCK_SLOTS} slots, each tile one product on one BLAS thread. The
- * caller and the common fork-join pool's workers take tiles one after the other until none is
- * left ({@link SharedLoop}), so a thread that another process or Kafka's own threads hold up
- * leaves its share to the others instead of making them wait at the end. OpenBLAS's own threads
+ * memory in blocks of {@link #BLOCK_SLOTS} slots, each tile one product on one BLAS thread, and
+ * the last slots in narrow blocks ({@link #TAIL_SLOTS}) times half parts. The caller and the
+ * common fork-join pool's workers take tiles one after the other until none is left
+ * ({@link SharedLoop}), so a thread that another process or Kafka's own threads hold up leaves its
+ * share to the others instead of making them wait at the end; JobMiner has them take the scans of
+ * the rows in the same loop, after the tiles, each scan once its half part's tiles are finished
+ * ({@link Scores#awaitRow}): the thread done with the products first scans the first half part
+ * while the other computes the second's last narrow tiles. OpenBLAS's own threads
  * are not used: they busy-wait (sched_yield) for about 0.1 s after each call before they sleep
  * (2^28 cycles, OPENBLAS_THREAD_TIMEOUT, read only from the environment), which on two cores took
  * a whole core from the anchor scans that follow every product, and from everything else in the
@@ -49,7 +55,8 @@ final class ScoreMatrix implements AutoCloseable {
     /**
      * The last {@code 2 · BLOCK_SLOTS} slots go in blocks this wide, so that the threads finish the
      * products within a narrow tile of each other: with every block as wide, the thread done first
-     * waited for up to a whole block's product of the other's.
+     * waited for up to a whole block's product of the other's. Their tiles are half parts high, the
+     * first half's first, so that the first half's rows are ready before the last tiles are done.
      */
     static final int TAIL_SLOTS = BLOCK_SLOTS / 4;
 
@@ -66,12 +73,52 @@ final class ScoreMatrix implements AutoCloseable {
     private static final double ROUNDING_SLACK = 1.01;
 
     /**
-     * One batch's scores, {@code batch} rows of {@code size}; see the class comment for the layout.
-     *
-     * @param withinExpRange every distance of the scores, as {@link Distance#toDistance} gives it, is
-     *                       known from the norms to lie below {@link FastExp#EXP_MINUS_RANGE}
+     * One batch's scores, {@code batch} rows of {@code size} (see the class comment for the layout),
+     * computed tile by tile: {@link #computeTile} for every tile below {@link #tiles()}, in any
+     * order and on any threads; a row may be read once {@link #awaitRow} has returned for it.
      */
-    record Scores(FloatBuffer buffer, float[] offsets, int batch, int size, boolean withinExpRange) {
+    static final class Scores {
+        private final FloatBuffer buffer;
+        private final float[] offsets;
+        private final int batch;
+        private final int size;
+        private final boolean withinExpRange;
+
+        // The tiling: wide tiles (parts × wide blocks), then the narrow ones (groups × narrow blocks).
+        private final int parts;
+        private final int partRows;
+        private final int groupRows;
+        private final int wide;
+        private final int narrow;
+        private final int depth;
+        private final int width;
+        private final FloatPointer anchorsAt;
+        private final FloatPointer memoryAt;
+        private final FloatPointer scoresAt;
+        // Per group of rows, the tiles finished that cover it; a group is ready at ready(group).
+        private final AtomicIntegerArray finished;
+        private volatile boolean failed;
+
+        private Scores(FloatBuffer buffer, float[] offsets, int batch, int size, boolean withinExpRange,
+                       int depth, int width, FloatPointer anchorsAt, FloatPointer memoryAt, FloatPointer scoresAt) {
+            this.buffer = buffer;
+            this.offsets = offsets;
+            this.batch = batch;
+            this.size = size;
+            this.withinExpRange = withinExpRange;
+            this.depth = depth;
+            this.width = width;
+            this.anchorsAt = anchorsAt;
+            this.memoryAt = memoryAt;
+            this.scoresAt = scoresAt;
+            parts = Math.max(1, (batch + PART_ROWS - 1) / PART_ROWS);
+            partRows = Math.max(1, (batch + parts - 1) / parts);
+            groupRows = (partRows + 1) / 2;
+            wide = Math.max(0, (size - 2 * BLOCK_SLOTS) / BLOCK_SLOTS);
+            narrow = (size - wide * BLOCK_SLOTS + TAIL_SLOTS - 1) / TAIL_SLOTS;
+            finished = new AtomicIntegerArray((batch + groupRows - 1) / groupRows);
+        }
+
         /**
          * Copies the products of {@code anchor} against slots {@code from … from + n)} to
          * {@code dst[0 … n)}: each plus {@link #offset} is the score of the pair.
@@ -84,6 +131,82 @@ final class ScoreMatrix implements AutoCloseable {
         float offset(int anchor) {
             return offsets[anchor];
         }
+
+        /**
+         * Every distance of the scores, as {@link Distance#toDistance} gives it, is known from the norms
+         * to lie below {@link FastExp#EXP_MINUS_RANGE}.
+         */
+        boolean withinExpRange() {
+            return withinExpRange;
+        }
+
+        int tiles() {
+            return parts * wide + finished.length() * narrow;
+        }
+
+        /**
+         * Computes tile {@code tile}, one product.
+         *
+         * @throws IndexOutOfBoundsException unless {@code 0 ≤ tile < tiles()}; awaitRow fails from then on
+         */
+        void computeTile(int tile) {
+            try {
+                Objects.checkIndex(tile, tiles());
+                int firstRow;
+                int rows;
+                int firstSlot;
+                int slots;
+                if (tile < parts * wide) {
+                    firstRow = tile % parts * partRows;
+                    rows = Math.min(partRows, batch - firstRow);
+                    firstSlot = tile / parts * BLOCK_SLOTS;
+                    slots = BLOCK_SLOTS;
+                } else {
+                    int t = tile - parts * wide;
+                    firstRow = t / narrow * groupRows;
+                    rows = Math.min(groupRows, batch - firstRow);
+                    firstSlot = wide * BLOCK_SLOTS + t % narrow * TAIL_SLOTS;
+                    slots = Math.min(TAIL_SLOTS, size - firstSlot);
+                }
+                // scores[firstRow …][firstSlot …] = anchors[firstRow …] · memory[firstSlot …]ᵀ over the
+                // first depth columns, rows of size
+                openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                        openblas_nolapack.CblasTrans, rows, slots, depth, 1f,
+                        new FloatPointer(anchorsAt).position((long) firstRow * width), width,
+                        new FloatPointer(memoryAt).position((long) firstSlot * width), width, 0f,
+                        new FloatPointer(scoresAt).position((long) firstRow * size + firstSlot), size);
+                for (int g = firstRow / groupRows; g <= (firstRow + rows - 1) / groupRows; g++) {
+                    finished.incrementAndGet(g);
+                }
+            } catch (RuntimeException | Error e) {
+                failed = true;
+                throw e;
+            }
+        }
+
+        /**
+         * Returns once every tile that covers {@code anchor}'s row is finished, spinning meanwhile: a
+         * thread waits here only while another computes the last tiles it needs, a narrow tile's time.
+         *
+         * @throws IllegalStateException when a tile failed (the thread computing it throws its failure)
+         */
+        void awaitRow(int anchor) {
+            int group = anchor / groupRows;
+            int ready = ready(group);
+            while (finished.get(group) < ready) {
+                if (failed) {
+                    throw new IllegalStateException("the batch's products failed");
+                }
+                Thread.onSpinWait();
+            }
+        }
+
+        /** The tiles that cover a group: the wide ones of every part it overlaps, and its narrow ones. */
+        private int ready(int group) {
+            int first = group * groupRows;
+            int last = Math.min(batch, first + groupRows) - 1;
+            return wide * (last / partRows - first / partRows + 1) + narrow;
+        }
     }
 
     private INDArray scratch;
@@ -91,18 +214,30 @@ final class ScoreMatrix implements AutoCloseable {
     private INDArray anchors;
 
     /**
-     * Computes the {@code batch × memory.size()} scores.
+     * The {@code batch × memory.size()} scores, computed on the caller, and on the common fork-join
+     * pool too when {@code parallel}.
      *
      * @param ingested the batch's embeddings as they entered the memory, row-major batch × dim
-     * @param parallel run the products on the common fork-join pool too, or on the caller only
      */
     Scores compute(MemoryBank memory, float[] ingested, int batch, Distance distance, boolean parallel) {
+        Scores scores = prepare(memory, ingested, batch, distance);
+        SharedLoop.run(scores.tiles(), scores::computeTile, parallel);
+        return scores;
+    }
+
+    /**
+     * The {@code batch × memory.size()} scores, to compute tile by tile ({@link Scores#computeTile}).
+     * Valid until the next call.
+     *
+     * @param ingested the batch's embeddings as they entered the memory, row-major batch × dim
+     */
+    Scores prepare(MemoryBank memory, float[] ingested, int batch, Distance distance) {
         int dim = memory.dim();
         int width = memory.width();
         int size = memory.size();
         if (size == 0) {
             // Every sample of the batch was evicted on arrival: nothing to score.
-            return new Scores(FloatBuffer.allocate(0), new float[batch], batch, 0, true);
+            return new Scores(FloatBuffer.allocate(0), new float[batch], batch, 0, true, dim, width, null, null, null);
         }
         long needed = (long) batch * size;
         if (scratch == null || scratchLength < needed) {
@@ -145,31 +280,10 @@ final class ScoreMatrix implements AutoCloseable {
         }
         // The cosine's products leave out the memory's column of squared norms.
         int depth = distance == Distance.COSINE ? dim : width;
-        int parts = (batch + PART_ROWS - 1) / PART_ROWS;
-        int partRows = (batch + parts - 1) / parts;
-        Scores result = new Scores(scratch.data().asNioFloat(), offsets, batch, size,
-                withinExpRange(distance, memory, largestNorm2, finiteScales));
-        int wide = Math.max(0, (size - 2 * BLOCK_SLOTS) / BLOCK_SLOTS);
-        int tailStart = wide * BLOCK_SLOTS;
-        int blocks = wide + (size - tailStart + TAIL_SLOTS - 1) / TAIL_SLOTS;
-        FloatPointer anchorsAt = (FloatPointer) anchors.data().addressPointer();
-        FloatPointer memoryAt = memory.address();
-        FloatPointer scoresAt = (FloatPointer) scratch.data().addressPointer();
-        SharedLoop.run(parts * blocks, tile -> {
-            int firstRow = tile % parts * partRows;
-            int n = Math.min(partRows, batch - firstRow);
-            int block = tile / parts;
-            int firstSlot = block < wide ? block * BLOCK_SLOTS : tailStart + (block - wide) * TAIL_SLOTS;
-            int w = Math.min(block < wide ? BLOCK_SLOTS : TAIL_SLOTS, size - firstSlot);
-            // scores[firstRow …][firstSlot …] = anchors[firstRow …] · memory[firstSlot …]ᵀ over the first
-            // depth columns, rows of size
-            openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                    openblas_nolapack.CblasTrans, n, w, depth, 1f,
-                    new FloatPointer(anchorsAt).position((long) firstRow * width), width,
-                    new FloatPointer(memoryAt).position((long) firstSlot * width), width, 0f,
-                    new FloatPointer(scoresAt).position((long) firstRow * size + firstSlot), size);
-        }, parallel);
-        return result;
+        return new Scores(scratch.data().asNioFloat(), offsets, batch, size,
+                withinExpRange(distance, memory, largestNorm2, finiteScales), depth, width,
+                (FloatPointer) anchors.data().addressPointer(), memory.address(),
+                (FloatPointer) scratch.data().addressPointer());
     }
 
     /**

@@ -1,8 +1,10 @@
 package dev.hardmine.mining;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hardmine.mining.internals.FastExp;
+import dev.hardmine.mining.internals.SharedLoop;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Random;
@@ -39,6 +41,60 @@ class ScoreMatrixTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * JobMiner runs the tiles and then the scans in one loop on two threads, each scan once
+     * {@code awaitRow} returns: every row read then must be whole, never partly the previous batch's
+     * (the scratch is reused), also for groups of rows that straddle two parts (517 anchors: parts of
+     * 173 rows, half parts of 87) and with wide blocks as well as narrow ones.
+     */
+    @Test
+    void aRowIsWholeOnceAwaitedWhileOtherTilesAreStillComputed() {
+        Random random = new Random(12);
+        int size = 5 * ScoreMatrix.BLOCK_SLOTS + 300;
+        int batch = 2 * ScoreMatrix.PART_ROWS + 5;
+        try (MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 0, 0)); ScoreMatrix scores = new ScoreMatrix()) {
+            SampleBatch fill = batch("fill", size, random);
+            memory.enqueue(fill, fill.embeddings());
+            for (int round = 0; round < 4; round++) {
+                float[] anchors = batch("anchors-" + round, batch, random).embeddings();
+                ScoreMatrix.Scores matrix = scores.prepare(memory, anchors, batch, Distance.EUCLIDEAN);
+                int tiles = matrix.tiles();
+                int[] wrong = new int[batch];
+                SharedLoop.run(tiles + batch, task -> {
+                    if (task < tiles) {
+                        matrix.computeTile(task);
+                        return;
+                    }
+                    int i = batch - 1 - (task - tiles); // the last rows first: those wait for the last tiles
+                    matrix.awaitRow(i);
+                    float[] row = new float[size];
+                    matrix.read(i, 0, row, size);
+                    for (int slot = 0; slot < size; slot++) {
+                        if (row[slot] + matrix.offset(i) != squaredDistance(anchors, i, memory.embedding(slot))) {
+                            wrong[i]++;
+                        }
+                    }
+                }, true);
+                assertThat(wrong).as("round %d: wrong scores per anchor", round).containsOnly(0);
+            }
+        }
+    }
+
+    /** A tile that fails makes the wait for the rows fail too, rather than spin for a tile that never comes. */
+    @Test
+    void aFailedTileFailsTheWaitForItsRows() {
+        Random random = new Random(13);
+        try (MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 0, 0)); ScoreMatrix scores = new ScoreMatrix()) {
+            SampleBatch fill = batch("fill", 100, random);
+            memory.enqueue(fill, fill.embeddings());
+            ScoreMatrix.Scores matrix = scores.prepare(memory, batch("anchors", 4, random).embeddings(), 4,
+                    Distance.EUCLIDEAN);
+            assertThatThrownBy(() -> matrix.computeTile(matrix.tiles())).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> matrix.awaitRow(0)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("products failed");
         }
     }
 
