@@ -24,13 +24,28 @@ public final class Embeddings {
         return out;
     }
 
-    /** Σ x² over {@code values[offset … offset + dim)}, in double, in index order. */
+    /**
+     * Σ x² over {@code values[offset … offset + dim)}, in double: four running sums, of the indices
+     * k ≡ 0, 1, 2, 3 (mod 4) from {@code offset}, added up at the end. One sum in index order waits
+     * for each addition before the next; four let them overlap.
+     */
     public static double squaredNorm(float[] values, int offset, int dim) {
-        double norm2 = 0;
-        for (int k = offset, end = offset + dim; k < end; k++) {
-            norm2 += (double) values[k] * values[k];
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int end = offset + dim;
+        int k = offset;
+        for (; k + 3 < end; k += 4) {
+            s0 += (double) values[k] * values[k];
+            s1 += (double) values[k + 1] * values[k + 1];
+            s2 += (double) values[k + 2] * values[k + 2];
+            s3 += (double) values[k + 3] * values[k + 3];
         }
-        return norm2;
+        for (; k < end; k++) {
+            s0 += (double) values[k] * values[k];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** A copy of the row-major {@code n × dim} matrix with every non-zero row scaled to unit L2 norm. */
