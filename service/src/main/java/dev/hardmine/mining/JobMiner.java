@@ -23,11 +23,12 @@ import java.util.List;
  * <p>Not thread-safe: one job, one caller.
  */
 public final class JobMiner implements AutoCloseable {
-    private static final ThreadLocal<AnchorScan> SCANS = ThreadLocal.withInitial(AnchorScan::new);
 
     private MemoryLimits limits;
     private MemoryBank memory;
     private final ScoreMatrix scores = new ScoreMatrix();
+    /** By SharedLoop worker: each keeps its arrays, as long as the largest memory scanned, from batch to batch. */
+    private final AnchorScan[] scans = new AnchorScan[SharedLoop.workers()];
     private final boolean parallel;
 
     public JobMiner(MemoryLimits limits) {
@@ -83,19 +84,28 @@ public final class JobMiner implements AutoCloseable {
             // workers, and no wait for the last tile before the rows that do not need it.
             ScoreMatrix.Scores matrix = scores.prepare(memory, ingested, n, settings.distance());
             int tiles = matrix.tiles();
-            SharedLoop.run(tiles + n, task -> {
+            SharedLoop.run(tiles + n, (task, worker) -> {
                 if (task < tiles) {
                     matrix.computeTile(task);
                     return;
                 }
                 int i = task - tiles;
                 matrix.awaitRow(i);
-                AnchorScan scan = SCANS.get();
+                AnchorScan scan = scanOf(worker);
                 scan.scan(memory, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
                 outcomes[i] = new AnchorOutcome(scan);
             }, parallel);
         }
         return summarize(outcomes, evicted, settings.memorySampling(), started);
+    }
+
+    private AnchorScan scanOf(int worker) {
+        AnchorScan scan = scans[worker];
+        if (scan == null) {
+            scan = new AnchorScan();
+            scans[worker] = scan;
+        }
+        return scan;
     }
 
     private MiningResult summarize(AnchorOutcome[] outcomes, List<String> evicted, MemorySampling sampling,

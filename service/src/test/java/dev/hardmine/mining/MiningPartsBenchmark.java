@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class MiningPartsBenchmark {
     private static final int BATCH = 256;
     private static final int PER_IDENTITY = 16;
-    private static final ThreadLocal<AnchorScan> SCANS = ThreadLocal.withInitial(AnchorScan::new);
+    private final AnchorScan[] scans = new AnchorScan[SharedLoop.workers()];
 
     @Param({"16384", "65536"})
     int memory;
@@ -74,8 +74,11 @@ public class MiningPartsBenchmark {
     @Benchmark
     public int scan() {
         int[] found = new int[BATCH];
-        SharedLoop.run(BATCH, i -> {
-            AnchorScan scan = SCANS.get();
+        SharedLoop.run(BATCH, (i, worker) -> {
+            if (scans[worker] == null) {
+                scans[worker] = new AnchorScan();
+            }
+            AnchorScan scan = scans[worker];
             scan.scan(bank, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
             found[i] = scan.triplets.size();
         }, true);

@@ -28,6 +28,39 @@ class SharedLoopTest {
         }
     }
 
+    /**
+     * A worker number stands for one thread at a time within a loop (so that a body may keep its
+     * scratch by worker), the caller's is 0, and all are below workers(): no worker number is ever
+     * busy twice at once over many short bodies on the caller and the pool.
+     */
+    @Test
+    void aWorkerNumberIsOneThreadAtATime() {
+        int workers = SharedLoop.workers();
+        AtomicIntegerArray busy = new AtomicIntegerArray(workers);
+        AtomicIntegerArray used = new AtomicIntegerArray(workers);
+        Set<String> problems = ConcurrentHashMap.newKeySet();
+        Thread caller = Thread.currentThread();
+        for (int loop = 0; loop < 50; loop++) {
+            SharedLoop.run(200, (i, worker) -> {
+                if (worker < 0 || worker >= workers) {
+                    problems.add("worker " + worker + " of " + workers);
+                    return;
+                }
+                if (!busy.compareAndSet(worker, 0, 1)) {
+                    problems.add("worker " + worker + " busy twice at once");
+                }
+                if ((worker == 0) != (Thread.currentThread() == caller)) {
+                    problems.add("worker " + worker + " on " + Thread.currentThread().getName());
+                }
+                used.incrementAndGet(worker);
+                Thread.onSpinWait();
+                busy.set(worker, 0);
+            }, true);
+        }
+        assertThat(problems).isEmpty();
+        assertThat(used.get(0)).isPositive();
+    }
+
     @Test
     void sequentialRunsOnTheCallerInOrder() {
         StringBuilder order = new StringBuilder();
