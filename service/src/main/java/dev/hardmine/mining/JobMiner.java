@@ -110,7 +110,11 @@ public final class JobMiner implements AutoCloseable {
 
     private MiningResult summarize(AnchorOutcome[] outcomes, List<String> evicted, MemorySampling sampling,
                                    long started) {
-        List<MinedTriplet> triplets = new ArrayList<>();
+        int mined = 0;
+        for (AnchorOutcome o : outcomes) {
+            mined += o.triplets.size();
+        }
+        List<MinedTriplet> triplets = new ArrayList<>(mined);
         long valid = 0;
         long hard = 0;
         long semiHard = 0;
@@ -204,10 +208,13 @@ public final class JobMiner implements AutoCloseable {
             lossWeighted = scan.lossWeighted;
             semiHardLossSum = scan.semiHardLossSum;
             positivePairs = scan.positivePairs;
-            triplets = scan.triplets.isEmpty() ? List.of() : new ArrayList<>(scan.triplets);
-            sampled = new int[][] {Arrays.copyOf(scan.sampledNegatives, scan.sampledNegativeCount),
-                    Arrays.copyOf(scan.sampledPositives, scan.sampledPositiveCount)};
+            triplets = List.copyOf(scan.triplets);
+            sampled = scan.sampledNegativeCount + scan.sampledPositiveCount == 0 ? NOT_SAMPLED
+                    : new int[][] {Arrays.copyOf(scan.sampledNegatives, scan.sampledNegativeCount),
+                            Arrays.copyOf(scan.sampledPositives, scan.sampledPositiveCount)};
         }
+
+        private static final int[][] NOT_SAMPLED = {new int[0], new int[0]};
     }
 
     @Override

@@ -213,6 +213,7 @@ final class ScoreMatrix implements AutoCloseable {
     private long scratchLength;
     private FloatBuffer scratchView; // of scratch, made once per allocation: a view took 30 µs
     private INDArray anchors;
+    private float[] anchorRows = new float[0]; // what goes to anchors, reused: 132 KiB for 256 × 129
 
     /**
      * The {@code batch × memory.size()} scores, computed on the caller, and on the common fork-join
@@ -255,7 +256,10 @@ final class ScoreMatrix implements AutoCloseable {
             }
             anchors = Nd4j.createUninitialized(DataType.FLOAT, batch, width);
         }
-        float[] rows = new float[batch * width];
+        if (anchorRows.length < batch * width) {
+            anchorRows = new float[batch * width];
+        }
+        float[] rows = anchorRows;
         float[] offsets = new float[batch];
         double largestNorm2 = 0;
         boolean finiteScales = true;
@@ -270,6 +274,7 @@ final class ScoreMatrix implements AutoCloseable {
                 for (int k = 0; k < dim; k++) {
                     rows[row + k] = ingested[off + k] * scale;
                 }
+                rows[row + dim] = 0f;
             } else {
                 for (int k = 0; k < dim; k++) {
                     rows[row + k] = -2f * ingested[off + k];
@@ -278,7 +283,7 @@ final class ScoreMatrix implements AutoCloseable {
                 offsets[i] = (float) norm2;
             }
         }
-        anchors.data().asNioFloat().put(0, rows, 0, rows.length);
+        anchors.data().asNioFloat().put(0, rows, 0, batch * width);
         // The cosine's products leave out the memory's column of squared norms.
         int depth = distance == Distance.COSINE ? dim : width;
         return new Scores(scratchView, offsets, batch, size,
