@@ -6,6 +6,7 @@ import dev.hardmine.mining.internals.SortKeys;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The work for one anchor against the memory, on one row of the score matrix. One instance per
@@ -100,6 +101,8 @@ final class AnchorScan implements ScannedAnchor {
     private float[] candDist = new float[64];
     private long[] sortKeys = new long[64];
     private int[] sortScratch = new int[64];
+
+    private Object selectorScratch; // see ScannedAnchor.scratch
 
     // Contributions to the batch statistics.
     long hard;
@@ -838,5 +841,13 @@ final class AnchorScan implements ScannedAnchor {
         return new MinedTriplet(anchorId, memory.sampleId(positiveSlot), memory.sampleId(negativeSlot),
                 anchorLabel, memory.labelName(memory.labelId(negativeSlot)), dAp, dAn,
                 memory.step(positiveSlot), memory.step(negativeSlot));
+    }
+
+    @Override
+    public <T> T scratch(Class<T> kind, Supplier<T> make) {
+        if (!kind.isInstance(selectorScratch)) {
+            selectorScratch = make.get();
+        }
+        return kind.cast(selectorScratch);
     }
 }

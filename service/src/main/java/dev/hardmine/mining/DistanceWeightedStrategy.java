@@ -22,8 +22,6 @@ final class DistanceWeightedStrategy implements TripletSelector {
 
     private final long seed;
     private final int maxPerAnchor;
-    private final ThreadLocal<double[][]> scratch = ThreadLocal.withInitial(() -> new double[1][0]);
-    private final ThreadLocal<int[][]> slotScratch = ThreadLocal.withInitial(() -> new int[1][0]);
 
     DistanceWeightedStrategy(long seed, int maxPerAnchor) {
         this.seed = seed;
@@ -35,14 +33,14 @@ final class DistanceWeightedStrategy implements TripletSelector {
         MemoryBank memory = anchor.memory();
         int n = memory.dim();
         int scanned = anchor.slots();
-        double[][] cumHolder = scratch.get();
-        int[][] slotHolder = slotScratch.get();
-        if (cumHolder[0].length < scanned) {
-            cumHolder[0] = new double[scanned];
-            slotHolder[0] = new int[scanned];
+        Scratch scratch = anchor.scratch(Scratch.class, Scratch::new);
+        if (scratch.logW.length < scanned) {
+            scratch.logW = new double[scanned];
+            scratch.slots = new int[scanned];
+            scratch.keys = new long[scanned];
         }
-        double[] logW = cumHolder[0];
-        int[] slots = slotHolder[0];
+        double[] logW = scratch.logW;
+        int[] slots = scratch.slots;
         int count = 0;
         double maxLog = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < scanned; j++) {
@@ -60,7 +58,7 @@ final class DistanceWeightedStrategy implements TripletSelector {
         }
         // Slot order depends on the memory's history; draw over the negatives in insertion order
         // so that the same memory content gives the same draws however it was built.
-        orderByInsertion(memory, slots, logW, count);
+        orderByInsertion(memory, slots, logW, scratch.keys, count);
         double total = 0.0;
         for (int i = 0; i < count; i++) {
             total += Math.exp(logW[i] - maxLog);
@@ -94,15 +92,15 @@ final class DistanceWeightedStrategy implements TripletSelector {
         return h;
     }
 
-    private final ThreadLocal<long[][]> keyScratch = ThreadLocal.withInitial(() -> new long[1][0]);
+    /** Per slot of the memory: candidates' log weights (then cumulative weights), slots, sort keys. */
+    private static final class Scratch {
+        double[] logW = new double[0];
+        int[] slots = new int[0];
+        long[] keys = new long[0];
+    }
 
-    /** Sorts {@code slots[0 … count)} (and their log weights) by insertion number. */
-    private void orderByInsertion(MemoryBank memory, int[] slots, double[] logW, int count) {
-        long[][] holder = keyScratch.get();
-        if (holder[0].length < count) {
-            holder[0] = new long[slots.length];
-        }
-        long[] keys = holder[0];
+    /** Sorts {@code slots[0 … count)} (and their log weights) by insertion number, with {@code keys} as scratch. */
+    private static void orderByInsertion(MemoryBank memory, int[] slots, double[] logW, long[] keys, int count) {
         long base = memory.oldestSeq();
         int[] order = new int[count];
         if (memory.nextSeq() - base < Integer.MAX_VALUE) {

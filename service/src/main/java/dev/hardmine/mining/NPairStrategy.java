@@ -11,12 +11,12 @@ import java.util.List;
  */
 final class NPairStrategy implements TripletSelector {
     private final int negativesPerAnchor;
-    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     NPairStrategy(int negativesPerAnchor) {
         this.negativesPerAnchor = negativesPerAnchor;
     }
 
+    /** Per label: the nearest sample's slot; the labels met; their sort keys. */
     private static final class Scratch {
         int[] bestSlot = new int[0];
         int[] touched = new int[0];
@@ -26,7 +26,7 @@ final class NPairStrategy implements TripletSelector {
     @Override
     public void select(ScannedAnchor anchor, List<MinedTriplet> out) {
         MemoryBank memory = anchor.memory();
-        Scratch s = scratch.get();
+        Scratch s = anchor.scratch(Scratch.class, Scratch::new);
         int labels = memory.labelCount();
         if (s.bestSlot.length < labels) {
             s.bestSlot = new int[labels];

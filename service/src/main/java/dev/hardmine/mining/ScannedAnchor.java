@@ -1,5 +1,7 @@
 package dev.hardmine.mining;
 
+import java.util.function.Supplier;
+
 /**
  * One anchor as {@link AnchorScan} leaves it, read-only: what a {@link TripletSelector} chooses its
  * triplets from. Slots index the memory ({@link #memory()}); distances are the job's distance, as
@@ -59,4 +61,12 @@ interface ScannedAnchor {
 
     /** The triplet of this anchor with the given positive and negative. */
     MinedTriplet triplet(int positiveSlot, float dAp, int negativeSlot, float dAn);
+
+    /**
+     * A selector's scratch, kept with the scan from anchor to anchor and from batch to batch: the
+     * instance of {@code kind} kept last, or a new one from {@code make} when none of that kind is.
+     * A selector is made per batch and its anchors run on several threads, so it keeps no scratch of
+     * its own; one scan serves one thread at a time.
+     */
+    <T> T scratch(Class<T> kind, Supplier<T> make);
 }
