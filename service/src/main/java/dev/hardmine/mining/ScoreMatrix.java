@@ -95,6 +95,9 @@ final class ScoreMatrix implements AutoCloseable {
         private final FloatPointer anchorsAt;
         private final FloatPointer memoryAt;
         private final FloatPointer scoresAt;
+        /** Turns of awaitRow's busy wait before it yields: tens of microseconds, a fraction of a narrow tile. */
+        private static final int SPINS = 1 << 12;
+
         // Per group of rows, the tiles finished that cover it; a group is ready at ready(group).
         private final AtomicIntegerArray finished;
         private volatile boolean failed;
@@ -187,17 +190,23 @@ final class ScoreMatrix implements AutoCloseable {
         /**
          * Returns once every tile that covers {@code anchor}'s row is finished, spinning meanwhile: a
          * thread waits here only while another computes the last tiles it needs, a narrow tile's time.
+         * After {@link #SPINS} turns it yields its core at every turn, in case the thread it waits for
+         * is the one waiting for a core (Kafka's threads share them).
          *
          * @throws IllegalStateException when a tile failed (the thread computing it throws its failure)
          */
         void awaitRow(int anchor) {
             int group = anchor / groupRows;
             int ready = ready(group);
-            while (finished.get(group) < ready) {
+            for (int turn = 0; finished.get(group) < ready; turn++) {
                 if (failed) {
                     throw new IllegalStateException("the batch's products failed");
                 }
-                Thread.onSpinWait();
+                if (turn < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
         }
 
