@@ -25,20 +25,13 @@ class ScoreMatrixTest {
         Random random = new Random(11);
         int size = 3 * ScoreMatrix.BLOCK_SLOTS + 300;
         int batch = 2 * ScoreMatrix.PART_ROWS + 5;
-        try (MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 0, 0)); ScoreMatrix scores = new ScoreMatrix()) {
-            SampleBatch fill = batch("fill", size, random);
-            memory.enqueue(fill, fill.embeddings());
+        try (MemoryBank memory = filled(size, random); ScoreMatrix scores = new ScoreMatrix()) {
             float[] anchors = batch("anchors", batch, random).embeddings();
             for (boolean parallel : new boolean[] {true, false}) {
                 ScoreMatrix.Scores matrix = scores.compute(memory, anchors, batch, Distance.EUCLIDEAN, parallel);
-                float[] row = new float[size];
                 for (int i = 0; i < batch; i++) {
-                    matrix.read(i, 0, row, row.length);
-                    for (int slot = 0; slot < size; slot++) {
-                        float expected = squaredDistance(anchors, i, memory.embedding(slot));
-                        assertThat(row[slot] + matrix.offset(i)).as("anchor %d, slot %d, parallel %s", i, slot, parallel)
-                                .isEqualTo(expected);
-                    }
+                    assertThat(wrongScores(matrix, i, anchors, memory)).as("anchor %d, parallel %s", i, parallel)
+                            .isZero();
                 }
             }
         }
@@ -55,9 +48,7 @@ class ScoreMatrixTest {
         Random random = new Random(12);
         int size = 5 * ScoreMatrix.BLOCK_SLOTS + 300;
         int batch = 2 * ScoreMatrix.PART_ROWS + 5;
-        try (MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 0, 0)); ScoreMatrix scores = new ScoreMatrix()) {
-            SampleBatch fill = batch("fill", size, random);
-            memory.enqueue(fill, fill.embeddings());
+        try (MemoryBank memory = filled(size, random); ScoreMatrix scores = new ScoreMatrix()) {
             for (int round = 0; round < 4; round++) {
                 float[] anchors = batch("anchors-" + round, batch, random).embeddings();
                 ScoreMatrix.Scores matrix = scores.prepare(memory, anchors, batch, Distance.EUCLIDEAN);
@@ -70,13 +61,7 @@ class ScoreMatrixTest {
                     }
                     int i = batch - 1 - (task - tiles); // the last rows first: those wait for the last tiles
                     matrix.awaitRow(i);
-                    float[] row = new float[size];
-                    matrix.read(i, 0, row, size);
-                    for (int slot = 0; slot < size; slot++) {
-                        if (row[slot] + matrix.offset(i) != squaredDistance(anchors, i, memory.embedding(slot))) {
-                            wrong[i]++;
-                        }
-                    }
+                    wrong[i] = wrongScores(matrix, i, anchors, memory);
                 }, true);
                 assertThat(wrong).as("round %d: wrong scores per anchor", round).containsOnly(0);
             }
@@ -253,6 +238,27 @@ class ScoreMatrixTest {
             embeddings[k] = random.nextInt(7) - 3;
         }
         return new SampleBatch(id, "w", 0, DIM, ids, labels, embeddings);
+    }
+
+    /** A memory of {@code size} random integer entries, no limits. */
+    private static MemoryBank filled(int size, Random random) {
+        MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 0, 0));
+        SampleBatch fill = batch("fill", size, random);
+        memory.enqueue(fill, fill.embeddings());
+        return memory;
+    }
+
+    /** How many of {@code anchor}'s scores, read as the scan reads them and offset, are not its squared distances. */
+    private static int wrongScores(ScoreMatrix.Scores matrix, int anchor, float[] anchors, MemoryBank memory) {
+        float[] row = new float[memory.size()];
+        matrix.read(anchor, 0, row, row.length);
+        int wrong = 0;
+        for (int slot = 0; slot < row.length; slot++) {
+            if (row[slot] + matrix.offset(anchor) != squaredDistance(anchors, anchor, memory.embedding(slot))) {
+                wrong++;
+            }
+        }
+        return wrong;
     }
 
     private static float squaredDistance(float[] anchors, int i, float[] entry) {
