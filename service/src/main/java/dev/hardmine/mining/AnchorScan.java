@@ -10,8 +10,8 @@ import java.util.function.Supplier;
 
 /**
  * The work for one anchor against the memory, on one row of the score matrix. One instance per
- * thread, reused across anchors and batches: its arrays grow to the largest memory seen and are
- * never copied per anchor.
+ * loop worker of a JobMiner (SharedLoop), reused across anchors and batches: its arrays grow to the
+ * largest memory seen and are never copied per anchor.
  *
  * <p>Invariants after {@link #scan}: {@code distances} holds the anchor's distances to every memory
  * slot, with every same-label entry (the anchor itself included) set to +∞, so that the finite

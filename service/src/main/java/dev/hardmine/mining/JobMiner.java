@@ -11,8 +11,8 @@ import java.util.List;
  *
  * <p>Per batch: the batch is enqueued first (so anchors see their own batch-mates), matrix
  * products score the batch against the whole memory (see {@link ScoreMatrix}), then each anchor is
- * scanned once, its row as soon as its products are done — on several threads, each anchor's result kept in its place so the output is the
- * same whatever the scheduling. Statistics are computed for every batch whatever the strategy.
+ * scanned once, as soon as its row's products are done — on several threads, each anchor's result
+ * kept in its place so the output is the same whatever the scheduling. Statistics are computed for every batch whatever the strategy.
  *
  * <p>The memory is created with the dimension of the first batch; a later batch of another
  * dimension is rejected with {@link InvalidBatchException#DIM_MISMATCH}, one whose embeddings are
@@ -23,7 +23,6 @@ import java.util.List;
  * <p>Not thread-safe: one job, one caller.
  */
 public final class JobMiner implements AutoCloseable {
-
     private MemoryLimits limits;
     private MemoryBank memory;
     private final ScoreMatrix scores = new ScoreMatrix();

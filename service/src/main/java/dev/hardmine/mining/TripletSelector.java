@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * A mining strategy: picks an anchor's triplets from the anchor as the scan left it
  * ({@link ScannedAnchor}). Implementations are stateless apart from their settings, so one
- * instance serves every thread.
+ * instance serves every thread; scratch they reuse lives with the scan ({@link ScannedAnchor#scratch}).
  */
 interface TripletSelector {
 
