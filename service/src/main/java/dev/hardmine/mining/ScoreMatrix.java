@@ -27,11 +27,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * share to the others instead of making them wait at the end; JobMiner has them take the scans of
  * the rows in the same loop, after the tiles, each scan once its half part's tiles are finished
  * ({@link Scores#awaitRow}): the thread done with the products first scans the first half part
- * while the other computes the second's last narrow tiles. OpenBLAS's own threads
- * are not used: they busy-wait (sched_yield) for about 0.1 s after each call before they sleep
- * (2^28 cycles, OPENBLAS_THREAD_TIMEOUT, read only from the environment), which on two cores took
- * a whole core from the anchor scans that follow every product, and from everything else in the
- * process. The tiling depends on the batch size and the memory size only, never on the threads:
+ * while the other computes the second's last narrow tiles. OpenBLAS's own threads are not used:
+ * they busy-wait (sched_yield) for about 0.1 s after each call before they sleep (2^28 cycles,
+ * OPENBLAS_THREAD_TIMEOUT, read only from the environment), which on two cores took a whole core
+ * from the anchor scans that follow every product, and from everything else in the process. The tiling depends on the batch size and the memory size only, never on the threads:
  * OpenBLAS's rounding depends on the shape of a call (and on its thread count), so the scores do
  * too.
  *
