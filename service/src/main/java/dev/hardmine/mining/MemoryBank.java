@@ -23,7 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code [−a/|a|]} over the first {@code dim} columns negated cosine similarities up to the
  * per-slot factor {@link #inverseNorms()}. A removed entry's slot is filled by the last one, so
  * the live block stays contiguous and never holds holes; slot order is therefore not insertion
- * order, which every entry carries as {@link #seq(int)} (a replaced sample gets a new one). Per label, slots are listed oldest first.
+ * order, which every entry carries as {@link #seq(int)} (a replaced sample gets a new one). Per
+ * label, slots are listed oldest first.
  *
  * <p>Every live entry is charged {@link #entryBytes} against {@link MemoryLimits#maxBytes()}; the
  * charge counts what the entry costs in the miner and again in the state store's copy.

@@ -30,9 +30,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * while the other computes the second's last narrow tiles. OpenBLAS's own threads are not used:
  * they busy-wait (sched_yield) for about 0.1 s after each call before they sleep (2^28 cycles,
  * OPENBLAS_THREAD_TIMEOUT, read only from the environment), which on two cores took a whole core
- * from the anchor scans that follow every product, and from everything else in the process. The tiling depends on the batch size and the memory size only, never on the threads:
- * OpenBLAS's rounding depends on the shape of a call (and on its thread count), so the scores do
- * too.
+ * from the anchor scans that follow every product, and from everything else in the process. The
+ * tiling depends on the batch size and the memory size only, never on the threads: OpenBLAS's
+ * rounding depends on the shape of a call (and on its thread count), so the scores do too.
  *
  * <p>Layout of the scores: row-major, one anchor's scores against every slot after the other's, so
  * that a scan reads its row in one sequential stream ({@link Scores#read}). Each tile writes its
@@ -77,6 +77,9 @@ final class ScoreMatrix implements AutoCloseable {
      * order and on any threads; a row may be read once {@link #awaitRow} has returned for it.
      */
     static final class Scores {
+        /** Turns of awaitRow's busy wait before it yields: tens of microseconds, a fraction of a narrow tile. */
+        private static final int SPINS = 1 << 12;
+
         private final FloatBuffer buffer;
         private final float[] offsets;
         private final int batch;
@@ -94,9 +97,6 @@ final class ScoreMatrix implements AutoCloseable {
         private final FloatPointer anchorsAt;
         private final FloatPointer memoryAt;
         private final FloatPointer scoresAt;
-        /** Turns of awaitRow's busy wait before it yields: tens of microseconds, a fraction of a narrow tile. */
-        private static final int SPINS = 1 << 12;
-
         // Per group of rows, the tiles finished that cover it; a group is ready at ready(group).
         private final AtomicIntegerArray finished;
         private volatile boolean failed;
