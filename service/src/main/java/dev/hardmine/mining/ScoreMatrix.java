@@ -62,6 +62,7 @@ final class ScoreMatrix implements AutoCloseable {
     static {
         // Process-wide; only the mining core uses ND4J.
         Nd4j.factory().blas().setMaxThreads(1);
+        BlasKernels.logAdvice();
     }
 
     /**

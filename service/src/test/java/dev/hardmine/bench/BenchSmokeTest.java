@@ -48,6 +48,8 @@ class BenchSmokeTest {
 
         JsonNode json = new ObjectMapper().readTree(report.toJson());
         assertThat(json.at("/exactlyOnce/duplicates").asLong()).isZero();
+        // The kernel set the products ran on, read from the loaded library.
+        assertThat(json.at("/machine/blasKernels").asText()).matches("[A-Z0-9]+( \\(OPENBLAS_CORETYPE=.+\\))?");
         assertThat(json.at("/phases/1/visibleLatency/p99").isNumber()).isTrue();
         assertThat(json.at("/settings/batch").asInt()).isEqualTo(32);
     }

@@ -1,0 +1,110 @@
+package dev.hardmine.mining;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which of its kernel sets the OpenBLAS under ND4J chose for this CPU, and the advice to log when
+ * that choice leaves the products slower than they need be. The library (0.3.19, built for every
+ * x86-64 CPU it knew) picks a set when it loads, from the CPU, or from {@code OPENBLAS_CORETYPE}
+ * in the environment. It does not know AMD's Zen 5 and falls back there to its oldest AMD set
+ * ({@code Barcelona}, SSE only): on a Zen 5 host its {@code Haswell} set (AVX2) made the products
+ * 2.2× faster and its {@code SkylakeX} set (AVX-512) 3.6× (docs/PERFORMANCE.md). The variable is
+ * read only when the library loads, so the service can advise it, not set it.
+ *
+ * <p>The chosen set is the library's global {@code gotoblas}, a pointer to one of its
+ * {@code gotoblas_<NAME>} tables: both are exported symbols, read here without calling into the
+ * library.
+ */
+public final class BlasKernels {
+    private static final Logger LOG = LoggerFactory.getLogger(BlasKernels.class);
+
+    /** The tables of OpenBLAS 0.3.19's x86-64 build, by the name its symbols carry. */
+    static final List<String> TABLES = List.of("ATHLON", "BANIAS", "BARCELONA", "BULLDOZER", "COOPERLAKE",
+            "COPPERMINE", "CORE2", "EXCAVATOR", "HASWELL", "KATMAI", "NEHALEM", "NORTHWOOD", "PILEDRIVER",
+            "PRESCOTT", "SANDYBRIDGE", "SKYLAKEX", "STEAMROLLER", "ZEN");
+
+    /** The sets with AVX-512 products, and those with AVX2 and FMA products at least. */
+    private static final Set<String> AVX512_SETS = Set.of("SKYLAKEX", "COOPERLAKE");
+    private static final Set<String> AVX2_SETS = Set.of("HASWELL", "ZEN", "SKYLAKEX", "COOPERLAKE");
+
+    /** What those sets need of the CPU, as /proc/cpuinfo names it. */
+    private static final Set<String> AVX512_FLAGS = Set.of("avx512f", "avx512bw");
+    private static final Set<String> AVX2_FLAGS = Set.of("avx2", "fma");
+
+    private BlasKernels() {
+    }
+
+    /**
+     * The name of the set the library uses (one of {@link #TABLES}; the library is loaded first if
+     * it is not yet), empty if it cannot be told.
+     */
+    public static Optional<String> chosen() {
+        Loader.load(openblas_nolapack.class);
+        Pointer current = Loader.addressof("gotoblas");
+        if (current == null || current.isNull()) {
+            return Optional.empty();
+        }
+        long table = new PointerPointer<>(current).get(0).address();
+        for (String name : TABLES) {
+            Pointer candidate = Loader.addressof("gotoblas_" + name);
+            if (candidate != null && candidate.address() == table) {
+                return Optional.of(name);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The advice for a library that chose {@code chosen} on a CPU with {@code cpuFlags}, given the
+     * environment's {@code OPENBLAS_CORETYPE} (null when unset): the fastest set the CPU can run,
+     * when the library chose a slower one by itself. None when the user chose the set.
+     */
+    static Optional<String> advice(String chosen, Set<String> cpuFlags, String coretype) {
+        if (coretype != null && !coretype.isBlank()) {
+            return Optional.empty();
+        }
+        String better;
+        if (cpuFlags.containsAll(AVX512_FLAGS) && !AVX512_SETS.contains(chosen)) {
+            better = "SkylakeX";
+        } else if (cpuFlags.containsAll(AVX2_FLAGS) && !AVX2_SETS.contains(chosen)) {
+            better = "Haswell";
+        } else {
+            return Optional.empty();
+        }
+        return Optional.of("OpenBLAS chose its " + chosen + " kernels for this CPU, which can run faster ones: "
+                + "start the service with OPENBLAS_CORETYPE=" + better + " in its environment "
+                + "for faster mining products (README, Performance)");
+    }
+
+    /** The CPU's flags from /proc/cpuinfo's first {@code flags} line; empty where there is none. */
+    static Set<String> cpuFlags(Path cpuinfo) {
+        try (var lines = Files.lines(cpuinfo)) {
+            return lines.filter(line -> line.startsWith("flags"))
+                    .findFirst()
+                    .map(line -> Set.copyOf(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+"))))
+                    .orElse(Set.of());
+        } catch (IOException | RuntimeException e) {
+            return Set.of();
+        }
+    }
+
+    /** Logs the advice, if any, for the loaded library on this machine; once per process (ScoreMatrix). */
+    static void logAdvice() {
+        Optional<String> chosen = chosen();
+        chosen.ifPresent(name -> LOG.debug("OpenBLAS kernels: {}", name));
+        chosen.flatMap(name -> advice(name, cpuFlags(Path.of("/proc/cpuinfo")), System.getenv("OPENBLAS_CORETYPE")))
+                .ifPresent(LOG::warn);
+    }
+}
