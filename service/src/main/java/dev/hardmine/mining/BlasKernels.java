@@ -48,22 +48,27 @@ public final class BlasKernels {
 
     /**
      * The name of the set the library uses (one of {@link #TABLES}; the library is loaded first if
-     * it is not yet), empty if it cannot be told.
+     * it is not yet), empty if it cannot be told. Never throws: what it reports is advice.
      */
     public static Optional<String> chosen() {
-        Loader.load(openblas_nolapack.class);
-        Pointer current = Loader.addressof("gotoblas");
-        if (current == null || current.isNull()) {
+        try {
+            Loader.load(openblas_nolapack.class);
+            Pointer current = Loader.addressof("gotoblas");
+            if (current == null || current.isNull()) {
+                return Optional.empty();
+            }
+            long table = new PointerPointer<>(current).get(0).address();
+            for (String name : TABLES) {
+                Pointer candidate = Loader.addressof("gotoblas_" + name);
+                if (candidate != null && candidate.address() == table) {
+                    return Optional.of(name);
+                }
+            }
+            return Optional.empty();
+        } catch (RuntimeException | LinkageError e) {
+            LOG.debug("cannot tell OpenBLAS's kernels", e);
             return Optional.empty();
         }
-        long table = new PointerPointer<>(current).get(0).address();
-        for (String name : TABLES) {
-            Pointer candidate = Loader.addressof("gotoblas_" + name);
-            if (candidate != null && candidate.address() == table) {
-                return Optional.of(name);
-            }
-        }
-        return Optional.empty();
     }
 
     /**
