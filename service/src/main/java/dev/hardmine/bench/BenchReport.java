@@ -26,14 +26,12 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
      */
     public record Machine(int cores, long heapMaxMb, String java, String os, String blasKernels) {
         static Machine here() {
-            String coretype = System.getenv("OPENBLAS_CORETYPE");
             return new Machine(Runtime.getRuntime().availableProcessors(),
                     Runtime.getRuntime().maxMemory() / (1024 * 1024),
                     System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
                     System.getProperty("os.name") + " " + System.getProperty("os.arch") + " "
                             + System.getProperty("os.version"),
-                    BlasKernels.chosen().orElse("unknown")
-                            + (coretype == null || coretype.isBlank() ? "" : " (OPENBLAS_CORETYPE=" + coretype + ")"));
+                    BlasKernels.describe());
         }
     }
 

@@ -73,11 +73,12 @@ public final class BlasKernels {
 
     /**
      * The advice for a library that chose {@code chosen} on a CPU with {@code cpuFlags}, given the
-     * environment's {@code OPENBLAS_CORETYPE} (null when unset): the fastest set the CPU can run,
-     * when the library chose a slower one by itself. None when the user chose the set.
+     * environment's {@code OPENBLAS_CORETYPE} ({@link #coretype}, null when it names none): the
+     * fastest set the CPU can run, when the library chose a slower one by itself. None when the
+     * user chose the set.
      */
     static Optional<String> advice(String chosen, Set<String> cpuFlags, String coretype) {
-        if (coretype != null && !coretype.isBlank()) {
+        if (coretype != null) {
             return Optional.empty();
         }
         String better;
@@ -105,11 +106,24 @@ public final class BlasKernels {
         }
     }
 
+    /**
+     * The set the library uses, with the environment's choice when it made one, e.g.
+     * {@code HASWELL (OPENBLAS_CORETYPE=Haswell)}; {@code unknown} when it cannot be told.
+     */
+    public static String describe() {
+        return chosen().orElse("unknown") + coretype().map(c -> " (OPENBLAS_CORETYPE=" + c + ")").orElse("");
+    }
+
+    /** The environment's {@code OPENBLAS_CORETYPE}, empty when it is unset or blank. */
+    static Optional<String> coretype() {
+        return Optional.ofNullable(System.getenv("OPENBLAS_CORETYPE")).filter(c -> !c.isBlank());
+    }
+
     /** Logs the advice, if any, for the loaded library on this machine; once per process (ScoreMatrix). */
     static void logAdvice() {
         Optional<String> chosen = chosen();
         chosen.ifPresent(name -> LOG.debug("OpenBLAS kernels: {}", name));
-        chosen.flatMap(name -> advice(name, cpuFlags(Path.of("/proc/cpuinfo")), System.getenv("OPENBLAS_CORETYPE")))
+        chosen.flatMap(name -> advice(name, cpuFlags(Path.of("/proc/cpuinfo")), coretype().orElse(null)))
                 .ifPresent(LOG::warn);
     }
 }

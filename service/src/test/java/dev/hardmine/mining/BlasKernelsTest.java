@@ -21,8 +21,7 @@ class BlasKernelsTest {
         Nd4j.create(new float[] {1f, 2f}, 1, 2).mmul(Nd4j.create(new float[] {3f, 4f}, 2, 1)); // loads OpenBLAS
 
         assertThat(BlasKernels.chosen()).get().isIn(BlasKernels.TABLES);
-        String coretype = System.getenv("OPENBLAS_CORETYPE");
-        if ("SkylakeX".equalsIgnoreCase(coretype)) {
+        if (BlasKernels.coretype().filter("SkylakeX"::equalsIgnoreCase).isPresent()) {
             assertThat(BlasKernels.chosen()).contains("SKYLAKEX");
         }
     }
@@ -31,7 +30,7 @@ class BlasKernelsTest {
     void theFastestSetTheCpuRunsIsAdvisedWhenTheLibraryChoseASlowerOne() {
         assertThat(BlasKernels.advice("HASWELL", ZEN5, null)).get().asString()
                 .contains("HASWELL", "OPENBLAS_CORETYPE=SkylakeX");
-        assertThat(BlasKernels.advice("BARCELONA", ZEN5, "")).get().asString()
+        assertThat(BlasKernels.advice("BARCELONA", ZEN5, null)).get().asString()
                 .contains("BARCELONA", "OPENBLAS_CORETYPE=SkylakeX");
         assertThat(BlasKernels.advice("BARCELONA", AVX2, null)).get().asString()
                 .contains("OPENBLAS_CORETYPE=Haswell");
