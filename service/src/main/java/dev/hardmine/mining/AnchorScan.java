@@ -2,6 +2,7 @@ package dev.hardmine.mining;
 
 import dev.hardmine.mining.internals.FastExp;
 import dev.hardmine.mining.internals.IntList;
+import dev.hardmine.mining.internals.SharedLoop;
 import dev.hardmine.mining.internals.SortKeys;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -121,6 +122,13 @@ final class AnchorScan implements ScannedAnchor {
     int sampledPositiveCount;
     int[] sampledPositives = new int[8];
     private float[] sampledDist = new float[8];
+
+    /** One scan per worker of a SharedLoop, each to be used by its worker only (SharedLoop.Body). */
+    static AnchorScan[] perWorker() {
+        AnchorScan[] scans = new AnchorScan[SharedLoop.workers()];
+        Arrays.setAll(scans, worker -> new AnchorScan());
+        return scans;
+    }
 
     boolean valid() {
         return positiveCount > 0 && negativeCount > 0;

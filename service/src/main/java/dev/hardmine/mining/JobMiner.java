@@ -27,7 +27,7 @@ public final class JobMiner implements AutoCloseable {
     private MemoryBank memory;
     private final ScoreMatrix scores = new ScoreMatrix();
     /** By SharedLoop worker: each keeps its arrays, as long as the largest memory scanned, from batch to batch. */
-    private final AnchorScan[] scans = new AnchorScan[SharedLoop.workers()];
+    private final AnchorScan[] scans = AnchorScan.perWorker();
     private final boolean parallel;
 
     public JobMiner(MemoryLimits limits) {
@@ -90,21 +90,12 @@ public final class JobMiner implements AutoCloseable {
                 }
                 int i = task - tiles;
                 matrix.awaitRow(i);
-                AnchorScan scan = scanOf(worker);
+                AnchorScan scan = scans[worker];
                 scan.scan(memory, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
                 outcomes[i] = new AnchorOutcome(scan);
             }, parallel);
         }
         return summarize(outcomes, evicted, settings.memorySampling(), started);
-    }
-
-    private AnchorScan scanOf(int worker) {
-        AnchorScan scan = scans[worker];
-        if (scan == null) {
-            scan = new AnchorScan();
-            scans[worker] = scan;
-        }
-        return scan;
     }
 
     private MiningResult summarize(AnchorOutcome[] outcomes, List<String> evicted, MemorySampling sampling,

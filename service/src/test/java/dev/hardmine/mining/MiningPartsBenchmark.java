@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class MiningPartsBenchmark {
     private static final int BATCH = 256;
     private static final int PER_IDENTITY = 16;
-    private final AnchorScan[] scans = new AnchorScan[SharedLoop.workers()];
+    private final AnchorScan[] scans = AnchorScan.perWorker();
 
     @Param({"16384", "65536"})
     int memory;
@@ -75,9 +75,6 @@ public class MiningPartsBenchmark {
     public int scan() {
         int[] found = new int[BATCH];
         SharedLoop.run(BATCH, (i, worker) -> {
-            if (scans[worker] == null) {
-                scans[worker] = new AnchorScan();
-            }
             AnchorScan scan = scans[worker];
             scan.scan(bank, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
             found[i] = scan.triplets.size();
