@@ -1,6 +1,7 @@
 package dev.hardmine.cli;
 
 import dev.hardmine.replay.ReplayException;
+import java.util.OptionalInt;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -37,7 +38,10 @@ public final class HardmineCommand implements Runnable {
         return cmd;
     }
 
+    /** Runs the command, in a second JVM when that gives it faster kernels ({@link Launcher}). */
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        Launcher.watchLauncher();
+        OptionalInt inChild = Launcher.runInChild(args);
+        System.exit(inChild.isPresent() ? inChild.getAsInt() : commandLine().execute(args));
     }
 }

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * in the environment. It does not know AMD's Zen 5 and falls back there to its oldest AMD set
  * ({@code Barcelona}, SSE only): on a Zen 5 host its {@code Haswell} set (AVX2) made the products
  * 2.2× faster and its {@code SkylakeX} set (AVX-512) 3.6× (docs/PERFORMANCE.md). The variable is
- * read only when the library loads, so the service can advise it, not set it.
+ * read only when the library loads, so a running JVM can advise it, not set it: {@code hardmine}'s
+ * launcher (dev.hardmine.cli.Launcher) starts the command in a second JVM with it set.
  *
  * <p>The chosen set is the library's global {@code gotoblas}, a pointer to one of its
  * {@code gotoblas_<NAME>} tables: both are exported symbols, read here without calling into the
@@ -72,30 +73,41 @@ public final class BlasKernels {
     }
 
     /**
-     * The advice for a library that chose {@code chosen} on a CPU with {@code cpuFlags}, given the
-     * environment's {@code OPENBLAS_CORETYPE} ({@link #coretype}, null when it names none): the
-     * fastest set the CPU can run, when the library chose a slower one by itself. None when the
-     * user chose the set.
+     * The fastest set a CPU with {@code cpuFlags} can run, when the library chose a slower one,
+     * {@code chosen}, by itself: {@code SkylakeX} or {@code Haswell}, as {@code OPENBLAS_CORETYPE}
+     * spells them. None when the environment's {@code coretype} ({@link #coretype}, null when it
+     * names none) made the choice.
      */
-    static Optional<String> advice(String chosen, Set<String> cpuFlags, String coretype) {
+    public static Optional<String> faster(String chosen, Set<String> cpuFlags, String coretype) {
         if (coretype != null) {
             return Optional.empty();
         }
-        String better;
         if (cpuFlags.containsAll(AVX512_FLAGS) && !AVX512_SETS.contains(chosen)) {
-            better = "SkylakeX";
+            return Optional.of("SkylakeX");
         } else if (cpuFlags.containsAll(AVX2_FLAGS) && !AVX2_SETS.contains(chosen)) {
-            better = "Haswell";
-        } else {
-            return Optional.empty();
+            return Optional.of("Haswell");
         }
-        return Optional.of("OpenBLAS chose its " + chosen + " kernels for this CPU, which can run faster ones: "
-                + "start the service with OPENBLAS_CORETYPE=" + better + " in its environment "
-                + "for faster mining products (README, Performance)");
+        return Optional.empty();
+    }
+
+    /**
+     * The set to start this JVM's successor with, {@link #faster} than the one the loaded library
+     * chose on this machine (loading it first), as {@code OPENBLAS_CORETYPE} spells it; none when
+     * the environment chose or the library's choice is the fastest.
+     */
+    public static Optional<String> fasterHere() {
+        return chosen().flatMap(name -> faster(name, cpuFlags(Path.of("/proc/cpuinfo")), coretype().orElse(null)));
+    }
+
+    /** The advice to log for a library that chose {@code chosen} (see {@link #faster}). */
+    static Optional<String> advice(String chosen, Set<String> cpuFlags, String coretype) {
+        return faster(chosen, cpuFlags, coretype).map(better -> "OpenBLAS chose its " + chosen
+                + " kernels for this CPU, which can run faster ones: start the service with OPENBLAS_CORETYPE="
+                + better + " in its environment for faster mining products (README, Performance)");
     }
 
     /** The CPU's flags from /proc/cpuinfo's first {@code flags} line; empty where there is none. */
-    static Set<String> cpuFlags(Path cpuinfo) {
+    public static Set<String> cpuFlags(Path cpuinfo) {
         try (var lines = Files.lines(cpuinfo)) {
             return lines.filter(line -> line.startsWith("flags"))
                     .findFirst()
@@ -115,14 +127,19 @@ public final class BlasKernels {
     }
 
     /** The environment's {@code OPENBLAS_CORETYPE}, empty when it is unset or blank. */
-    static Optional<String> coretype() {
+    public static Optional<String> coretype() {
         return Optional.ofNullable(System.getenv("OPENBLAS_CORETYPE")).filter(c -> !c.isBlank());
     }
 
     /** Logs the advice, if any, for the loaded library on this machine; once per process (ScoreMatrix). */
     static void logAdvice() {
         Optional<String> chosen = chosen();
-        chosen.ifPresent(name -> LOG.debug("OpenBLAS kernels: {}", name));
+        if (System.getenv("HARDMINE_LAUNCHER_PID") != null) {
+            LOG.info("OpenBLAS kernels: {}, chosen by hardmine's launcher (HARDMINE_RELAUNCH=off runs without)",
+                    describe());
+        } else {
+            chosen.ifPresent(name -> LOG.debug("OpenBLAS kernels: {}", name));
+        }
         chosen.flatMap(name -> advice(name, cpuFlags(Path.of("/proc/cpuinfo")), coretype().orElse(null)))
                 .ifPresent(LOG::warn);
     }

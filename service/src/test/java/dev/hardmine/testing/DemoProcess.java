@@ -52,6 +52,7 @@ public final class DemoProcess implements AutoCloseable {
         cmd.addAll(List.of(args));
         Path stderr = dir.resolve("demo.stderr");
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(stderr.toFile());
+        HardmineProcesses.sameKernelsAsThisJvm(builder.environment()); // tests replay what it mined
         builder.environment().putAll(env);
         Process p = builder.start();
         List<String> before = new ArrayList<>();
@@ -84,7 +85,7 @@ public final class DemoProcess implements AutoCloseable {
         return null;
     }
 
-    private static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

@@ -58,7 +58,10 @@ public final class RunProcess implements AutoCloseable {
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 HardmineCommand.class.getName(), "run", "--config", config.toString()));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        // The reliability tests compare what it mines with replays in the test's JVM.
+        HardmineProcesses.sameKernelsAsThisJvm(builder.environment());
+        Process process = builder.start();
         return new RunProcess(process, log);
     }
 

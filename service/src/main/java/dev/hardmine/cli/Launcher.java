@@ -1,0 +1,154 @@
+package dev.hardmine.cli;
+
+import dev.hardmine.mining.BlasKernels;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import sun.misc.Signal;
+
+/**
+ * Runs a mining command ({@code run}, {@code demo}, {@code bench}, {@code replay}) in a second JVM
+ * with {@code OPENBLAS_CORETYPE} set, when the OpenBLAS under ND4J would choose slower kernels than
+ * the CPU can run and the environment names none ({@link BlasKernels#fasterHere}): on a Zen 5 host
+ * the library takes its SSE kernels by itself, and a user who set nothing got 15 121 embeddings/s
+ * where the AVX-512 kernels give about 31 000 (docs/PERFORMANCE.md). The library reads the variable
+ * only when it loads, hence a second JVM: the same {@code java}, JVM options, class path and
+ * arguments, the variable added.
+ *
+ * <p>The first JVM stays, as the second's launcher, and is transparent to whoever started it: the
+ * child inherits standard input, output and error; SIGTERM and SIGINT are passed on to it as SIGTERM
+ * (the command stops in order and exits 0); the launcher exits with the child's exit code; and the
+ * child halts within {@value #WATCH_MILLIS} ms once its launcher is gone, so that a SIGKILL of the
+ * process a user started still ends the service at once, as it did without a launcher.
+ *
+ * <p>There is no second JVM when {@code HARDMINE_RELAUNCH=off}, when the environment names kernels,
+ * when the command does not mine or asks for help, when the JVM runs an agent, a debugger or a flight
+ * recording (they would run twice), or when the library's own choice is the fastest.
+ */
+final class Launcher {
+    /** {@code off} in the environment: run every command in the JVM it was started in. */
+    static final String SWITCH = "HARDMINE_RELAUNCH";
+    /** In the child's environment: the launcher's process id. */
+    static final String LAUNCHER_PID = "HARDMINE_LAUNCHER_PID";
+    static final String CORETYPE = "OPENBLAS_CORETYPE";
+    static final long WATCH_MILLIS = 100;
+
+    private static final Set<String> MINING = Set.of("run", "demo", "bench", "replay");
+    private static final Set<String> HELP = Set.of("-h", "--help", "-V", "--version");
+    /** JVM options whose effect must not happen twice: agents, debuggers, flight recordings. */
+    private static final List<String> ONCE_ONLY = List.of("-agentlib", "-agentpath", "-javaagent", "-Xrunjdwp",
+            "-Xdebug", "-XX:StartFlightRecording", "-XX:+FlightRecorder");
+    /** Options the java launcher reads from the environment: the child gets them on its command line. */
+    private static final List<String> OPTIONS_FROM_ENVIRONMENT = List.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS");
+
+    private Launcher() {
+    }
+
+    /**
+     * Whether a second JVM could run {@code args} faster, as far as can be told without loading the
+     * library (which takes about 0.2 s): a mining command, no help asked, no choice of kernels or of
+     * no launcher in {@code env}, no JVM option that must not run twice.
+     */
+    static boolean mayRelaunch(List<String> args, Map<String, String> env, List<String> jvmOptions) {
+        return !args.isEmpty() && MINING.contains(args.get(0))
+                && args.stream().noneMatch(HELP::contains)
+                && !"off".equalsIgnoreCase(env.getOrDefault(SWITCH, "").trim())
+                && env.getOrDefault(CORETYPE, "").isBlank()
+                && !env.containsKey(LAUNCHER_PID)
+                && jvmOptions.stream().noneMatch(option -> ONCE_ONLY.stream().anyMatch(option::startsWith));
+    }
+
+    /** The child's command line: this JVM's java and options, its class path, the entry point and {@code args}. */
+    static List<String> command(String java, List<String> jvmOptions, String classPath, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(classPath);
+        command.add(HardmineCommand.class.getName());
+        command.addAll(args);
+        return command;
+    }
+
+    /**
+     * Turns the launcher's environment into the child's: the kernels and the launcher's pid added,
+     * the options the java launcher would read again removed (they are among the JVM options already).
+     */
+    static void toChildEnvironment(Map<String, String> env, String coretype, long launcherPid) {
+        OPTIONS_FROM_ENVIRONMENT.forEach(env::remove);
+        env.put(CORETYPE, coretype);
+        env.put(LAUNCHER_PID, Long.toString(launcherPid));
+    }
+
+    /**
+     * Runs {@code args} in a child JVM when that gives faster kernels, and returns its exit code;
+     * empty when the command is to run in this JVM (also when the child cannot be started: the
+     * command then runs with the library's own choice, which the service warns about).
+     */
+    static OptionalInt runInChild(String[] args) {
+        List<String> jvmOptions = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        if (!mayRelaunch(List.of(args), System.getenv(), jvmOptions)) {
+            return OptionalInt.empty();
+        }
+        Optional<String> coretype = BlasKernels.fasterHere();
+        if (coretype.isEmpty()) {
+            return OptionalInt.empty();
+        }
+        ProcessBuilder builder = new ProcessBuilder(command(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), jvmOptions,
+                System.getProperty("java.class.path"), List.of(args))).inheritIO();
+        toChildEnvironment(builder.environment(), coretype.get(), ProcessHandle.current().pid());
+        Process child;
+        try {
+            child = builder.start();
+        } catch (IOException e) {
+            System.err.println("hardmine: cannot start a JVM with OPENBLAS_CORETYPE=" + coretype.get()
+                    + ", running with OpenBLAS's own choice: " + e.getMessage());
+            return OptionalInt.empty();
+        }
+        Signal.handle(new Signal("TERM"), s -> child.destroy());
+        Signal.handle(new Signal("INT"), s -> child.destroy());
+        while (true) {
+            try {
+                return OptionalInt.of(child.waitFor());
+            } catch (InterruptedException e) {
+                // Nothing interrupts the main thread; keep waiting for the child, whose code is ours.
+            }
+        }
+    }
+
+    /**
+     * In a JVM a launcher started: halts it as soon as the launcher is gone, which only a kill of
+     * the launcher makes happen (it waits for its child otherwise). Does nothing in any other JVM.
+     */
+    static void watchLauncher() {
+        String pid = System.getenv(LAUNCHER_PID);
+        if (pid == null) {
+            return;
+        }
+        Optional<ProcessHandle> launcher = ProcessHandle.current().parent()
+                .filter(parent -> Long.toString(parent.pid()).equals(pid.trim()));
+        if (launcher.isEmpty()) {
+            return; // a process of ours started by another: its launcher is not our parent
+        }
+        Thread watch = new Thread(() -> {
+            while (launcher.get().isAlive()) {
+                try {
+                    Thread.sleep(WATCH_MILLIS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            System.err.println("hardmine: the launcher (pid " + pid.trim() + ") is gone; halting");
+            Runtime.getRuntime().halt(1);
+        }, "hardmine-launcher-watch");
+        watch.setDaemon(true);
+        watch.start();
+    }
+}
