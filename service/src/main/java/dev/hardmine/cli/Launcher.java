@@ -128,14 +128,22 @@ final class Launcher {
      * the launcher makes happen (it waits for its child otherwise). Does nothing in any other JVM.
      */
     static void watchLauncher() {
-        String pid = System.getenv(LAUNCHER_PID);
-        if (pid == null) {
+        String given = System.getenv(LAUNCHER_PID);
+        if (given == null) {
             return;
         }
-        Optional<ProcessHandle> launcher = ProcessHandle.current().parent()
-                .filter(parent -> Long.toString(parent.pid()).equals(pid.trim()));
+        long pid;
+        try {
+            pid = Long.parseLong(given.trim());
+        } catch (NumberFormatException e) {
+            return;
+        }
+        Optional<ProcessHandle> launcher = ProcessHandle.current().parent().filter(parent -> parent.pid() == pid);
         if (launcher.isEmpty()) {
-            return; // a process of ours started by another: its launcher is not our parent
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                return; // the variable reached a process of ours by another way: that launcher is not our parent
+            }
+            halt(pid); // killed before we looked
         }
         Thread watch = new Thread(() -> {
             while (launcher.get().isAlive()) {
@@ -145,10 +153,14 @@ final class Launcher {
                     return;
                 }
             }
-            System.err.println("hardmine: the launcher (pid " + pid.trim() + ") is gone; halting");
-            Runtime.getRuntime().halt(1);
+            halt(pid);
         }, "hardmine-launcher-watch");
         watch.setDaemon(true);
         watch.start();
+    }
+
+    private static void halt(long launcherPid) {
+        System.err.println("hardmine: the launcher (pid " + launcherPid + ") is gone; halting");
+        Runtime.getRuntime().halt(1);
     }
 }
