@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
@@ -124,8 +125,9 @@ final class Launcher {
     }
 
     /**
-     * In a JVM a launcher started: halts it as soon as the launcher is gone, which only a kill of
-     * the launcher makes happen (it waits for its child otherwise). Does nothing in any other JVM.
+     * In a JVM a launcher started: logs the kernels it was started with, and halts as soon as the
+     * launcher is gone, which only a kill of the launcher makes happen (it waits for its child
+     * otherwise). Does nothing in any other JVM.
      */
     static void watchLauncher() {
         String given = System.getenv(LAUNCHER_PID);
@@ -145,6 +147,9 @@ final class Launcher {
             }
             halt(pid); // killed before we looked
         }
+        LoggerFactory.getLogger(Launcher.class).info("running with OPENBLAS_CORETYPE={}, set by hardmine's launcher "
+                + "(pid {}) for faster mining products; HARDMINE_RELAUNCH=off runs without it",
+                System.getenv(CORETYPE), pid);
         Thread watch = new Thread(() -> {
             while (launcher.get().isAlive()) {
                 try {

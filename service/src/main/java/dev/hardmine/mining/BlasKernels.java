@@ -127,19 +127,14 @@ public final class BlasKernels {
     }
 
     /** The environment's {@code OPENBLAS_CORETYPE}, empty when it is unset or blank. */
-    public static Optional<String> coretype() {
+    static Optional<String> coretype() {
         return Optional.ofNullable(System.getenv("OPENBLAS_CORETYPE")).filter(c -> !c.isBlank());
     }
 
     /** Logs the advice, if any, for the loaded library on this machine; once per process (ScoreMatrix). */
     static void logAdvice() {
         Optional<String> chosen = chosen();
-        if (System.getenv("HARDMINE_LAUNCHER_PID") != null) {
-            LOG.info("OpenBLAS kernels: {}, chosen by hardmine's launcher (HARDMINE_RELAUNCH=off runs without)",
-                    describe());
-        } else {
-            chosen.ifPresent(name -> LOG.debug("OpenBLAS kernels: {}", name));
-        }
+        chosen.ifPresent(name -> LOG.debug("OpenBLAS kernels: {}", name));
         chosen.flatMap(name -> advice(name, cpuFlags(Path.of("/proc/cpuinfo")), coretype().orElse(null)))
                 .ifPresent(LOG::warn);
     }
