@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.mining.BlasKernels;
 import dev.hardmine.testing.DemoProcess;
+import dev.hardmine.testing.HardmineProcesses;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -80,11 +81,9 @@ class LauncherProcessTest {
 
     /** {@code hardmine ARGS…} on the test's class path, without OPENBLAS_CORETYPE; stderr to a file of the test's. */
     private ProcessBuilder hardmine(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp")),
-                "-cp", System.getProperty("java.class.path"), HardmineCommand.class.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(dir.resolve("stderr").toFile());
+        ProcessBuilder builder = new ProcessBuilder(HardmineProcesses.command(
+                List.of("-Xmx1g", "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp"))), args))
+                .redirectError(dir.resolve("stderr").toFile());
         builder.environment().remove(Launcher.CORETYPE);
         builder.environment().remove(Launcher.SWITCH);
         builder.environment().remove(Launcher.LAUNCHER_PID);

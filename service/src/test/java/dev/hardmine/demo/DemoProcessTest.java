@@ -7,6 +7,7 @@ import dev.hardmine.registry.AvroDeserializer;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.testing.DemoProcess;
+import dev.hardmine.testing.HardmineProcesses;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -40,28 +41,17 @@ class DemoProcessTest {
     @TempDir
     Path tmp;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     private Process start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Djava.io.tmpdir=" + tmp,
-                "-cp", System.getProperty("java.class.path"),
-                "dev.hardmine.cli.HardmineCommand"));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectError(tmp.resolveSibling(tmp.getFileName() + ".stderr").toFile())
+        return new ProcessBuilder(HardmineProcesses.command(List.of("-Xmx1g", "-Djava.io.tmpdir=" + tmp), args))
+                .redirectError(tmp.resolveSibling(tmp.getFileName() + ".stderr").toFile())
                 .start();
     }
 
     @Test
     void demoIsReadyMinesServesItsDashboardAndStopsCleanlyOnSigterm() throws Exception {
-        int kafkaPort = freePort();
-        int registryPort = freePort();
-        int httpPort = freePort();
+        int kafkaPort = DemoProcess.freePort();
+        int registryPort = DemoProcess.freePort();
+        int httpPort = DemoProcess.freePort();
         Process demo = start("demo", "--kafka-port", "" + kafkaPort, "--registry-port", "" + registryPort,
                 "--http-port", "" + httpPort, "--workers", "2", "--identities", "200", "--dim", "32",
                 "--interval-ms", "100");
@@ -127,8 +117,8 @@ class DemoProcessTest {
     @Test
     void portInUseIsAOneLineErrorNamingThePortAndTheFlag() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            Process demo = start("demo", "--kafka-port", "" + freePort(), "--registry-port", "" + taken.getLocalPort(),
-                    "--http-port", "" + freePort());
+            Process demo = start("demo", "--kafka-port", "" + DemoProcess.freePort(), "--registry-port", "" + taken.getLocalPort(),
+                    "--http-port", "" + DemoProcess.freePort());
             assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(demo.exitValue()).isEqualTo(2);
             String err = Files.readString(tmp.resolveSibling(tmp.getFileName() + ".stderr"));

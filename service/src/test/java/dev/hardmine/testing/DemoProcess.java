@@ -43,13 +43,12 @@ public final class DemoProcess implements AutoCloseable {
      */
     public static DemoProcess start(Path dir, Map<String, String> env, String... args)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp")),
-                "-cp", System.getProperty("java.class.path"),
-                "dev.hardmine.cli.HardmineCommand", "demo",
+        List<String> demo = new ArrayList<>(List.of("demo",
                 "--kafka-port", "" + freePort(), "--registry-port", "" + freePort(), "--http-port", "" + freePort()));
-        cmd.addAll(List.of(args));
+        demo.addAll(List.of(args));
+        List<String> cmd = HardmineProcesses.command(
+                List.of("-Xmx1g", "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp"))),
+                demo.toArray(String[]::new));
         Path stderr = dir.resolve("demo.stderr");
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(stderr.toFile());
         HardmineProcesses.sameKernelsAsThisJvm(builder.environment()); // tests replay what it mined

@@ -1,13 +1,28 @@
 package dev.hardmine.testing;
 
+import dev.hardmine.cli.HardmineCommand;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
- * What tests that run {@code hardmine} as a child process need to know of its launcher
- * (dev.hardmine.cli.Launcher), which may run the command in a second JVM with faster OpenBLAS kernels.
+ * {@code hardmine} as a child process on the test's class path, as a user runs it, and what tests
+ * need to know of its launcher (dev.hardmine.cli.Launcher), which may run the command in a second JVM
+ * with faster OpenBLAS kernels.
  */
 public final class HardmineProcesses {
     private HardmineProcesses() {
+    }
+
+    /** {@code java JVM_OPTIONS… -cp <the test's class path> dev.hardmine.cli.HardmineCommand ARGS…}, with this JVM's java. */
+    public static List<String> command(List<String> jvmOptions, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), HardmineCommand.class.getName()));
+        command.addAll(List.of(args));
+        return command;
     }
 
     /**

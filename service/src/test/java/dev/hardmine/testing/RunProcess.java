@@ -3,7 +3,6 @@ package dev.hardmine.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.hardmine.cli.HardmineCommand;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -53,12 +52,9 @@ public final class RunProcess implements AutoCloseable {
             properties.store(out, "hardmine run, integration test");
         }
         Path log = dir.resolve("run.log");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m"));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                HardmineCommand.class.getName(), "run", "--config", config.toString()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        List<String> options = new ArrayList<>(List.of("-Xmx512m"));
+        options.addAll(jvmOptions);
+        ProcessBuilder builder = new ProcessBuilder(HardmineProcesses.command(options, "run", "--config", config.toString())).redirectErrorStream(true).redirectOutput(log.toFile());
         // The reliability tests compare what it mines with replays in the test's JVM.
         HardmineProcesses.sameKernelsAsThisJvm(builder.environment());
         Process process = builder.start();
