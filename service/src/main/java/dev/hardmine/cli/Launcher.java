@@ -32,12 +32,12 @@ import sun.misc.Signal;
  * when the command does not mine or asks for help, when the JVM runs an agent, a debugger or a flight
  * recording (they would run twice), or when the library's own choice is the fastest.
  */
-final class Launcher {
+public final class Launcher {
     /** {@code off} in the environment: run every command in the JVM it was started in. */
-    static final String SWITCH = "HARDMINE_RELAUNCH";
+    public static final String SWITCH = "HARDMINE_RELAUNCH";
     /** In the child's environment: the launcher's process id. */
     static final String LAUNCHER_PID = "HARDMINE_LAUNCHER_PID";
-    static final String CORETYPE = "OPENBLAS_CORETYPE";
+    public static final String CORETYPE = "OPENBLAS_CORETYPE";
     static final long WATCH_MILLIS = 100;
 
     private static final Set<String> MINING = Set.of("run", "demo", "bench", "replay");
@@ -65,7 +65,16 @@ final class Launcher {
                 && jvmOptions.stream().noneMatch(option -> ONCE_ONLY.stream().anyMatch(option::startsWith));
     }
 
-    /** The child's command line: this JVM's java and options, its class path, the entry point and {@code args}. */
+    /**
+     * {@code java JVM_OPTIONS… -cp CLASS_PATH dev.hardmine.cli.HardmineCommand ARGS…} with this JVM's
+     * {@code java} and class path: the child's command line, and the tests' way to start {@code hardmine}.
+     */
+    public static List<String> commandHere(List<String> jvmOptions, List<String> args) {
+        return command(Path.of(System.getProperty("java.home"), "bin", "java").toString(), jvmOptions,
+                System.getProperty("java.class.path"), args);
+    }
+
+    /** The command line of {@link #commandHere} for a given {@code java} and class path. */
     static List<String> command(String java, List<String> jvmOptions, String classPath, List<String> args) {
         List<String> command = new ArrayList<>();
         command.add(java);
@@ -101,9 +110,7 @@ final class Launcher {
         if (coretype.isEmpty()) {
             return OptionalInt.empty();
         }
-        ProcessBuilder builder = new ProcessBuilder(command(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), jvmOptions,
-                System.getProperty("java.class.path"), List.of(args))).inheritIO();
+        ProcessBuilder builder = new ProcessBuilder(commandHere(jvmOptions, List.of(args))).inheritIO();
         toChildEnvironment(builder.environment(), coretype.get(), ProcessHandle.current().pid());
         Process child;
         try {

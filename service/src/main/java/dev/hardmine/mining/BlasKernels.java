@@ -96,14 +96,22 @@ public final class BlasKernels {
      * the environment chose or the library's choice is the fastest.
      */
     public static Optional<String> fasterHere() {
-        return chosen().flatMap(name -> faster(name, cpuFlags(Path.of("/proc/cpuinfo")), coretype().orElse(null)));
+        return chosen().flatMap(BlasKernels::fasterHere);
+    }
+
+    /** {@link #faster} than {@code chosen} on this machine, in this environment. */
+    private static Optional<String> fasterHere(String chosen) {
+        return faster(chosen, cpuFlags(Path.of("/proc/cpuinfo")), coretype().orElse(null));
     }
 
     /** The advice to log for a library that chose {@code chosen} (see {@link #faster}). */
     static Optional<String> advice(String chosen, Set<String> cpuFlags, String coretype) {
-        return faster(chosen, cpuFlags, coretype).map(better -> "OpenBLAS chose its " + chosen
-                + " kernels for this CPU, which can run faster ones: start the service with OPENBLAS_CORETYPE="
-                + better + " in its environment for faster mining products (README, Performance)");
+        return faster(chosen, cpuFlags, coretype).map(better -> advice(chosen, better));
+    }
+
+    private static String advice(String chosen, String better) {
+        return "OpenBLAS chose its " + chosen + " kernels for this CPU, which can run faster ones: start the service "
+                + "with OPENBLAS_CORETYPE=" + better + " in its environment for faster mining products (README, Performance)";
     }
 
     /** The CPU's flags from /proc/cpuinfo's first {@code flags} line; empty where there is none. */
@@ -135,7 +143,6 @@ public final class BlasKernels {
     static void logAdvice() {
         Optional<String> chosen = chosen();
         chosen.ifPresent(name -> LOG.debug("OpenBLAS kernels: {}", name));
-        chosen.flatMap(name -> advice(name, cpuFlags(Path.of("/proc/cpuinfo")), coretype().orElse(null)))
-                .ifPresent(LOG::warn);
+        chosen.flatMap(name -> fasterHere(name).map(better -> advice(name, better))).ifPresent(LOG::warn);
     }
 }

@@ -1,8 +1,6 @@
 package dev.hardmine.testing;
 
-import dev.hardmine.cli.HardmineCommand;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import dev.hardmine.cli.Launcher;
 import java.util.List;
 import java.util.Map;
 
@@ -17,12 +15,7 @@ public final class HardmineProcesses {
 
     /** {@code java JVM_OPTIONS… -cp <the test's class path> dev.hardmine.cli.HardmineCommand ARGS…}, with this JVM's java. */
     public static List<String> command(List<String> jvmOptions, String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), HardmineCommand.class.getName()));
-        command.addAll(List.of(args));
-        return command;
+        return Launcher.commandHere(jvmOptions, List.of(args));
     }
 
     /**
@@ -32,9 +25,9 @@ public final class HardmineProcesses {
      * child inherits them and no launcher steps in; otherwise the launcher is switched off.
      */
     public static void sameKernelsAsThisJvm(Map<String, String> childEnvironment) {
-        String coretype = System.getenv("OPENBLAS_CORETYPE");
+        String coretype = System.getenv(Launcher.CORETYPE);
         if (coretype == null || coretype.isBlank()) {
-            childEnvironment.put("HARDMINE_RELAUNCH", "off");
+            childEnvironment.put(Launcher.SWITCH, "off");
         }
     }
 }

@@ -54,7 +54,8 @@ public final class RunProcess implements AutoCloseable {
         Path log = dir.resolve("run.log");
         List<String> options = new ArrayList<>(List.of("-Xmx512m"));
         options.addAll(jvmOptions);
-        ProcessBuilder builder = new ProcessBuilder(HardmineProcesses.command(options, "run", "--config", config.toString())).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder = new ProcessBuilder(HardmineProcesses.command(options, "run", "--config", config.toString()))
+                .redirectErrorStream(true).redirectOutput(log.toFile());
         // The reliability tests compare what it mines with replays in the test's JVM.
         HardmineProcesses.sameKernelsAsThisJvm(builder.environment());
         Process process = builder.start();
