@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import dev.hardmine.mining.BlasKernels;
+import dev.hardmine.mining.JobMiner;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -22,16 +23,17 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
 
     /**
      * Where it ran. {@code blasKernels}: the OpenBLAS kernel set the products ran on (the figures
-     * depend on it), with OPENBLAS_CORETYPE when the environment chose it.
+     * depend on it), with OPENBLAS_CORETYPE when the environment chose it; {@code anchorScans}: how
+     * the scans of the rows ran, on the Vector API or in plain Java (JobMiner.scanPass).
      */
-    public record Machine(int cores, long heapMaxMb, String java, String os, String blasKernels) {
+    public record Machine(int cores, long heapMaxMb, String java, String os, String blasKernels, String anchorScans) {
         static Machine here() {
             return new Machine(Runtime.getRuntime().availableProcessors(),
                     Runtime.getRuntime().maxMemory() / (1024 * 1024),
                     System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
                     System.getProperty("os.name") + " " + System.getProperty("os.arch") + " "
                             + System.getProperty("os.version"),
-                    BlasKernels.describe());
+                    BlasKernels.describe(), JobMiner.scanPass());
         }
     }
 
@@ -80,8 +82,10 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
         out.printf(Locale.ROOT, "hardmine bench: %d job(s), %d publisher(s), %d shard(s)/job, D=%d, batches of %d, "
                         + "memory %d, %s, %s cluster%n", s.jobs(), s.publishers(), s.shards(), s.dim(), s.batch(),
                 s.memory(), s.strategy(), embeddedCluster ? "embedded" : "external");
-        out.printf(Locale.ROOT, "machine: %d cores, heap max %d MB, %s, %s, OpenBLAS kernels %s (uptime %d s)%n",
+        out.printf(Locale.ROOT, "machine: %d cores, heap max %d MB, %s, %s, OpenBLAS kernels %s, anchor scans %s "
+                        + "(uptime %d s)%n",
                 machine.cores(), machine.heapMaxMb(), machine.java(), machine.os(), machine.blasKernels(),
+                machine.anchorScans(),
                 ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
         out.println();
         String header = String.format(Locale.ROOT, "%-24s %8s %8s %9s | %-26s | %-26s | %13s | %7s | %-15s | %7s %7s %7s %7s | %5s",

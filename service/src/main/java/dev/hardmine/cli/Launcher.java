@@ -1,8 +1,10 @@
 package dev.hardmine.cli;
 
 import dev.hardmine.mining.BlasKernels;
+import dev.hardmine.mining.JobMiner;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.module.ModuleFinder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,12 +17,19 @@ import sun.misc.Signal;
 
 /**
  * Runs a mining command ({@code run}, {@code demo}, {@code bench}, {@code replay}) in a second JVM
- * with {@code OPENBLAS_CORETYPE} set, when the OpenBLAS under ND4J would choose slower kernels than
- * the CPU can run and the environment names none ({@link BlasKernels#fasterHere}): on a Zen 5 host
- * the library takes its SSE kernels by itself, and a user who set nothing got 15 121 embeddings/s
- * where the AVX-512 kernels give about 31 000 (docs/PERFORMANCE.md). The library reads the variable
- * only when it loads, hence a second JVM: the same {@code java}, JVM options, class path and
- * arguments, the variable added.
+ * that mines faster, when this one cannot be made to:
+ * <ul>
+ *   <li>with {@code OPENBLAS_CORETYPE} set, when the OpenBLAS under ND4J would choose slower kernels
+ *       than the CPU can run and the environment names none ({@link BlasKernels#fasterHere}): on a
+ *       Zen 5 host the library takes its SSE kernels by itself, and a user who set nothing got
+ *       15 121 embeddings/s where the AVX-512 kernels give about 31 000 (docs/PERFORMANCE.md). The
+ *       library reads the variable only when it loads.</li>
+ *   <li>with {@code --add-modules jdk.incubator.vector} ({@link JobMiner#VECTOR_MODULE}), when this
+ *       JVM was started without it and the runtime has it: the anchor scans run on the Vector API
+ *       with it, in plain Java (the same results, slower) without. {@code java -jar} has no way to
+ *       add a module.</li>
+ * </ul>
+ * The same {@code java}, JVM options, class path and arguments, with what was missing added.
  *
  * <p>The first JVM stays, as the second's launcher, and is transparent to whoever started it: the
  * child inherits standard input, output and error; SIGTERM and SIGINT are passed on to it as SIGTERM
@@ -28,9 +37,10 @@ import sun.misc.Signal;
  * child halts within {@value #WATCH_MILLIS} ms once its launcher is gone, so that a SIGKILL of the
  * process a user started still ends the service at once, as it did without a launcher.
  *
- * <p>There is no second JVM when {@code HARDMINE_RELAUNCH=off}, when the environment names kernels,
- * when the command does not mine or asks for help, when the JVM runs an agent, a debugger or a flight
- * recording (they would run twice), or when the library's own choice is the fastest.
+ * <p>There is no second JVM when {@code HARDMINE_RELAUNCH=off}, when the command does not mine or
+ * asks for help, when the JVM runs an agent, a debugger or a flight recording (they would run
+ * twice), or when this JVM has the module and its kernels are the fastest or named by the
+ * environment.
  */
 public final class Launcher {
     /** {@code off} in the environment: run every command in the JVM it was started in. */
@@ -52,15 +62,13 @@ public final class Launcher {
     }
 
     /**
-     * Whether a second JVM could run {@code args} faster, as far as can be told without loading the
-     * library (which takes about 0.2 s): a mining command, no help asked, no choice of kernels or of
-     * no launcher in {@code env}, no JVM option that must not run twice.
+     * Whether {@code args} may run in a second JVM at all: a mining command, no help asked, no
+     * launcher switched off or already above this JVM in {@code env}, no JVM option that must not run twice.
      */
     static boolean mayRelaunch(List<String> args, Map<String, String> env, List<String> jvmOptions) {
         return !args.isEmpty() && MINING.contains(args.get(0))
                 && args.stream().noneMatch(HELP::contains)
                 && !"off".equalsIgnoreCase(env.getOrDefault(SWITCH, "").trim())
-                && env.getOrDefault(CORETYPE, "").isBlank()
                 && !env.containsKey(LAUNCHER_PID)
                 && jvmOptions.stream().noneMatch(option -> ONCE_ONLY.stream().anyMatch(option::startsWith));
     }
@@ -87,37 +95,58 @@ public final class Launcher {
     }
 
     /**
-     * Turns the launcher's environment into the child's: the kernels and the launcher's pid added,
-     * the options the java launcher would read again removed (they are among the JVM options already).
+     * The kernels a second JVM would name: faster ones than the library's own choice, when the
+     * environment names none (loads the library: about 0.2 s).
      */
-    static void toChildEnvironment(Map<String, String> env, String coretype, long launcherPid) {
+    static Optional<String> kernelsToSet(Map<String, String> env) {
+        return env.getOrDefault(CORETYPE, "").isBlank() ? BlasKernels.fasterHere() : Optional.empty();
+    }
+
+    /** The child's JVM options: this JVM's, and the Vector API module when {@code addModule}. */
+    static List<String> childOptions(List<String> jvmOptions, boolean addModule) {
+        List<String> options = new ArrayList<>(jvmOptions);
+        if (addModule) {
+            options.add("--add-modules=" + JobMiner.VECTOR_MODULE);
+        }
+        return options;
+    }
+
+    /**
+     * Turns the launcher's environment into the child's: the kernels (if any) and the launcher's pid
+     * added, the options the java launcher would read again removed (they are among the JVM options already).
+     */
+    static void toChildEnvironment(Map<String, String> env, Optional<String> coretype, long launcherPid) {
         OPTIONS_FROM_ENVIRONMENT.forEach(env::remove);
-        env.put(CORETYPE, coretype);
+        coretype.ifPresent(kernels -> env.put(CORETYPE, kernels));
         env.put(LAUNCHER_PID, Long.toString(launcherPid));
     }
 
     /**
-     * Runs {@code args} in a child JVM when that gives faster kernels, and returns its exit code;
-     * empty when the command is to run in this JVM (also when the child cannot be started: the
-     * command then runs with the library's own choice, which the service warns about).
+     * Runs {@code args} in a child JVM when that mines faster (see the class comment), and returns its
+     * exit code; empty when the command is to run in this JVM (also when the child cannot be started:
+     * the command then runs here, with whatever this JVM lacks, which the service warns about).
      */
     static OptionalInt runInChild(String[] args) {
         List<String> jvmOptions = ManagementFactory.getRuntimeMXBean().getInputArguments();
         if (!mayRelaunch(List.of(args), System.getenv(), jvmOptions)) {
             return OptionalInt.empty();
         }
-        Optional<String> coretype = BlasKernels.fasterHere();
-        if (coretype.isEmpty()) {
+        // Only a module the runtime has: a JRE linked without it would refuse to start the child.
+        boolean addModule = ModuleLayer.boot().findModule(JobMiner.VECTOR_MODULE).isEmpty()
+                && ModuleFinder.ofSystem().find(JobMiner.VECTOR_MODULE).isPresent();
+        Optional<String> coretype = kernelsToSet(System.getenv());
+        if (coretype.isEmpty() && !addModule) {
             return OptionalInt.empty();
         }
-        ProcessBuilder builder = new ProcessBuilder(commandHere(jvmOptions, List.of(args))).inheritIO();
-        toChildEnvironment(builder.environment(), coretype.get(), ProcessHandle.current().pid());
+        ProcessBuilder builder = new ProcessBuilder(commandHere(childOptions(jvmOptions, addModule), List.of(args)))
+                .inheritIO();
+        toChildEnvironment(builder.environment(), coretype, ProcessHandle.current().pid());
         Process child;
         try {
             child = builder.start();
         } catch (IOException e) {
-            System.err.println("hardmine: cannot start a JVM with OPENBLAS_CORETYPE=" + coretype.get()
-                    + ", running with OpenBLAS's own choice: " + e.getMessage());
+            System.err.println("hardmine: cannot start a second JVM for faster mining, running in this one: "
+                    + e.getMessage());
             return OptionalInt.empty();
         }
         Signal.handle(new Signal("TERM"), s -> child.destroy());
@@ -154,9 +183,10 @@ public final class Launcher {
             }
             halt(pid); // killed before we looked
         }
-        LoggerFactory.getLogger(Launcher.class).info("running with OPENBLAS_CORETYPE={}, set by hardmine's launcher "
-                + "(pid {}) for faster mining products; HARDMINE_RELAUNCH=off runs without it",
-                System.getenv(CORETYPE), pid);
+        LoggerFactory.getLogger(Launcher.class).info("started by hardmine's launcher (pid {}) for faster mining: "
+                + "OPENBLAS_CORETYPE={}, the {} module {}; HARDMINE_RELAUNCH=off runs every command in one JVM",
+                pid, System.getenv(CORETYPE), JobMiner.VECTOR_MODULE,
+                ModuleLayer.boot().findModule(JobMiner.VECTOR_MODULE).isPresent() ? "loaded" : "missing");
         Thread watch = new Thread(() -> {
             while (launcher.get().isAlive()) {
                 try {

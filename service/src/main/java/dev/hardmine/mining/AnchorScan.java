@@ -14,40 +14,45 @@ import java.util.function.Supplier;
  * loop worker of a JobMiner (SharedLoop), reused across anchors and batches: its arrays grow to the
  * largest memory seen and are never copied per anchor.
  *
- * <p>Invariants after {@link #scan}: {@code distances} holds the anchor's distances to every memory
- * slot, with every same-label entry (the anchor itself included) set to +∞, so that the finite
- * entries are exactly N(a);
- * positives are listed in insertion order; {@code candSlot/candDist[0 … candCount)} hold every
- * negative whose distance is at most the collection bound, sorted by (distance, insertion order).
- * Every negative outside the candidates is easy for every positive of the anchor. The selector
- * reads all this through {@link ScannedAnchor}, never the arrays themselves.
+ * <p>The row is read once, by a {@link RowPass}: per chunk of {@link RowPass#CHUNK} slots the
+ * smallest distance outside the anchor's identity and the largest distance, and the softmax
+ * weight sums of fast-reid's weighted loss. No distance is kept: the few the scan needs next (the
+ * positives, the chunks that hold the nearest negative or the candidates) are computed again from
+ * the products, bit for bit the same ({@link RowPass#distance}); the passes that read every
+ * distance (a row of many candidates, the weighted mean of a row beyond FastExp.expMinus's range,
+ * memory sampling beyond the candidates) and selectors that do ({@link #distance}) have the whole
+ * row converted once ({@link #keepRow}).
  *
- * <p>Speed: the row passes are written for C2's superword vectoriser (JDK 17), which vectorises
- * element-wise loops whose array accesses all share one index — no reductions worth the name, no
- * {@code a[k]} next to {@code b[from + k]}. So the row is read into chunks of {@link #LANES}
- * slots, each an array of its own, and every reduction (minimum, maximum, sum) is kept per lane:
- * lane k covers slots k, k + LANES, k + 2·LANES, … and the lanes are folded once per row. A lane's
- * extremum also says which column of slots holds the row's nearest negative or its candidates, so
- * the rare per-slot work visits those columns only. Results depend on the slot layout and LANES,
- * never on scheduling.
+ * <p>Invariants after {@link #scan}: {@link #at} is the anchor's distance to every memory slot,
+ * +∞ at every same-label entry (the anchor itself included), so that the finite entries are
+ * exactly N(a); positives are listed in insertion order; {@code candSlot/candDist[0 … candCount)}
+ * hold every negative whose distance is at most the collection bound, sorted by (distance,
+ * insertion order). Every negative outside the candidates is easy for every positive of the
+ * anchor. The selector reads all this through {@link ScannedAnchor}, never the arrays themselves.
+ * Results depend on the row alone, never on scheduling or on which RowPass runs.
  */
 final class AnchorScan implements ScannedAnchor {
-    /** Chunk length of the row passes and number of lanes of their reductions; a power of two. */
-    static final int LANES = 512;
+    /** Slots per chunk of a kept row, and lanes of weightedMean's sums; a power of two. */
+    static final int LANES = RowPass.CHUNK;
     private static final int LANE_BITS = Integer.numberOfTrailingZeros(LANES);
-    /** Up to this many lanes to search slot by slot, by lane; beyond, one pass over the row in order is cheaper. */
+    /** Up to this many lanes (or chunks) to search one by one; beyond, one pass over the whole row is cheaper. */
     private static final int FEW_LANES = LANES / 8;
     /**
-     * Chunks whose weights a lane sums in float before adding them into a double: at most 32 terms
-     * of at most 1, so each block's relative rounding error stays under 32·2⁻²⁴ ≈ 2e-6 at the cost
-     * of one float add per element (a compensated sum took four). With blocks of 16 the scans
-     * took 3–8 % longer (measured together with the lane maxima's reset that bounded rows skip).
+     * Chunks whose weights a lane of weightedMean sums in float before adding them into a double:
+     * at most 32 terms of at most 1, so each block's relative rounding error stays under 32·2⁻²⁴ ≈ 2e-6.
      */
     private static final int FLOAT_BLOCK = 32;
 
-    // The anchor's distances, chunk c holding slots c·LANES … c·LANES + LANES (see at).
+    private final RowPass pass = RowPass.create();
+    // The anchor's row of scores, and what its products lack (Scores.offset).
+    private ScoreMatrix.Scores scores;
+    private float offset;
+    // The anchor's distances, chunk c holding slots c·LANES … c·LANES + LANES, once keepRow has
+    // filled them (kept); until then at() computes a distance from the scores.
     private float[][] distances = new float[0][];
+    private boolean kept;
     private int size;
+    private int chunkCount;
 
     private MemoryBank memory;
     private Distance distance;
@@ -55,6 +60,7 @@ final class AnchorScan implements ScannedAnchor {
     private String batchId;
     private String anchorId;
     private String anchorLabel;
+    private int anchorLabelId;
     private int anchorIndex;
 
     // Positives P(a), insertion order.
@@ -69,28 +75,23 @@ final class AnchorScan implements ScannedAnchor {
     private float nearestDist;
     private float nearestAboveBound; // smallest distance above the collection bound, +inf when none
     private double negativeWeightedMean; // Σ softmax(−d)·d over N(a)
-    // The same from loadRow's pass, with the weights e^(−d): valid when the whole row lies in
+    // The same from the RowPass, with the weights e^(−d): valid when the whole row lies in
     // FastExp.expMinus's range, NaN otherwise (see loadRow).
     private double rowWeightedMean;
 
-    // Slots that take no part in the vectorised weights: the same-label ones (+inf in the row once
-    // masked), sorted, then for weightedMean those beyond FastExp.expMinus's range.
+    // Slots that take no part in weightedMean's vectorised weights: the same-label ones (the first
+    // sameCount, sorted), then those beyond FastExp.expMinus's range.
     private int excludedCount;
+    private int sameCount;
     private int[] excluded = new int[16];
     private double beyondWeights; // Σ w and Σ w·(d − nearest) over the slots beyond expMinus's range
     private double beyondExcess;
 
-    // Scratch of the row passes, one chunk long, and the per-lane reductions (see the class comment).
+    // Scratch of weightedMean, one chunk long, and its per-lane sums of the weights and of the
+    // weighted excesses over the nearest negative: float within a block of chunks, then double
+    // across blocks.
     private final float[] chunkWeight = new float[LANES];
     private final float[] chunkExcess = new float[LANES];
-    // While loadRow weighs (keep) or converts (masked) a chunk: at its same-label slots 0 and +inf, elsewhere 1 and 0.
-    private final float[] keep = filled(LANES, 1f);
-    private final float[] masked = new float[LANES];
-    private final float[] laneMin = new float[LANES];      // of the row without the same-label entries
-    private final float[] laneMax = new float[LANES];      // of the row before masking; see loadRow
-    // Per-lane sums of the weights and of the weighted excesses over the reference (loadRow's, with
-    // reference 0, or weightedMean's, with the nearest negative): float within a block of chunks,
-    // then double across blocks.
     private final float[] laneWeight = new float[LANES];
     private final float[] laneExcess = new float[LANES];
     private final double[] laneWeightTotal = new double[LANES];
@@ -144,6 +145,10 @@ final class AnchorScan implements ScannedAnchor {
         this.anchorLabel = anchorLabel;
         this.anchorIndex = anchorIndex;
         this.size = memory.size();
+        this.chunkCount = (size + LANES - 1) / LANES;
+        this.scores = scores;
+        this.offset = scores.offset(anchorIndex);
+        this.kept = false;
         triplets.clear();
         sampledNegativeCount = 0;
         sampledPositiveCount = 0;
@@ -153,7 +158,7 @@ final class AnchorScan implements ScannedAnchor {
         candCount = 0;
 
         IntList same = sameLabelSlots();
-        loadRow(scores, anchorIndex);
+        loadRow();
         collectPositives(same);
         positivePairs = positiveCount;
         scanTriplets(selector);
@@ -184,8 +189,10 @@ final class AnchorScan implements ScannedAnchor {
     /** The slots of the anchor's identity (the anchor itself included) into {@code excluded}, sorted; returns them in insertion order. */
     private IntList sameLabelSlots() {
         int labelId = memory.labelIdOf(anchorLabel);
+        anchorLabelId = labelId;
         IntList same = labelId >= 0 ? memory.slotsOfLabel(labelId) : null;
         int sameCount = same == null ? 0 : same.size();
+        this.sameCount = sameCount;
         if (excluded.length < sameCount) {
             excluded = new int[sameCount * 2];
         }
@@ -198,128 +205,58 @@ final class AnchorScan implements ScannedAnchor {
     }
 
     /**
-     * Reads the anchor's scores into {@code distances}, chunk by chunk, as distances, and leaves in
-     * {@code laneMin} each lane's smallest distance outside the anchor's identity (collectPositives
-     * masks those entries in the row), and in {@code laneMax} each lane's largest distance unless
-     * the norms already bound every distance of the scores (ScoreMatrix), which the row's largest
-     * distance is only wanted for: whether the row lies in FastExp.expMinus's range. A second loop over
-     * the converted chunks (in cache, no copies) sums the softmax weights of the negatives against a
-     * reference of 0, e^(−d), and e^(−d)·d, which
-     * is fast-reid's weighted negative distance without a second pass over the row whenever every
-     * distance of the row lies in FastExp.expMinus's range, as all do for unit-norm embeddings
-     * under the euclidean and cosine distances (squared euclidean: unless two are antipodal).
-     * Otherwise (far-apart or unnormalised embeddings: the weights need the nearest negative as
-     * reference) {@code rowWeightedMean} is NaN and weightedMean takes the second pass. Which one
-     * applies depends on the row alone (the bound from the norms only spares looking). Adding +∞
-     * masks an entry because no score is NaN: the memory holds no embedding too large for float32
-     * scores (SampleBatch.checkScoresFinite).
+     * The RowPass over the anchor's row: chunk minima and maxima, and the weighted negative
+     * distance with the weights e^(−d), which is fast-reid's without a second pass over the row
+     * whenever every distance of the row lies in FastExp.expMinus's range, as all do for unit-norm
+     * embeddings under the euclidean and cosine distances (squared euclidean: unless two are
+     * antipodal). Otherwise (far-apart or unnormalised embeddings: the weights need the nearest
+     * negative as reference) {@code rowWeightedMean} is NaN and weightedMean takes the second pass.
+     * Which one applies depends on the row alone (the bound from the norms only spares looking).
      */
-    private void loadRow(ScoreMatrix.Scores scores, int anchorIndex) {
-        int chunkCount = (size + LANES - 1) / LANES;
+    private void loadRow() {
+        boolean bounded = scores.withinExpRange();
+        pass.run(scores, anchorIndex, size, distance, memory.inverseNorms(), excluded, excludedCount, !bounded);
+        boolean inRange = bounded || largestDistance() < FastExp.EXP_MINUS_RANGE;
+        rowWeightedMean = inRange ? pass.weighted / pass.weights : Double.NaN;
+    }
+
+    /**
+     * Fills {@code distances} with the whole row, same-label entries at +∞, for the passes that
+     * read every distance; once per anchor, before weightedMean adds to the excluded slots.
+     */
+    private void keepRow() {
+        if (kept) {
+            return;
+        }
         if (distances.length < chunkCount) {
             growDistances(chunkCount);
         }
-        boolean bounded = scores.withinExpRange();
-        if (!bounded) {
-            Arrays.fill(laneMax, Float.NEGATIVE_INFINITY);
-        }
-        Arrays.fill(laneMin, Float.POSITIVE_INFINITY);
-        clearSums();
-        // The reads first, in one stream: interleaved with the arithmetic they took longer.
-        for (int c = 0; c < chunkCount; c++) {
-            int from = c * LANES;
-            scores.read(anchorIndex, from, distances[c], Math.min(LANES, size - from));
-        }
-        float offset = scores.offset(anchorIndex);
-        int next = 0;
         for (int c = 0; c < chunkCount; c++) {
             int from = c * LANES;
             int n = Math.min(LANES, size - from);
-            float[] chunk = distances[c];
-            int first = next;
-            next = mark(masked, first, from, Float.POSITIVE_INFINITY);
-            toDistances(chunk, from, n, offset);
-            if (!bounded) {
-                trackMaxima(chunk, n);
-            }
-            mark(masked, first, from, 0f);
+            scores.read(anchorIndex, from, distances[c], n);
+            // chunkWeight is free: weightedMean fills it only after keepRow.
+            RowPass.toDistances(distances[c], from, n, offset, distance, memory.inverseNorms(), chunkWeight);
         }
-        // The weights in a loop of their own, without calls: the calls to the copy stubs that the
-        // conversion's loop once made had C2 keep the exponential's constants on the stack and
-        // reload them for every vector.
-        next = 0;
-        for (int c = 0; c < chunkCount; c++) {
-            int from = c * LANES;
-            int n = Math.min(LANES, size - from);
-            int first = next;
-            next = mark(keep, first, from, 0f);
-            weigh(distances[c], n);
-            mark(keep, first, from, 1f);
-            if ((c + 1) % FLOAT_BLOCK == 0) {
-                flushSums();
-            }
+        for (int i = 0; i < sameCount; i++) {
+            int slot = excluded[i];
+            distances[slot >>> LANE_BITS][slot & (LANES - 1)] = Float.POSITIVE_INFINITY;
         }
-        if (chunkCount % FLOAT_BLOCK != 0) { // the last block's sums, unless the loop has just added them
-            flushSums();
-        }
-        double weights = 0.0;
-        double weighted = 0.0;
-        for (int k = 0; k < LANES; k++) {
-            weights += laneWeightTotal[k];
-            weighted += laneExcessTotal[k];
-        }
-        rowWeightedMean = bounded || largestOfLanes() < FastExp.EXP_MINUS_RANGE ? weighted / weights : Double.NaN;
+        kept = true;
     }
 
-    /**
-     * Products plus {@code offset} (the row's, Scores.offset) to distances in {@code chunk[0 … n)},
-     * exactly as Distance.toDistance does, with the lane minima of the entries not masked.
-     */
-    private void toDistances(float[] c, int from, int n, float offset) {
-        float[] min = laneMin;
-        float[] mask = masked;
-        switch (distance) {
-            case EUCLIDEAN:
-                for (int k = 0; k < n; k++) {
-                    float d = (float) Math.sqrt(Math.max(c[k] + offset, 0f));
-                    c[k] = d;
-                    min[k] = Math.min(min[k], d + mask[k]);
-                }
-                break;
-            case SQUARED_EUCLIDEAN:
-                for (int k = 0; k < n; k++) {
-                    float d = Math.max(c[k] + offset, 0f);
-                    c[k] = d;
-                    min[k] = Math.min(min[k], d + mask[k]);
-                }
-                break;
-            default:
-                float[] inv = chunkWeight; // free: only weightedMean's pass uses it
-                System.arraycopy(memory.inverseNorms(), from, inv, 0, n);
-                for (int k = 0; k < n; k++) {
-                    float d = Math.max(1f + c[k] * inv[k], 0f);
-                    c[k] = d;
-                    min[k] = Math.min(min[k], d + mask[k]);
-                }
-                break;
-        }
-    }
-
-    /**
-     * Sets {@code mask} to {@code value} at the same-label slots of the chunk from {@code from}, those
-     * listed from {@code excluded[first]} on (sorted); returns the index of the first one after the chunk.
-     */
-    private int mark(float[] mask, int first, int from, float value) {
-        int i = first;
-        for (; i < excludedCount && excluded[i] < from + LANES; i++) {
-            mask[excluded[i] - from] = value;
-        }
-        return i;
-    }
-
-    /** The distance to {@code slot}, from its chunk. */
+    /** The distance to {@code slot}, +∞ for the anchor's label: from its chunk once kept, else from the scores. */
     private float at(int slot) {
-        return distances[slot >>> LANE_BITS][slot & (LANES - 1)];
+        if (kept) {
+            return distances[slot >>> LANE_BITS][slot & (LANES - 1)];
+        }
+        return memory.labelId(slot) == anchorLabelId ? Float.POSITIVE_INFINITY : distanceTo(slot);
+    }
+
+    /** The distance to {@code slot} from its product, as the RowPass computed it. */
+    private float distanceTo(int slot) {
+        return RowPass.distance(scores.product(anchorIndex, slot), distance, offset,
+                distance == Distance.COSINE ? memory.inverseNorms()[slot] : 0f);
     }
 
     private void growDistances(int chunkCount) {
@@ -330,37 +267,12 @@ final class AnchorScan implements ScannedAnchor {
         }
     }
 
-    private float largestOfLanes() {
+    private float largestDistance() {
         float largest = Float.NEGATIVE_INFINITY;
-        for (int k = 0; k < LANES; k++) {
-            largest = Math.max(largest, laneMax[k]);
+        for (int c = 0; c < chunkCount; c++) {
+            largest = Math.max(largest, pass.chunkMax[c]);
         }
         return largest;
-    }
-
-    /** The lane maxima over the distances in {@code chunk[0 … n)}, all of them, masked or not. */
-    private void trackMaxima(float[] c, int n) {
-        float[] max = laneMax;
-        for (int k = 0; k < n; k++) {
-            max[k] = Math.max(max[k], c[k]);
-        }
-    }
-
-    /**
-     * The lane sums of e^(−d)·keep and e^(−d)·keep·d over the distances in {@code chunk[0 … n)}
-     * (meaningless where d is beyond FastExp.expMinus's range; loadRow then discards them). A loop
-     * of its own: fused with the conversion's, C2 vectorises it too, but the scans took 10 % longer.
-     */
-    private void weigh(float[] c, int n) {
-        float[] kept = keep;
-        float[] w = laneWeight;
-        float[] wd = laneExcess;
-        for (int k = 0; k < n; k++) {
-            float d = c[k];
-            float e = FastExp.expMinus(d) * kept[k];
-            w[k] += e;
-            wd[k] += e * d;
-        }
     }
 
     private void collectPositives(IntList same) {
@@ -375,7 +287,7 @@ final class AnchorScan implements ScannedAnchor {
         for (int i = 0; i < sameCount; i++) {
             int slot = same.get(i);
             if (slot != own) {
-                float d = at(slot);
+                float d = distanceTo(slot);
                 posSlot[positiveCount] = slot;
                 posDist[positiveCount] = d;
                 // Strictly greater: on ties the earlier-inserted positive stays.
@@ -384,7 +296,6 @@ final class AnchorScan implements ScannedAnchor {
                 }
                 positiveCount++;
             }
-            distances[slot >>> LANE_BITS][slot & (LANES - 1)] = Float.POSITIVE_INFINITY;
         }
         negativeCount = size - sameCount;
     }
@@ -396,7 +307,7 @@ final class AnchorScan implements ScannedAnchor {
      * weightedMean's pass with weights e^(nearest − d) ∈ (0, 1].
      */
     private void scanNegatives(float collectBound) {
-        float nearest = laneMinima();
+        float nearest = chunkMinima();
         nearestDist = nearest;
         nearestSlot = -1;
         if (nearest == Float.POSITIVE_INFINITY) {
@@ -406,26 +317,28 @@ final class AnchorScan implements ScannedAnchor {
             negativeWeightedMean = Double.NaN;
             return;
         }
-        for (int k = 0; k < LANES; k++) {
-            if (laneMin[k] == nearest) {
-                nearestInColumn(k, nearest);
+        float[] chunkMin = pass.chunkMin;
+        for (int c = 0; c < chunkCount; c++) {
+            if (chunkMin[c] == nearest) {
+                nearestInChunk(c, nearest);
             }
         }
         collectCandidates(collectBound, nearest);
         negativeWeightedMean = Double.isNaN(rowWeightedMean) ? weightedMean(nearest) : rowWeightedMean;
     }
 
-    /** Folds the per-lane minima of the row (same-label entries masked) into the nearest distance. */
-    private float laneMinima() {
+    /** Folds the chunk minima of the row (same-label entries left out) into the nearest distance. */
+    private float chunkMinima() {
         float nearest = Float.POSITIVE_INFINITY;
-        for (int k = 0; k < LANES; k++) {
-            nearest = Math.min(nearest, laneMin[k]);
+        for (int c = 0; c < chunkCount; c++) {
+            nearest = Math.min(nearest, pass.chunkMin[c]);
         }
         return nearest;
     }
 
-    private void nearestInColumn(int lane, float nearest) {
-        for (int j = lane; j < size; j += LANES) {
+    private void nearestInChunk(int c, float nearest) {
+        int end = Math.min(size, (c + 1) * LANES);
+        for (int j = c * LANES; j < end; j++) {
             if (at(j) == nearest && (nearestSlot < 0 || memory.seq(j) < memory.seq(nearestSlot))) {
                 nearestSlot = j;
             }
@@ -434,8 +347,8 @@ final class AnchorScan implements ScannedAnchor {
 
     /**
      * Candidates (d ≤ bound) in any order — sortCandidates orders them — and the nearest distance
-     * above the bound. Only the columns whose lane minimum is within the bound are visited, or the
-     * whole row in order when that is most of it (e.g. the easy strategy collects everything).
+     * above the bound. Only the chunks whose minimum is within the bound are visited, or the whole
+     * row, kept, when that is many of them (e.g. the easy strategy collects everything).
      */
     private void collectCandidates(float bound, float nearest) {
         candCount = 0;
@@ -443,21 +356,23 @@ final class AnchorScan implements ScannedAnchor {
             nearestAboveBound = nearest;
             return;
         }
+        float[] chunkMin = pass.chunkMin;
         float minAbove = Float.POSITIVE_INFINITY;
-        int lanesWithin = 0;
-        for (int k = 0; k < LANES; k++) {
-            if (laneMin[k] <= bound) {
-                lanesWithin++;
+        int chunksWithin = 0;
+        for (int c = 0; c < chunkCount; c++) {
+            if (chunkMin[c] <= bound) {
+                chunksWithin++;
             } else {
-                minAbove = Math.min(minAbove, laneMin[k]);
+                minAbove = Math.min(minAbove, chunkMin[c]);
             }
         }
-        if (lanesWithin > FEW_LANES) {
+        if (chunksWithin > FEW_LANES) {
+            keepRow();
             minAbove = collectRange(0, size, 1, bound, Float.POSITIVE_INFINITY);
         } else {
-            for (int k = 0; k < LANES; k++) {
-                if (laneMin[k] <= bound) {
-                    minAbove = collectRange(k, size, LANES, bound, minAbove);
+            for (int c = 0; c < chunkCount; c++) {
+                if (chunkMin[c] <= bound) {
+                    minAbove = collectRange(c * LANES, Math.min(size, (c + 1) * LANES), 1, bound, minAbove);
                 }
             }
         }
@@ -485,27 +400,29 @@ final class AnchorScan implements ScannedAnchor {
     }
 
     /**
-     * nearest + Σ w·(d − nearest) / Σ w over the negatives, w = e^(nearest − d). The weights whose
-     * excess t = d − nearest lies in FastExp.expMinus's range come from a vectorised pass, the
-     * others from the scalar FastExp.expNonPositive: those are found by lane from the lane maxima
-     * (loadRow has them: this pass runs only for rows the norms do not bound), and there are none
-     * for unit-norm embeddings, whose euclidean and cosine distances are at most 2.
+     * nearest + Σ w·(d − nearest) / Σ w over the negatives, w = e^(nearest − d), over the kept row.
+     * The weights whose excess t = d − nearest lies in FastExp.expMinus's range come from a
+     * vectorised pass, the others from the scalar FastExp.expNonPositive: those are found by chunk
+     * from the chunk maxima, and there are none for unit-norm embeddings, whose euclidean and
+     * cosine distances are at most 2.
      */
     private double weightedMean(float nearest) {
+        keepRow(); // before exclude() adds to the excluded slots
         beyondWeights = 0.0;
         beyondExcess = 0.0;
-        int lanesBeyond = 0;
-        for (int k = 0; k < LANES; k++) {
-            if (!(laneMax[k] - nearest < FastExp.EXP_MINUS_RANGE)) {
-                lanesBeyond++;
+        float[] chunkMax = pass.chunkMax;
+        int chunksBeyond = 0;
+        for (int c = 0; c < chunkCount; c++) {
+            if (!(chunkMax[c] - nearest < FastExp.EXP_MINUS_RANGE)) {
+                chunksBeyond++;
             }
         }
-        if (lanesBeyond > FEW_LANES) {
-            weighBeyondRange(0, 1, nearest);
-        } else if (lanesBeyond > 0) {
-            for (int k = 0; k < LANES; k++) {
-                if (!(laneMax[k] - nearest < FastExp.EXP_MINUS_RANGE)) {
-                    weighBeyondRange(k, LANES, nearest);
+        if (chunksBeyond > FEW_LANES) {
+            weighBeyondRange(0, size, nearest);
+        } else if (chunksBeyond > 0) {
+            for (int c = 0; c < chunkCount; c++) {
+                if (!(chunkMax[c] - nearest < FastExp.EXP_MINUS_RANGE)) {
+                    weighBeyondRange(c * LANES, Math.min(size, (c + 1) * LANES), nearest);
                 }
             }
         }
@@ -549,12 +466,9 @@ final class AnchorScan implements ScannedAnchor {
         return nearest + excess / weights;
     }
 
-    /**
-     * Slots from, from + step, … beyond FastExp.expMinus's range: excluded from the vectorised pass,
-     * weighed here.
-     */
-    private void weighBeyondRange(int from, int step, float nearest) {
-        for (int j = from; j < size; j += step) {
+    /** Slots from … end beyond FastExp.expMinus's range: excluded from the vectorised pass, weighed here. */
+    private void weighBeyondRange(int from, int end, float nearest) {
+        for (int j = from; j < end; j++) {
             float t = at(j) - nearest;
             if (!(t < FastExp.EXP_MINUS_RANGE)) {
                 exclude(j);
@@ -708,6 +622,7 @@ final class AnchorScan implements ScannedAnchor {
     /** The k nearest finite entries of the row into sampledNegatives, by (distance, insertion order). */
     private void nearestOfRow(int k) {
         sampledDist = ensure(sampledDist, k);
+        keepRow();
         int n = 0;
         for (int j = 0; j < size; j++) {
             float d = at(j);
@@ -750,12 +665,6 @@ final class AnchorScan implements ScannedAnchor {
         return key < otherKey || (key == otherKey && memory.seq(slot) < memory.seq(otherSlot));
     }
 
-    private static float[] filled(int n, float value) {
-        float[] a = new float[n];
-        Arrays.fill(a, value);
-        return a;
-    }
-
     private static int[] ensure(int[] a, int n) {
         return a.length >= n ? a : new int[Math.max(n, a.length * 2)];
     }
@@ -776,6 +685,7 @@ final class AnchorScan implements ScannedAnchor {
 
     @Override
     public float distance(int slot) {
+        keepRow();
         return at(slot);
     }
 

@@ -23,6 +23,17 @@ import java.util.List;
  * <p>Not thread-safe: one job, one caller.
  */
 public final class JobMiner implements AutoCloseable {
+    /**
+     * The JVM module the anchor scans run fastest with ({@code java --add-modules jdk.incubator.vector}):
+     * without it they run in plain Java, with the same results (RowPass).
+     */
+    public static final String VECTOR_MODULE = "jdk.incubator.vector";
+
+    /** How this JVM runs the anchor scans: on the Vector API (and its vectors' width) or in plain Java, and why. */
+    public static String scanPass() {
+        return RowPass.describe();
+    }
+
     private MemoryLimits limits;
     private MemoryBank memory;
     private final ScoreMatrix scores = new ScoreMatrix();

@@ -2,6 +2,8 @@ package dev.hardmine.mining;
 
 import dev.hardmine.mining.internals.FastExp;
 import dev.hardmine.mining.internals.SharedLoop;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -81,6 +83,7 @@ final class ScoreMatrix implements AutoCloseable {
         /** Turns of awaitRow's busy wait before it yields: tens of microseconds, a fraction of a narrow tile. */
         private static final int SPINS = 1 << 12;
 
+        private final ByteBuffer bytes;
         private final FloatBuffer buffer;
         private final float[] offsets;
         private final int batch;
@@ -102,9 +105,10 @@ final class ScoreMatrix implements AutoCloseable {
         private final AtomicIntegerArray finished;
         private volatile boolean failed;
 
-        private Scores(FloatBuffer buffer, float[] offsets, int batch, int size, boolean withinExpRange,
+        private Scores(ByteBuffer bytes, float[] offsets, int batch, int size, boolean withinExpRange,
                        int depth, int width, FloatPointer anchorsAt, FloatPointer memoryAt, FloatPointer scoresAt) {
-            this.buffer = buffer;
+            this.bytes = bytes;
+            this.buffer = bytes.asFloatBuffer();
             this.offsets = offsets;
             this.batch = batch;
             this.size = size;
@@ -128,6 +132,20 @@ final class ScoreMatrix implements AutoCloseable {
          */
         void read(int anchor, int from, float[] dst, int n) {
             buffer.get(anchor * size + from, dst, 0, n);
+        }
+
+        /**
+         * The products of {@code anchor}'s row as bytes in the platform's order, the product with slot j at byte
+         * {@code 4·j}: a view, no copy.
+         */
+        ByteBuffer row(int anchor) {
+            return bytes.slice(Math.toIntExact((long) anchor * size * Float.BYTES), size * Float.BYTES)
+                    .order(ByteOrder.nativeOrder());
+        }
+
+        /** The product of {@code anchor} and {@code slot}: plus {@link #offset}, the score of the pair. */
+        float product(int anchor, int slot) {
+            return buffer.get(anchor * size + slot);
         }
 
         /** What every product of {@code anchor}'s row lacks of its score: |a|² for the euclidean distances, else 0. */
@@ -220,7 +238,7 @@ final class ScoreMatrix implements AutoCloseable {
 
     private INDArray scratch;
     private long scratchLength;
-    private FloatBuffer scratchView; // of scratch, made once per allocation: a view took 30 µs
+    private ByteBuffer scratchView; // of scratch, made once per allocation: a view took 30 µs
     private INDArray anchors;
     private float[] anchorRows = new float[0]; // what goes to anchors, reused: 132 KiB for 256 × 129
 
@@ -248,7 +266,7 @@ final class ScoreMatrix implements AutoCloseable {
         int size = memory.size();
         if (size == 0) {
             // Every sample of the batch was evicted on arrival: nothing to score.
-            return new Scores(FloatBuffer.allocate(0), new float[batch], batch, 0, true, dim, width, null, null, null);
+            return new Scores(ByteBuffer.allocate(0).order(ByteOrder.nativeOrder()), new float[batch], batch, 0, true, dim, width, null, null, null);
         }
         long needed = (long) batch * size;
         if (scratch == null || scratchLength < needed) {
@@ -257,7 +275,7 @@ final class ScoreMatrix implements AutoCloseable {
             }
             scratchLength = Math.max(needed, scratchLength + scratchLength / 2);
             scratch = Nd4j.createUninitialized(DataType.FLOAT, scratchLength);
-            scratchView = scratch.data().asNioFloat();
+            scratchView = scratch.data().asNio().order(ByteOrder.nativeOrder());
         }
         if (anchors == null || anchors.rows() != batch || anchors.columns() != width) {
             if (anchors != null) {

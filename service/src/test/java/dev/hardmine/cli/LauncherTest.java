@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** When the launcher starts a second JVM, and with what (the processes themselves: LauncherProcessTest). */
@@ -31,8 +32,9 @@ class LauncherTest {
     @Test
     void theEnvironmentDecidesFirst() {
         List<String> run = List.of("run");
-        assertThat(Launcher.mayRelaunch(run, Map.of("OPENBLAS_CORETYPE", "Haswell"), List.of())).isFalse();
-        assertThat(Launcher.mayRelaunch(run, Map.of("OPENBLAS_CORETYPE", " "), List.of())).isTrue();
+        // Kernels named by the environment are kept, but the JVM may still lack the Vector API module.
+        assertThat(Launcher.mayRelaunch(run, Map.of("OPENBLAS_CORETYPE", "Haswell"), List.of())).isTrue();
+        assertThat(Launcher.kernelsToSet(Map.of("OPENBLAS_CORETYPE", "Haswell"))).isEmpty();
         assertThat(Launcher.mayRelaunch(run, Map.of("HARDMINE_RELAUNCH", "off"), List.of())).isFalse();
         assertThat(Launcher.mayRelaunch(run, Map.of("HARDMINE_RELAUNCH", "OFF "), List.of())).isFalse();
         assertThat(Launcher.mayRelaunch(run, Map.of("HARDMINE_RELAUNCH", "on"), List.of())).isTrue();
@@ -60,12 +62,28 @@ class LauncherTest {
     }
 
     @Test
+    void theChildGetsTheVectorModuleWhenThisJvmLacksIt() {
+        assertThat(Launcher.childOptions(List.of("-Xmx1g"), true))
+                .containsExactly("-Xmx1g", "--add-modules=jdk.incubator.vector");
+        assertThat(Launcher.childOptions(List.of("-Xmx1g", "--add-modules=jdk.incubator.vector"), false))
+                .containsExactly("-Xmx1g", "--add-modules=jdk.incubator.vector");
+    }
+
+    @Test
     void theChildsEnvironmentNamesTheKernelsAndTheLauncher() {
         Map<String, String> env = new HashMap<>(Map.of("PATH", "/usr/bin", "JDK_JAVA_OPTIONS", "-Dx=y",
                 "JAVA_TOOL_OPTIONS", "-Dz=w"));
-        Launcher.toChildEnvironment(env, "SkylakeX", 4711);
+        Launcher.toChildEnvironment(env, Optional.of("SkylakeX"), 4711);
         // The options from the environment are among the JVM options already: not read a second time.
         assertThat(env).containsOnly(Map.entry("PATH", "/usr/bin"), Map.entry("OPENBLAS_CORETYPE", "SkylakeX"),
+                Map.entry("HARDMINE_LAUNCHER_PID", "4711"));
+    }
+
+    @Test
+    void aChildStartedForTheModuleAloneKeepsTheEnvironmentsKernels() {
+        Map<String, String> env = new HashMap<>(Map.of("PATH", "/usr/bin", "OPENBLAS_CORETYPE", "Haswell"));
+        Launcher.toChildEnvironment(env, Optional.empty(), 4711);
+        assertThat(env).containsOnly(Map.entry("PATH", "/usr/bin"), Map.entry("OPENBLAS_CORETYPE", "Haswell"),
                 Map.entry("HARDMINE_LAUNCHER_PID", "4711"));
     }
 }

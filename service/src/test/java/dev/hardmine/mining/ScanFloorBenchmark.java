@@ -24,8 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * skip, each alone, per row of M scores — reading the row out of the score matrix (the rows
  * rotate over a batch's 256, so they come from memory as in the service), one square root per
  * entry (the euclidean distances the triplets and counts are exact in), and one exponential per
- * entry (fast-reid's softmax weights over every negative), in the chunked, per-lane loops
- * {@link AnchorScan} uses. B × (read + sqrt + exp) / 2 threads bounds the scans of one batch from
+ * entry (fast-reid's softmax weights over every negative), in chunked, per-lane loops
+ * that C2 vectorises (the plain-Java form; {@link VectorRowPass} reads the scores in place instead). B × (read + sqrt + exp) / 2 threads bounds the scans of one batch from
  * below; the mining step adds it to the products, which are the sgemm of {@code SgemmBenchmark}.
  */
 @State(Scope.Thread)
@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 3)
-@Fork(value = 1, jvmArgs = {"-Xmx2g"})
+@Fork(value = 1, jvmArgs = {"-Xmx2g", "--add-modules=jdk.incubator.vector"})
 public class ScanFloorBenchmark {
     private static final int BATCH = 256;
     private static final int LANES = AnchorScan.LANES;

@@ -47,7 +47,8 @@ public final class DemoProcess implements AutoCloseable {
                 "--kafka-port", "" + freePort(), "--registry-port", "" + freePort(), "--http-port", "" + freePort()));
         demo.addAll(List.of(args));
         List<String> cmd = HardmineProcesses.command(
-                List.of("-Xmx1g", "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp"))),
+                List.of("-Xmx1g", HardmineProcesses.VECTOR_MODULE,
+                        "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp"))),
                 demo.toArray(String[]::new));
         Path stderr = dir.resolve("demo.stderr");
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(stderr.toFile());

@@ -52,7 +52,7 @@ public final class RunProcess implements AutoCloseable {
             properties.store(out, "hardmine run, integration test");
         }
         Path log = dir.resolve("run.log");
-        List<String> options = new ArrayList<>(List.of("-Xmx512m"));
+        List<String> options = new ArrayList<>(List.of("-Xmx512m", HardmineProcesses.VECTOR_MODULE));
         options.addAll(jvmOptions);
         ProcessBuilder builder = new ProcessBuilder(HardmineProcesses.command(options, "run", "--config", config.toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile());

@@ -23,14 +23,15 @@ public final class FastExp {
     public static final float EXP_MINUS_RANGE = 4f;
 
     // e^-(1/2 + v) on v in [-1/2, 1/2]: degree-7 minimax (Chebyshev) fit, relative error 1.2e-9.
-    private static final float M7 = -1.2118172E-4f;
-    private static final float M6 = 8.4995397E-4f;
-    private static final float M5 = -0.005054291f;
-    private static final float M4 = 0.02527093f;
-    private static final float M3 = -0.10108845f;
-    private static final float M2 = 0.3032654f;
-    private static final float M1 = -0.60653067f;
-    private static final float M0 = 0.60653067f;
+    // Public for the vectorised twin of expMinus, which must do the same operations to give the same bits.
+    public static final float M7 = -1.2118172E-4f;
+    public static final float M6 = 8.4995397E-4f;
+    public static final float M5 = -0.005054291f;
+    public static final float M4 = 0.02527093f;
+    public static final float M3 = -0.10108845f;
+    public static final float M2 = 0.3032654f;
+    public static final float M1 = -0.60653067f;
+    public static final float M0 = 0.60653067f;
 
     private FastExp() {
     }

@@ -1,0 +1,150 @@
+package dev.hardmine.mining;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hardmine.mining.internals.FastExp;
+import dev.hardmine.mining.internals.IntList;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The two {@link RowPass} implementations keep one numeric contract: on the same rows they give
+ * the same bits — chunk minima and maxima, and the weight sums whose order the contract fixes — so
+ * a result never depends on whether a JVM has the Vector API. Rows of every distance, of lengths
+ * around the chunk and the vector widths, with the anchor's identity in some chunks and not in
+ * others, with norms inside and far outside FastExp.expMinus's range; the minima and maxima also
+ * against a plain loop over {@link RowPass#distance}, which AnchorScan uses to find the slots
+ * behind them, and the sums against double-precision ones.
+ */
+class RowPassTest {
+    private static final int DIM = 8;
+
+    /** The test JVM runs with the module (surefire's argLine), as every hardmine command does: the fast pass is the one tested everywhere else. */
+    @Test
+    void theTestJvmRunsTheVectorPass() {
+        assertThat(ModuleLayer.boot().findModule(RowPass.VECTOR_MODULE)).isPresent();
+        assertThat(VectorRowPass.supported()).as("this CPU has 256- or 512-bit vectors").isTrue();
+        assertThat(RowPass.vectorised()).isTrue();
+        assertThat(RowPass.create()).isInstanceOf(VectorRowPass.class);
+    }
+
+    @Test
+    void bothPassesGiveTheSameBitsOnEveryRow() {
+        Random random = new Random(21);
+        int[] sizes = {1, 7, 16, 17, RowPass.CHUNK - 1, RowPass.CHUNK, 3 * RowPass.CHUNK + 41};
+        double[] norms = {1.0, 0.3, 4.0};
+        RowPass vector = new VectorRowPass();
+        RowPass scalar = new ScalarRowPass();
+        int rows = 0;
+        for (Distance distance : Distance.values()) {
+            for (int size : sizes) {
+                for (double norm : norms) {
+                    try (MemoryBank memory = filled(size, norm, random); ScoreMatrix scores = new ScoreMatrix()) {
+                        float[] anchors = new float[5 * DIM];
+                        for (int i = 0; i < 5; i++) {
+                            int slot = random.nextInt(size);
+                            System.arraycopy(memory.embedding(slot), 0, anchors, i * DIM, DIM);
+                        }
+                        ScoreMatrix.Scores matrix = scores.compute(memory, anchors, 5, distance, false);
+                        for (int i = 0; i < 5; i++) {
+                            int[] excluded = sameLabel(memory, "L" + random.nextInt(Math.max(1, size / 9)));
+                            for (boolean maxima : new boolean[] {false, true}) {
+                                String row = distance + ", size " + size + ", norm " + norm + ", anchor " + i
+                                        + ", maxima " + maxima;
+                                vector.run(matrix, i, size, distance, memory.inverseNorms(), excluded, excluded.length,
+                                        maxima);
+                                scalar.run(matrix, i, size, distance, memory.inverseNorms(), excluded, excluded.length,
+                                        maxima);
+                                assertSameBits(vector, scalar, size, maxima, row);
+                                assertExact(vector, matrix, memory, i, distance, excluded, maxima, row);
+                                rows++;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(rows).isEqualTo(Distance.values().length * sizes.length * norms.length * 5 * 2);
+    }
+
+    private static void assertSameBits(RowPass vector, RowPass scalar, int size, boolean maxima, String row) {
+        int chunks = (size + RowPass.CHUNK - 1) / RowPass.CHUNK;
+        assertThat(Arrays.copyOf(vector.chunkMin, chunks)).as("%s: chunk minima", row)
+                .isEqualTo(Arrays.copyOf(scalar.chunkMin, chunks));
+        if (maxima) {
+            assertThat(Arrays.copyOf(vector.chunkMax, chunks)).as("%s: chunk maxima", row)
+                    .isEqualTo(Arrays.copyOf(scalar.chunkMax, chunks));
+        }
+        assertThat(Double.doubleToRawLongBits(vector.weights)).as("%s: Σ w %s vs %s", row, vector.weights,
+                scalar.weights).isEqualTo(Double.doubleToRawLongBits(scalar.weights));
+        assertThat(Double.doubleToRawLongBits(vector.weighted)).as("%s: Σ w·d %s vs %s", row, vector.weighted,
+                scalar.weighted).isEqualTo(Double.doubleToRawLongBits(scalar.weighted));
+    }
+
+    /** Extrema exactly those of RowPass.distance over the slots; the sums those of e^(−d) within the float lanes' rounding. */
+    private static void assertExact(RowPass pass, ScoreMatrix.Scores matrix, MemoryBank memory, int anchor,
+                                    Distance distance, int[] excluded, boolean maxima, String row) {
+        int size = memory.size();
+        float offset = matrix.offset(anchor);
+        boolean inRange = true;
+        double weights = 0;
+        double weighted = 0;
+        for (int c = 0; c * RowPass.CHUNK < size; c++) {
+            float min = Float.POSITIVE_INFINITY;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int slot = c * RowPass.CHUNK; slot < Math.min(size, (c + 1) * RowPass.CHUNK); slot++) {
+                float d = RowPass.distance(matrix.product(anchor, slot), distance, offset, memory.inverseNorms()[slot]);
+                max = Math.max(max, d);
+                inRange &= d < FastExp.EXP_MINUS_RANGE;
+                if (Arrays.binarySearch(excluded, slot) < 0) {
+                    min = Math.min(min, d);
+                    weights += Math.exp(-d);
+                    weighted += Math.exp(-d) * d;
+                }
+            }
+            assertThat(pass.chunkMin[c]).as("%s: minimum of chunk %d", row, c).isEqualTo(min);
+            if (maxima) {
+                assertThat(pass.chunkMax[c]).as("%s: maximum of chunk %d", row, c).isEqualTo(max);
+            }
+        }
+        if (inRange && weights > 0) {
+            assertThat(pass.weights).as("%s: Σ w", row).isCloseTo(weights, org.assertj.core.data.Offset.offset(1e-5 * weights));
+            assertThat(pass.weighted).as("%s: Σ w·d", row)
+                    .isCloseTo(weighted, org.assertj.core.data.Offset.offset(1e-5 * Math.max(weighted, 1e-30)));
+        }
+    }
+
+    /** A memory of {@code size} entries of about the given norm, labels L0 … so that each has about nine entries. */
+    private static MemoryBank filled(int size, double norm, Random random) {
+        MemoryBank memory = new MemoryBank(DIM, new MemoryLimits(0, 0, 0));
+        String[] ids = new String[size];
+        String[] labels = new String[size];
+        float[] embeddings = new float[size * DIM];
+        for (int i = 0; i < size; i++) {
+            ids[i] = "e" + i;
+            labels[i] = "L" + random.nextInt(Math.max(1, size / 9));
+            double scale = norm * (0.5 + random.nextDouble()) / Math.sqrt(DIM);
+            for (int k = 0; k < DIM; k++) {
+                embeddings[i * DIM + k] = (float) (random.nextGaussian() * scale);
+            }
+        }
+        SampleBatch fill = new SampleBatch("fill", "w", 0, DIM, ids, labels, embeddings);
+        memory.enqueue(fill, fill.embeddings());
+        return memory;
+    }
+
+    private static int[] sameLabel(MemoryBank memory, String label) {
+        int id = memory.labelIdOf(label);
+        if (id < 0) {
+            return new int[0];
+        }
+        IntList slots = memory.slotsOfLabel(id);
+        int[] sorted = new int[slots.size()];
+        for (int i = 0; i < sorted.length; i++) {
+            sorted[i] = slots.get(i);
+        }
+        Arrays.sort(sorted);
+        return sorted;
+    }
+}
