@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardmine.mining.internals.FastExp;
 import dev.hardmine.mining.internals.IntList;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -66,6 +70,67 @@ class RowPassTest {
             }
         }
         assertThat(rows).isEqualTo(Distance.values().length * sizes.length * norms.length * 5 * 2);
+    }
+
+    /**
+     * The Vector API's pass on 512-bit vectors (one per 16 slots) and on 256-bit ones (two) gives
+     * the same bits: a JVM limited to AVX2 ({@code -XX:UseAVX=2}) digests the same rows as this one.
+     * Runs where this JVM has 512-bit vectors.
+     */
+    @Test
+    void bothVectorWidthsGiveTheSameBits() throws Exception {
+        Assumptions.assumeTrue(VectorRowPass.bits() == 512, "this CPU has no 512-bit vectors to compare with");
+        Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "--add-modules=" + RowPass.VECTOR_MODULE, "-XX:UseAVX=2", "-Xmx512m",
+                "-cp", System.getProperty("java.class.path"), RowPassTest.class.getName())
+                .redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.exitValue()).as(out).isZero();
+        List<String> lines = out.lines().filter(line -> line.startsWith("row pass ")).toList();
+        assertThat(lines).as(out).containsExactly("row pass 256-bit " + digest(new VectorRowPass()));
+    }
+
+    /** For bothVectorWidthsGiveTheSameBits: the width of this JVM's vectors and the digest of its pass. */
+    public static void main(String[] args) {
+        System.out.println("row pass " + VectorRowPass.bits() + "-bit " + digest(new VectorRowPass()));
+    }
+
+    /**
+     * A hash of every output bit of {@code pass} over seeded rows of every distance, with the
+     * anchor's identity in some chunks, norms inside and beyond expMinus's range, and with and
+     * without the maxima (the euclidean rows without them take the pass's loop of its own).
+     */
+    private static long digest(RowPass pass) {
+        Random random = new Random(31);
+        long hash = 17;
+        for (Distance distance : Distance.values()) {
+            for (int size : new int[] {23, RowPass.CHUNK + 5, 3 * RowPass.CHUNK}) {
+                for (double norm : new double[] {1.0, 4.0}) {
+                    try (MemoryBank memory = filled(size, norm, random); ScoreMatrix scores = new ScoreMatrix()) {
+                        float[] anchors = new float[3 * DIM];
+                        for (int i = 0; i < 3; i++) {
+                            System.arraycopy(memory.embedding(random.nextInt(size)), 0, anchors, i * DIM, DIM);
+                        }
+                        ScoreMatrix.Scores matrix = scores.compute(memory, anchors, 3, distance, false);
+                        for (int i = 0; i < 3; i++) {
+                            int[] excluded = sameLabel(memory, "L" + random.nextInt(Math.max(1, size / 9)));
+                            for (boolean maxima : new boolean[] {false, true}) {
+                                pass.run(matrix, i, size, distance, memory.inverseNorms(), excluded, excluded.length,
+                                        maxima);
+                                for (int c = 0; c * RowPass.CHUNK < size; c++) {
+                                    hash = 31 * hash + Float.floatToRawIntBits(pass.chunkMin[c]);
+                                    hash = 31 * hash + (maxima ? Float.floatToRawIntBits(pass.chunkMax[c]) : 0);
+                                }
+                                hash = 31 * hash + Double.doubleToRawLongBits(pass.weights);
+                                hash = 31 * hash + Double.doubleToRawLongBits(pass.weighted);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return hash;
     }
 
     private static void assertSameBits(RowPass vector, RowPass scalar, int size, boolean maxima, String row) {
