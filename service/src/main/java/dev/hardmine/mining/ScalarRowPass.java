@@ -22,20 +22,21 @@ final class ScalarRowPass extends RowPass {
      */
     private static float smallest(float[] a, int n) {
         Arrays.fill(a, n, CHUNK, Float.POSITIVE_INFINITY);
-        for (int k = 0; k < 256; k++) {
-            a[k] = Math.min(a[k], a[k + 256]);
+        // Halves of constant length, so that C2 sees the two ends of each fold never overlap.
+        for (int k = 0; k < CHUNK / 2; k++) {
+            a[k] = Math.min(a[k], a[k + CHUNK / 2]);
         }
-        for (int k = 0; k < 128; k++) {
-            a[k] = Math.min(a[k], a[k + 128]);
+        for (int k = 0; k < CHUNK / 4; k++) {
+            a[k] = Math.min(a[k], a[k + CHUNK / 4]);
         }
-        for (int k = 0; k < 64; k++) {
-            a[k] = Math.min(a[k], a[k + 64]);
+        for (int k = 0; k < CHUNK / 8; k++) {
+            a[k] = Math.min(a[k], a[k + CHUNK / 8]);
         }
-        for (int k = 0; k < 32; k++) {
-            a[k] = Math.min(a[k], a[k + 32]);
+        for (int k = 0; k < CHUNK / 16; k++) {
+            a[k] = Math.min(a[k], a[k + CHUNK / 16]);
         }
         float min = Float.POSITIVE_INFINITY;
-        for (int k = 0; k < 32; k++) {
+        for (int k = 0; k < CHUNK / 16; k++) {
             min = Math.min(min, a[k]);
         }
         return min;
