@@ -35,8 +35,12 @@ final class AnchorScan implements ScannedAnchor {
     /** Slots per chunk of a kept row, and lanes of weightedMean's sums; a power of two. */
     static final int LANES = RowPass.CHUNK;
     private static final int LANE_BITS = Integer.numberOfTrailingZeros(LANES);
-    /** Up to this many lanes (or chunks) to search one by one; beyond, one pass over the whole row is cheaper. */
-    private static final int FEW_LANES = LANES / 8;
+    /**
+     * Up to one chunk in this many to search one by one, each distance computed from its product
+     * (about 3 ns a slot); beyond, converting the whole row once (keepRow, about 0.3 ns a slot) and
+     * one pass over all of it (about 1 ns a slot) are cheaper.
+     */
+    private static final int FEW_CHUNKS = 2;
     /**
      * Chunks whose weights a lane of weightedMean sums in float before adding them into a double:
      * at most 32 terms of at most 1, so each block's relative rounding error stays under 32·2⁻²⁴ ≈ 2e-6.
@@ -366,7 +370,7 @@ final class AnchorScan implements ScannedAnchor {
                 minAbove = Math.min(minAbove, chunkMin[c]);
             }
         }
-        if (chunksWithin > FEW_LANES) {
+        if (chunksWithin * FEW_CHUNKS > chunkCount) {
             keepRow();
             minAbove = collectRange(0, size, 1, bound, Float.POSITIVE_INFINITY);
         } else {
@@ -417,7 +421,7 @@ final class AnchorScan implements ScannedAnchor {
                 chunksBeyond++;
             }
         }
-        if (chunksBeyond > FEW_LANES) {
+        if (chunksBeyond * FEW_CHUNKS > chunkCount) {
             weighBeyondRange(0, size, nearest);
         } else if (chunksBeyond > 0) {
             for (int c = 0; c < chunkCount; c++) {
