@@ -106,7 +106,7 @@ public final class Launcher {
     static List<String> childOptions(List<String> jvmOptions, boolean addModule) {
         List<String> options = new ArrayList<>(jvmOptions);
         if (addModule) {
-            options.add("--add-modules=" + JobMiner.VECTOR_MODULE);
+            options.add(JobMiner.VECTOR_MODULE_OPTION);
         }
         return options;
     }

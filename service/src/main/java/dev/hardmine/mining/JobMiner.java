@@ -28,6 +28,8 @@ public final class JobMiner implements AutoCloseable {
      * without it they run in plain Java, with the same results (RowPass).
      */
     public static final String VECTOR_MODULE = "jdk.incubator.vector";
+    /** The JVM option that adds {@link #VECTOR_MODULE}. */
+    public static final String VECTOR_MODULE_OPTION = "--add-modules=" + VECTOR_MODULE;
 
     /** How this JVM runs the anchor scans: on the Vector API (and its vectors' width) or in plain Java, and why. */
     public static String scanPass() {

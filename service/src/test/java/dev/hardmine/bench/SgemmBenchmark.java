@@ -1,5 +1,6 @@
 package dev.hardmine.bench;
 
+import dev.hardmine.mining.JobMiner;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -27,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 3)
-@Fork(value = 1, jvmArgs = {"-Xmx6g", "--add-modules=jdk.incubator.vector"})
+@Fork(value = 1, jvmArgs = {"-Xmx6g", JobMiner.VECTOR_MODULE_OPTION})
 public class SgemmBenchmark {
     @Param({"16384", "65536"})
     int memory;

@@ -81,7 +81,7 @@ class RowPassTest {
     void bothVectorWidthsGiveTheSameBits() throws Exception {
         Assumptions.assumeTrue(VectorRowPass.bits() == 512, "this CPU has no 512-bit vectors to compare with");
         Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-                "--add-modules=" + RowPass.VECTOR_MODULE, "-XX:UseAVX=2", "-Xmx512m",
+                JobMiner.VECTOR_MODULE_OPTION, "-XX:UseAVX=2", "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), RowPassTest.class.getName())
                 .redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

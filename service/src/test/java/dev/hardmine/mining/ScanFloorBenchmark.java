@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 3)
-@Fork(value = 1, jvmArgs = {"-Xmx2g", "--add-modules=jdk.incubator.vector"})
+@Fork(value = 1, jvmArgs = {"-Xmx2g", JobMiner.VECTOR_MODULE_OPTION})
 public class ScanFloorBenchmark {
     private static final int BATCH = 256;
     private static final int LANES = AnchorScan.LANES;

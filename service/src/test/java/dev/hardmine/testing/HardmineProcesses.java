@@ -19,7 +19,7 @@ public final class HardmineProcesses {
      * The JVM option that gives a child the Vector API as the test JVM has it (surefire's argLine),
      * so that a child the launcher is kept out of mines as fast as the service does.
      */
-    public static final String VECTOR_MODULE = "--add-modules=" + JobMiner.VECTOR_MODULE;
+    public static final String VECTOR_MODULE = JobMiner.VECTOR_MODULE_OPTION;
 
     public static List<String> command(List<String> jvmOptions, String... args) {
         return Launcher.commandHere(jvmOptions, List.of(args));
