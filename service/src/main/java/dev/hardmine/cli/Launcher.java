@@ -132,7 +132,7 @@ public final class Launcher {
             return OptionalInt.empty();
         }
         // Only a module the runtime has: a JRE linked without it would refuse to start the child.
-        boolean addModule = ModuleLayer.boot().findModule(JobMiner.VECTOR_MODULE).isEmpty()
+        boolean addModule = !JobMiner.vectorModuleLoaded()
                 && ModuleFinder.ofSystem().find(JobMiner.VECTOR_MODULE).isPresent();
         Optional<String> coretype = kernelsToSet(System.getenv());
         if (coretype.isEmpty() && !addModule) {
@@ -186,7 +186,7 @@ public final class Launcher {
         LoggerFactory.getLogger(Launcher.class).info("started by hardmine's launcher (pid {}) for faster mining: "
                 + "OPENBLAS_CORETYPE={}, the {} module {}; HARDMINE_RELAUNCH=off runs every command in one JVM",
                 pid, System.getenv(CORETYPE), JobMiner.VECTOR_MODULE,
-                ModuleLayer.boot().findModule(JobMiner.VECTOR_MODULE).isPresent() ? "loaded" : "missing");
+                JobMiner.vectorModuleLoaded() ? "loaded" : "missing");
         Thread watch = new Thread(() -> {
             while (launcher.get().isAlive()) {
                 try {

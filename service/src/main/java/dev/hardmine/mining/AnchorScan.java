@@ -259,8 +259,7 @@ final class AnchorScan implements ScannedAnchor {
 
     /** The distance to {@code slot} from its product, as the RowPass computed it. */
     private float distanceTo(int slot) {
-        return RowPass.distance(scores.product(anchorIndex, slot), distance, offset,
-                distance == Distance.COSINE ? memory.inverseNorms()[slot] : 0f);
+        return RowPass.distance(scores.product(anchorIndex, slot), distance, offset, memory.inverseNorms(), slot);
     }
 
     private void growDistances(int chunkCount) {

@@ -31,6 +31,11 @@ public final class JobMiner implements AutoCloseable {
     /** The JVM option that adds {@link #VECTOR_MODULE}. */
     public static final String VECTOR_MODULE_OPTION = "--add-modules=" + VECTOR_MODULE;
 
+    /** Whether this JVM has {@link #VECTOR_MODULE}. */
+    public static boolean vectorModuleLoaded() {
+        return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
+    }
+
     /** How this JVM runs the anchor scans: on the Vector API (and its vectors' width) or in plain Java, and why. */
     public static String scanPass() {
         return RowPass.describe();

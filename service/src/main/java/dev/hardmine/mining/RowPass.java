@@ -32,9 +32,6 @@ abstract class RowPass {
     static final int CHUNK = 512;
     /** Float lanes of the weight sums. */
     static final int SUM_LANES = 16;
-    /** The module whose vectors the fast pass uses. */
-    static final String VECTOR_MODULE = JobMiner.VECTOR_MODULE;
-
     /**
      * Per chunk of the last row: the smallest distance outside the anchor's identity (+∞ when none),
      * and the largest distance when the pass was asked for the maxima.
@@ -68,7 +65,7 @@ abstract class RowPass {
         if (VectorSupport.AVAILABLE) {
             return "Vector API, " + VectorRowPass.bits() + "-bit";
         }
-        return ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty() ? "plain Java (no " + VECTOR_MODULE + " module)"
+        return !JobMiner.vectorModuleLoaded() ? "plain Java (no " + JobMiner.VECTOR_MODULE + " module)"
                 : "plain Java (the CPU's vectors are neither 256 nor 512 bits wide)";
     }
 
@@ -131,9 +128,12 @@ abstract class RowPass {
     abstract void chunk(int c, ByteBuffer row, int from, int n, float offset, Distance distance, float[] inverseNorms,
                         boolean masked, boolean maxima);
 
-    /** The distance of one product, bit for bit as the passes compute it: Distance.toDistance of the score. */
-    static float distance(float product, Distance distance, float offset, float inverseNorm) {
-        return distance == Distance.COSINE ? distance.toDistance(product * inverseNorm)
+    /**
+     * The distance of {@code slot}'s product, bit for bit as the passes compute it: Distance.toDistance
+     * of the score (the product plus the row's offset, or times the slot's inverse norm for the cosine).
+     */
+    static float distance(float product, Distance distance, float offset, float[] inverseNorms, int slot) {
+        return distance == Distance.COSINE ? distance.toDistance(product * inverseNorms[slot])
                 : distance.toDistance(product + offset);
     }
 
@@ -170,10 +170,10 @@ abstract class RowPass {
         static final boolean AVAILABLE = available();
 
         private static boolean available() {
-            if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) {
+            if (!JobMiner.vectorModuleLoaded()) {
                 LoggerFactory.getLogger(RowPass.class).warn("the JVM runs without the {} module: the anchor scans take "
                         + "the plain-Java path, about twice as long (java --add-modules {}, as hardmine's launcher runs "
-                        + "every command)", VECTOR_MODULE, VECTOR_MODULE);
+                        + "every command)", JobMiner.VECTOR_MODULE, JobMiner.VECTOR_MODULE);
                 return false;
             }
             return VectorRowPass.supported();

@@ -103,8 +103,7 @@ final class VectorRowPass extends RowPass {
         }
         // The chunk's last slots (a row's last chunk only), one at a time into their lanes.
         for (int k = steps; k < n; k++) {
-            float d = distance(row.getFloat((from + k) * Float.BYTES), distance, offset,
-                    distance == Distance.COSINE ? inverseNorms[from + k] : 0f);
+            float d = distance(row.getFloat((from + k) * Float.BYTES), distance, offset, inverseNorms, from + k);
             min = Math.min(min, d + masked[k]);
             max = Math.max(max, d);
             float e = FastExp.expMinus(d) * keep[k];

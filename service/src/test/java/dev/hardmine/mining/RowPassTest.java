@@ -27,7 +27,7 @@ class RowPassTest {
     /** The test JVM runs with the module (surefire's argLine), as every hardmine command does: the fast pass is the one tested everywhere else. */
     @Test
     void theTestJvmRunsTheVectorPass() {
-        assertThat(ModuleLayer.boot().findModule(RowPass.VECTOR_MODULE)).isPresent();
+        assertThat(ModuleLayer.boot().findModule(JobMiner.VECTOR_MODULE)).isPresent();
         assertThat(VectorRowPass.supported()).as("this CPU has 256- or 512-bit vectors").isTrue();
         assertThat(RowPass.vectorised()).isTrue();
         assertThat(RowPass.create()).isInstanceOf(VectorRowPass.class);
@@ -159,7 +159,7 @@ class RowPassTest {
             float min = Float.POSITIVE_INFINITY;
             float max = Float.NEGATIVE_INFINITY;
             for (int slot = c * RowPass.CHUNK; slot < Math.min(size, (c + 1) * RowPass.CHUNK); slot++) {
-                float d = RowPass.distance(matrix.product(anchor, slot), distance, offset, memory.inverseNorms()[slot]);
+                float d = RowPass.distance(matrix.product(anchor, slot), distance, offset, memory.inverseNorms(), slot);
                 max = Math.max(max, d);
                 inRange &= d < FastExp.EXP_MINUS_RANGE;
                 if (Arrays.binarySearch(excluded, slot) < 0) {

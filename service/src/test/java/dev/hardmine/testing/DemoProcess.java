@@ -1,5 +1,6 @@
 package dev.hardmine.testing;
 
+import dev.hardmine.mining.JobMiner;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -47,7 +48,7 @@ public final class DemoProcess implements AutoCloseable {
                 "--kafka-port", "" + freePort(), "--registry-port", "" + freePort(), "--http-port", "" + freePort()));
         demo.addAll(List.of(args));
         List<String> cmd = HardmineProcesses.command(
-                List.of("-Xmx1g", HardmineProcesses.VECTOR_MODULE,
+                List.of("-Xmx1g", JobMiner.VECTOR_MODULE_OPTION, // as the test JVM, with or without the launcher
                         "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp"))),
                 demo.toArray(String[]::new));
         Path stderr = dir.resolve("demo.stderr");

@@ -1,7 +1,6 @@
 package dev.hardmine.testing;
 
 import dev.hardmine.cli.Launcher;
-import dev.hardmine.mining.JobMiner;
 import java.util.List;
 import java.util.Map;
 
@@ -15,12 +14,6 @@ public final class HardmineProcesses {
     }
 
     /** {@code java JVM_OPTIONS… -cp <the test's class path> dev.hardmine.cli.HardmineCommand ARGS…}, with this JVM's java. */
-    /**
-     * The JVM option that gives a child the Vector API as the test JVM has it (surefire's argLine),
-     * so that a child the launcher is kept out of mines as fast as the service does.
-     */
-    public static final String VECTOR_MODULE = JobMiner.VECTOR_MODULE_OPTION;
-
     public static List<String> command(List<String> jvmOptions, String... args) {
         return Launcher.commandHere(jvmOptions, List.of(args));
     }

@@ -3,6 +3,7 @@ package dev.hardmine.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.hardmine.mining.JobMiner;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +53,8 @@ public final class RunProcess implements AutoCloseable {
             properties.store(out, "hardmine run, integration test");
         }
         Path log = dir.resolve("run.log");
-        List<String> options = new ArrayList<>(List.of("-Xmx512m", HardmineProcesses.VECTOR_MODULE));
+        // The Vector API as the test JVM has it: the launcher may be kept out (sameKernelsAsThisJvm).
+        List<String> options = new ArrayList<>(List.of("-Xmx512m", JobMiner.VECTOR_MODULE_OPTION));
         options.addAll(jvmOptions);
         ProcessBuilder builder = new ProcessBuilder(HardmineProcesses.command(options, "run", "--config", config.toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile());
