@@ -1,0 +1,30 @@
+package dev.hardmine.bench;
+
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+
+/**
+ * {@link MiningStepBenchmark}'s step with the machine left idle for {@code gapMs} before each one,
+ * as a service that is not saturated leaves it between batches: at 10 000 embeddings/s a batch of
+ * 256 arrives every 25.6 ms, so a step of about 8 ms is followed by about 17 ms with no mining.
+ * JMH times the step only, not the gap.
+ *
+ * <p>On a virtual machine whose host lets an idle virtual CPU go cold, the first step after such a
+ * gap runs slower than the back-to-back steps of {@link MiningStepBenchmark}; this benchmark
+ * measures by how much on the machine at hand (docs/PERFORMANCE.md, "The step in the service
+ * against the JMH step").
+ *
+ * <pre>mvn -B -q test-compile exec:exec@jmh -Djmh.args="IdleGapStepBenchmark -p memory=16384 -p dim=128 -p strategy=batch-hard"</pre>
+ */
+public class IdleGapStepBenchmark extends MiningStepBenchmark {
+    @Param({"0", "17"})
+    int gapMs;
+
+    @Setup(Level.Invocation)
+    public void idle() throws InterruptedException {
+        if (gapMs > 0) {
+            Thread.sleep(gapMs);
+        }
+    }
+}
