@@ -12,8 +12,8 @@ import org.openjdk.jmh.annotations.Setup;
  *
  * <p>On a virtual machine whose host lets an idle virtual CPU go cold, the first step after such a
  * gap runs slower than the back-to-back steps of {@link MiningStepBenchmark}; this benchmark
- * measures by how much on the machine at hand (docs/PERFORMANCE.md, "The step in the service
- * against the JMH step").
+ * measures by how much on the machine at hand (docs/PERFORMANCE.md, "2026-12-05, afternoon: what
+ * the step in the service pays for").
  *
  * <pre>mvn -B -q test-compile exec:exec@jmh -Djmh.args="IdleGapStepBenchmark -p memory=16384 -p dim=128 -p strategy=batch-hard"</pre>
  */
