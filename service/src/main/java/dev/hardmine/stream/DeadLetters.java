@@ -8,25 +8,33 @@ import dev.hardmine.registry.TruncatedPayloadException;
 import dev.hardmine.registry.UnknownSchemaIdException;
 import dev.hardmine.registry.WireFormatException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.ProductionExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.internals.GlobalStreamThread;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Bad input goes to the dead-letter topic through Kafka Streams' own exception handlers (which
- * write it in the same transaction as the rest of the task's output): the record's original key
+ * write it in the same transaction as the rest of the task's output; a JobConfig's, read on the
+ * global thread outside any transaction, through {@link GlobalLetters}): the record's original key
  * and value bytes, unchanged, with headers saying why, where from and when. Processing goes on.
  *
  * <p>Headers: {@value #REASON} (a stable code, one of {@link #REASONS}: {@code unknown-schema-id},
@@ -42,6 +50,8 @@ public final class DeadLetters {
     public static final String TOPIC_CONFIG = "hardmine.dlq.topic";
     /** Streams configuration key: a {@link Counter} instance to count dead letters by reason. */
     public static final String COUNTER_CONFIG = "hardmine.dlq.counter";
+    /** Streams configuration key: the {@link GlobalLetters} that write the global thread's dead letters. */
+    public static final String GLOBAL_LETTERS_CONFIG = "hardmine.dlq.global-letters";
 
     public static final String REASON = "hardmine.reason";
     public static final String MESSAGE = "hardmine.message";
@@ -144,10 +154,60 @@ public final class DeadLetters {
         return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * Writes the dead letters of the global thread, which reads the jobs topic: Kafka Streams
+     * writes a handler's dead letters with the task's record collector, and the global thread has
+     * none (Kafka Streams 4.4 fails the thread, and with it the whole service, on the cast). These
+     * letters go through a producer of their own, made on the first one; the record is skipped only
+     * once its letter is written, and a letter that cannot be written fails the global thread with
+     * the record unread, as a failure to write any output does.
+     */
+    public static final class GlobalLetters implements AutoCloseable {
+        private final Map<String, Object> producerSettings;
+        private KafkaProducer<byte[], byte[]> producer;
+        private boolean closed;
+
+        /** @param clientSettings bootstrap servers and security settings of the service's cluster */
+        public GlobalLetters(Map<String, Object> clientSettings) {
+            Map<String, Object> p = new HashMap<>(clientSettings);
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+            this.producerSettings = p;
+        }
+
+        synchronized void write(List<ProducerRecord<byte[], byte[]>> letters) {
+            if (closed) {
+                throw new IllegalStateException("the service is closed: dead letters of the jobs topic not written");
+            }
+            if (producer == null) {
+                producer = new KafkaProducer<>(producerSettings, new ByteArraySerializer(), new ByteArraySerializer());
+            }
+            try {
+                for (ProducerRecord<byte[], byte[]> letter : letters) {
+                    producer.send(letter).get();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while writing a dead letter of the jobs topic", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("could not write a dead letter of the jobs topic", e.getCause());
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            closed = true;
+            if (producer != null) {
+                producer.close(Duration.ofSeconds(10));
+            }
+        }
+    }
+
     /** Shared configuration of the three handlers. */
     abstract static class Handler {
         String topic;
         Counter counter;
+        GlobalLetters globalLetters;
 
         public void configure(Map<String, ?> configs) {
             Object t = configs.get(TOPIC_CONFIG);
@@ -157,6 +217,7 @@ public final class DeadLetters {
             topic = t.toString();
             Object c = configs.get(COUNTER_CONFIG);
             counter = c instanceof Counter given ? given : new Counter();
+            globalLetters = configs.get(GLOBAL_LETTERS_CONFIG) instanceof GlobalLetters given ? given : null;
         }
 
         List<ProducerRecord<byte[], byte[]>> letter(ErrorHandlerContext ctx, byte[] key, byte[] value, String reason,
@@ -168,11 +229,24 @@ public final class DeadLetters {
         }
     }
 
-    /** Records that cannot be decoded: unknown schema id, truncated bytes, wrong magic byte, bad Avro. */
+    /**
+     * Records that cannot be decoded: unknown schema id, truncated bytes, wrong magic byte, bad Avro.
+     * A JobConfig whose wait for the registry was stopped is none of these: it fails the global
+     * thread, which is stopping anyway, so that the record is read again at the next start ({@link AwaitingSchema}).
+     */
     public static final class OnDeserialization extends Handler implements DeserializationExceptionHandler {
         @Override
         public Response handleError(ErrorHandlerContext ctx, ConsumerRecord<byte[], byte[]> record, Exception e) {
-            return Response.resume(letter(ctx, record.key(), record.value(), reasonOf(e, DESERIALIZATION), e));
+            if (e instanceof AwaitingSchema.Stopped) {
+                return Response.fail(); // not bad input: the record stays unread, for the next start
+            }
+            List<ProducerRecord<byte[], byte[]>> letters =
+                    letter(ctx, record.key(), record.value(), reasonOf(e, DESERIALIZATION), e);
+            if (globalLetters != null && Thread.currentThread() instanceof GlobalStreamThread) {
+                globalLetters.write(letters);
+                return Response.resume();
+            }
+            return Response.resume(letters);
         }
     }
 

@@ -50,6 +50,7 @@ public final class MinerService implements AutoCloseable {
     private final DeadLetters.Counter deadLetters;
     private final SchemaRegistryClient registry;
     private final SchemaFetcher schemas;
+    private final DeadLetters.GlobalLetters globalLetters;
     /** Every topic the topology writes Avro to, with its serde. */
     private final Map<String, AvroSerde<?>> outputs;
     private final Supplier<Topology> topology;
@@ -69,6 +70,7 @@ public final class MinerService implements AutoCloseable {
         SerdeConfig serdeConfig = SerdeConfig.fromMap(serdeSettings(config));
         this.registry = SchemaRegistryClient.create(serdeConfig.client());
         this.schemas = new SchemaFetcher(registry);
+        this.globalLetters = new DeadLetters.GlobalLetters(adminProperties(config));
         AvroSerde<EmbeddingBatch> batches = new AvroSerde<>(EmbeddingBatch.class, registry, serdeConfig, false);
         AvroSerde<MinedBatch> mined = new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false);
         AvroSerde<MiningStats> stats = new AvroSerde<>(MiningStats.class, registry, serdeConfig, false);
@@ -90,7 +92,9 @@ public final class MinerService implements AutoCloseable {
     }
 
     private KafkaStreams newStreams() {
-        KafkaStreams created = new KafkaStreams(topology.get(), streamsProperties(config, deadLetters));
+        Properties properties = streamsProperties(config, deadLetters);
+        properties.put(DeadLetters.GLOBAL_LETTERS_CONFIG, globalLetters);
+        KafkaStreams created = new KafkaStreams(topology.get(), properties);
         created.setStateListener((now, before) -> {
             LOG.info("kafka streams: {} -> {}", before, now);
             if (now == KafkaStreams.State.RUNNING) {
@@ -102,7 +106,13 @@ public final class MinerService implements AutoCloseable {
             }
         });
         created.setUncaughtExceptionHandler(e -> {
-            uncaught = e;
+            if (causedBy(e, AwaitingSchema.Stopped.class)) {
+                // Only while Kafka Streams stops: a JobConfig left unread for the next start, not a failure.
+                LOG.info("the jobs table stopped with a JobConfig waiting for the schema registry; "
+                        + "it is read again at the next start");
+            } else {
+                uncaught = e;
+            }
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
         return created;
@@ -178,6 +188,15 @@ public final class MinerService implements AutoCloseable {
         }
     }
 
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static String rootMessage(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null) {
@@ -240,9 +259,9 @@ public final class MinerService implements AutoCloseable {
     }
 
     /**
-     * What the service waits for, when batches it has been given cannot be mined yet: the schema
-     * registry, while it has not given the writer schema of some (they are held back, in order,
-     * and mined once it has); empty otherwise.
+     * What the service waits for, when batches or job settings it has been given cannot be used
+     * yet: the schema registry, while it has not given the writer schema of some (they are held
+     * back, in order, and used once it has); empty otherwise.
      */
     public Optional<String> waitingFor() {
         return schemas.waitingFor();
@@ -270,6 +289,7 @@ public final class MinerService implements AutoCloseable {
                 ? CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP
                 : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         schemas.close();
+        globalLetters.close();
         registry.close();
     }
 }

@@ -8,7 +8,7 @@ import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.registry.SchemaRegistryClient;
-import dev.hardmine.testing.EvolvedBatches;
+import dev.hardmine.testing.EvolvedRecords;
 import dev.hardmine.testing.ExactlyOnce;
 import dev.hardmine.testing.LiveMining;
 import dev.hardmine.testing.MinedTopicReader;
@@ -101,12 +101,12 @@ class RegistryOutageTest {
 
                 int newSchemaId;
                 try (SchemaRegistryClient trainer = SchemaRegistryClient.forUrl(registry.url())) {
-                    newSchemaId = trainer.register(live.topics().embeddings() + "-value", EvolvedBatches.schema());
+                    newSchemaId = trainer.register(live.topics().embeddings() + "-value", EvolvedRecords.schema(EmbeddingBatch.getClassSchema()));
                 }
                 registry.close();
                 long downSince = System.nanoTime();
                 int minedAtOutage = mined.poll();
-                live.sendRaw(jobNew, EvolvedBatches.payload(newSchemaId, ofNewSchema.get(0)));
+                live.sendRaw(jobNew, EvolvedRecords.payload(newSchemaId, ofNewSchema.get(0)));
                 live.send(ofNewSchema.get(1)); // a known schema, behind the new one in its partition
 
                 List<String> notReadyReasons = new ArrayList<>();

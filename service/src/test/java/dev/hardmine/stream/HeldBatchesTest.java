@@ -12,7 +12,7 @@ import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SchemaRegistryException;
 import dev.hardmine.registry.UnknownSchemaIdException;
 import dev.hardmine.retry.Backoff;
-import dev.hardmine.testing.EvolvedBatches;
+import dev.hardmine.testing.EvolvedRecords;
 import dev.hardmine.testing.SyntheticLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -108,10 +108,10 @@ class HeldBatchesTest {
         f.send(log.get(0));
         assertThat(f.output.readRecordsToList()).hasSize(1);
 
-        int evolvedId = f.registry.register(f.config.topics().embeddings() + "-value", EvolvedBatches.schema());
+        int evolvedId = f.registry.register(f.config.topics().embeddings() + "-value", EvolvedRecords.schema(EmbeddingBatch.getClassSchema()));
         outage.down = true;
         Headers trace = new RecordHeaders().add("trace-id", "t-1".getBytes(StandardCharsets.UTF_8));
-        f.rawInput.pipeInput(new TestRecord<>("job", EvolvedBatches.payload(evolvedId, log.get(1)), trace, 1L));
+        f.rawInput.pipeInput(new TestRecord<>("job", EvolvedRecords.payload(evolvedId, log.get(1)), trace, 1L));
         f.send(log.get(2)); // a known schema, behind the held one in the partition: it waits too
         f.driver.advanceWallClockTime(Duration.ofSeconds(1));
         assertThat(f.output.readRecordsToList()).as("mined while the registry is down").isEmpty();
@@ -138,7 +138,7 @@ class HeldBatchesTest {
     @Test
     void aHeldRecordWhoseSchemaTheRegistryThenDoesNotHaveIsTheDeadLetterUnknownSchemaId() {
         f.send(log.get(0));
-        byte[] unknown = EvolvedBatches.payload(987_654, log.get(1));
+        byte[] unknown = EvolvedRecords.payload(987_654, log.get(1));
         outage.down = true;
         f.rawInput.pipeInput("job", unknown, 1L);
         f.send(log.get(2));
@@ -170,10 +170,10 @@ class HeldBatchesTest {
     void aHeldBatchTheMinerRejectsIsTheDeadLetterOfItsOwnRecord(String releasedBy) {
         f.send(log.get(0));
         assertThat(f.output.readRecordsToList()).hasSize(1);
-        int evolvedId = f.registry.register(f.config.topics().embeddings() + "-value", EvolvedBatches.schema());
+        int evolvedId = f.registry.register(f.config.topics().embeddings() + "-value", EvolvedRecords.schema(EmbeddingBatch.getClassSchema()));
         EmbeddingBatch otherDim = EmbeddingBatch.newBuilder(SyntheticLog.batches(6, 1, 3, 2, 8).get(0))
                 .setJobId("job").build();
-        byte[] rejected = EvolvedBatches.payload(evolvedId, otherDim);
+        byte[] rejected = EvolvedRecords.payload(evolvedId, otherDim);
         outage.down = true;
         f.rawInput.pipeInput("job", rejected, 1L); // offset 1, held
         f.driver.advanceWallClockTime(Duration.ofSeconds(1));

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.EmbeddingBatch;
+import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.avro.Sample;
@@ -198,6 +199,43 @@ class MinerServiceIntegrationTest {
         }
         assertThat(scrape.value("hardmine_batches_total", "job", "job")).isEqualTo(2.0);
         metrics.close();
+    }
+
+    /**
+     * JobConfigs are read on Kafka Streams' global thread, whose handler cannot hand dead letters to
+     * a record collector as a task's does (the thread, and the service with it, used to stop on the
+     * first one): they are written all the same, and the settings after them apply.
+     */
+    @Test
+    void jobConfigsThatCannotBeDecodedAreDeadLetteredAndTheSettingsAfterThemApply() {
+        MinerService service = live.start(live.properties());
+        JobConfig settings = JobConfig.newBuilder().setJobId("job").setMargin(0.37f).build();
+        byte[] good = live.serialize(settings);
+        Map<String, byte[]> bad = new LinkedHashMap<>();
+        bad.put("bad-magic-byte", withFirstByte(good, (byte) 1));
+        bad.put("unknown-schema-id", withSchemaId(good, 987_654));
+        bad.put("truncated", Arrays.copyOf(good, 7));
+        Map<String, RecordMetadata> where = new LinkedHashMap<>();
+        bad.forEach((reason, bytes) -> where.put(reason, live.sendRaw(live.topics().jobs(), "job", bytes)));
+        live.send(settings);
+
+        List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(bad.size());
+        assertThat(letters).extracting(r -> header(r, DeadLetters.REASON)).containsExactlyElementsOf(bad.keySet());
+        for (ConsumerRecord<byte[], byte[]> r : letters) {
+            String reason = header(r, DeadLetters.REASON);
+            assertThat(r.value()).as("original bytes of %s", reason).isEqualTo(bad.get(reason));
+            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("job");
+            assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().jobs());
+            assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.get(reason).offset()));
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(LiveMining.jobConfig(service, "job"))
+                .as("the settings after the bad ones, in the jobs table").isEqualTo(settings));
+        live.send(batch("ok-0", 0, 2, "a", "A", "b", "B"));
+        assertThat(live.awaitMined(1).get(0).value().getMargin()).as("margin of the job's batch").isEqualTo(0.37f);
+        assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofMillis(500))).as("more dead letters").isZero();
+        assertThat(service.deadLetters().snapshot()).as("dead letters counted")
+                .containsEntry("bad-magic-byte", 1L).containsEntry("unknown-schema-id", 1L).containsEntry("truncated", 1L);
+        assertThat(service.failure().toCompletableFuture()).as("the service's failure").isNotDone();
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.IdentityNeighbors;
+import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.demo.EmbeddedKafkaBroker;
@@ -13,6 +14,7 @@ import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.stream.MinerService;
 import dev.hardmine.stream.MiningObserver;
+import dev.hardmine.stream.MiningTopology;
 import dev.hardmine.stream.ServiceConfig;
 import dev.hardmine.client.Topics;
 import java.io.IOException;
@@ -45,6 +47,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
 
 /**
  * One test's slice of the shared broker: topics under a prefix of its own, the service's
@@ -68,6 +72,7 @@ public final class LiveMining implements AutoCloseable {
     private final AvroSerde<MinedBatch> mined;
     private final AvroSerde<MiningStats> stats;
     private final AvroSerde<IdentityNeighbors> neighbors;
+    private final AvroSerde<JobConfig> jobs;
     private final KafkaProducer<String, byte[]> producer;
     private final Map<String, Reader> readers = new HashMap<>();
     private final Deque<AutoCloseable> services = new ArrayDeque<>();
@@ -87,6 +92,7 @@ public final class LiveMining implements AutoCloseable {
         this.mined = new AvroSerde<>(MinedBatch.class, registry, serdeConfig, false);
         this.stats = new AvroSerde<>(MiningStats.class, registry, serdeConfig, false);
         this.neighbors = new AvroSerde<>(IdentityNeighbors.class, registry, serdeConfig, false);
+        this.jobs = new AvroSerde<>(JobConfig.class, registry, serdeConfig, false);
         this.producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -192,15 +198,35 @@ public final class LiveMining implements AutoCloseable {
         return sendRaw(batch.getJobId(), serialize(batch));
     }
 
+    public byte[] serialize(JobConfig settings) {
+        return jobs.serializer().serialize(topics().jobs(), settings);
+    }
+
+    /** Publishes a job's settings the way a launcher does: key job_id, on the jobs topic. */
+    public RecordMetadata send(JobConfig settings) {
+        return sendRaw(topics().jobs(), settings.getJobId(), serialize(settings));
+    }
+
+    /** The JobConfig of {@code job} in {@code service}'s jobs table (the global store); null if none. */
+    public static JobConfig jobConfig(MinerService service, String job) {
+        return service.streams().store(StoreQueryParameters.fromNameAndType(MiningTopology.JOB_CONFIG_STORE,
+                QueryableStoreTypes.<String, JobConfig>keyValueStore())).get(job);
+    }
+
     /** Publishes bytes as they are to the embeddings topic. */
     public RecordMetadata sendRaw(String key, byte[] value) {
+        return sendRaw(topics().embeddings(), key, value);
+    }
+
+    /** Publishes bytes as they are to {@code topic} (the jobs topic, say). */
+    public RecordMetadata sendRaw(String topic, String key, byte[] value) {
         try {
-            return producer.send(new ProducerRecord<>(topics().embeddings(), key, value)).get(20, TimeUnit.SECONDS);
+            return producer.send(new ProducerRecord<>(topic, key, value)).get(20, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("could not publish to " + topics().embeddings(), e);
+            throw new IllegalStateException("could not publish to " + topic, e);
         }
     }
 
