@@ -135,6 +135,11 @@ public final class SchemaFetcher implements AutoCloseable {
                 + (last == null ? "" : ": " + last.getMessage()));
     }
 
+    /** Whether {@link #close()} was called (or the fetcher never fetches: {@link #none()}). */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** Stops the fetches that still wait; payloads of their ids count as ready from then on. */
     @Override
     public void close() {

@@ -22,6 +22,9 @@ import org.slf4j.LoggerFactory;
  * record go to the deserialization handler: the global thread would move past it and the job's
  * settings would be lost until the topic is read again from its start (a new state directory).
  *
+ * <p>It serves the restore of the jobs table at start as well ({@link JobConfigTable}): a JobConfig
+ * published while the service was stopped waits there the same way, and the start with it.
+ *
  * <p>When Kafka Streams stops the global thread while a record waits, the record is left unread:
  * {@link Stopped} goes to the deserialization handler, which fails the thread instead of skipping
  * the record ({@link DeadLetters.OnDeserialization}), so the thread's checkpoint stays before it and
@@ -94,7 +97,19 @@ final class AwaitingSchema<T> implements Deserializer<T> {
         }
     }
 
-    private static boolean stopping() {
-        return Thread.currentThread() instanceof GlobalStreamThread global && !global.stillRunning();
+    /**
+     * The global thread is told to stop (it waits while it restores, state CREATED, and while it
+     * runs), or the fetcher is closed: the service stops while it starts, and Kafka Streams, whose
+     * start waits for the global thread's restore, cannot tell the thread before the start returns.
+     */
+    private boolean stopping() {
+        if (schemas.isClosed()) {
+            return true;
+        }
+        if (Thread.currentThread() instanceof GlobalStreamThread global) {
+            GlobalStreamThread.State state = global.state();
+            return state != GlobalStreamThread.State.CREATED && state != GlobalStreamThread.State.RUNNING;
+        }
+        return false;
     }
 }

@@ -58,6 +58,8 @@ public final class MinerService implements AutoCloseable {
     private final CountDownLatch running = new CountDownLatch(1);
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
     private volatile Throwable uncaught;
+    /** While Kafka Streams' start runs: it holds the lock its close needs until the jobs table is restored. */
+    private volatile boolean starting;
 
     public MinerService(ServiceConfig config) {
         this(config, MiningObserver.NONE);
@@ -176,15 +178,21 @@ public final class MinerService implements AutoCloseable {
             TopicManager.ensure(admin, config);
         }
         registerOutputSchemas();
+        starting = true;
         try {
             streams.start();
         } catch (ProcessorStateException e) {
+            if (causedBy(e, AwaitingSchema.Stopped.class)) {
+                throw e; // closed while the jobs table's restore waited for the registry: nothing to wipe
+            }
             LOG.warn("local state of {} cannot be opened ({}); wiping it to restore it from the changelogs",
                     config.applicationId(), rootMessage(e));
             streams.close(Duration.ofSeconds(30));
             streams.cleanUp();
             streams = newStreams();
             streams.start();
+        } finally {
+            starting = false;
         }
     }
 
@@ -284,6 +292,9 @@ public final class MinerService implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (starting) {
+            schemas.close(); // a JobConfig the restore waits for stops waiting, so that the start returns
+        }
         boolean staticMember = config.kafka().containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
         streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(staticMember
                 ? CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP

@@ -23,7 +23,6 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.TimeWindows;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 
@@ -73,13 +72,13 @@ public final class MiningTopology {
     public static Topology build(ServiceConfig config, RecordSerdes serdes, MiningObserver observer) {
         Topics topics = config.topics();
         StreamsBuilder builder = new StreamsBuilder();
-        // The global thread's source waits for the registry (AwaitingSchema); the stream threads read the store
-        // with the plain serde.
+        // Read, and restored, through the source's deserializer, which waits for the registry (JobConfigTable).
         Serde<JobConfig> awaitingSchema = Serdes.serdeFrom(serdes.jobs().serializer(),
                 new AwaitingSchema<>(serdes.jobs().deserializer(), serdes.schemas()));
-        builder.globalTable(topics.jobs(), Consumed.with(Serdes.String(), awaitingSchema).withName("jobs"),
-                Materialized.<String, JobConfig, KeyValueStore<Bytes, byte[]>>as(JOB_CONFIG_STORE)
-                        .withKeySerde(Serdes.String()).withValueSerde(serdes.jobs()));
+        builder.addGlobalStore(Stores.timestampedKeyValueStoreBuilder(
+                        Stores.persistentTimestampedKeyValueStore(JOB_CONFIG_STORE), Serdes.String(), serdes.jobs())
+                        .withLoggingDisabled(),
+                topics.jobs(), Consumed.with(Serdes.String(), awaitingSchema).withName("jobs"), JobConfigTable::new);
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(MemoryStore.NAME), Serdes.Bytes(), Serdes.ByteArray()));
 

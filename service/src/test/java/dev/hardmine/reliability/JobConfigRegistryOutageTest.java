@@ -10,15 +10,18 @@ import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.stream.MinerService;
+import dev.hardmine.stream.ServiceConfig;
 import dev.hardmine.testing.EvolvedRecords;
 import dev.hardmine.testing.ExactlyOnce;
 import dev.hardmine.testing.LiveMining;
+import dev.hardmine.testing.RegistryFront;
 import dev.hardmine.testing.SharedKafkaBroker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.KafkaStreams;
@@ -47,12 +50,11 @@ class JobConfigRegistryOutageTest {
 
     @TempDir
     Path tmp;
+    private final String schemasTopic = "_schemas-jobs-outage-" + UUID.randomUUID();
 
     @Test
     void settingsOfANewSchemaWaitForTheRegistryAndThenApply(EmbeddedKafkaBroker kafka) throws Exception {
-        String schemasTopic = "_schemas-jobs-outage-" + UUID.randomUUID();
-        EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers())
-                .topic(schemasTopic).start();
+        EmbeddedSchemaRegistry registry = registry(kafka, 0);
         List<EmbeddingBatch> batches = ExactlyOnce.batchesOfJobs(41, 3, 1);
         String job = batches.get(0).getJobId();
         try (LiveMining live = new LiveMining(kafka, registry.url(), tmp)) {
@@ -62,10 +64,8 @@ class JobConfigRegistryOutageTest {
             assertThat(live.awaitMined(1).get(0).value().getMargin()).as("the service's margin")
                     .isNotEqualTo(NEW_MARGIN);
 
-            byte[] settings = newSchemaJobConfig(registry, live, job);
-            registry.close();
             long down = System.nanoTime();
-            live.sendRaw(live.topics().jobs(), job, settings);
+            publishWithNewSchemaWhileDown(registry, live, job);
             await().atMost(WAIT).until(() -> service.waitingFor().isPresent());
             live.send(batches.get(1));
             MinedBatch duringOutage = live.awaitMined(2).get(1).value();
@@ -79,9 +79,7 @@ class JobConfigRegistryOutageTest {
             assertThat(service.streams().state()).as("Kafka Streams at the end of the outage")
                     .isEqualTo(KafkaStreams.State.RUNNING);
 
-            EmbeddedSchemaRegistry restarted = EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers())
-                    .topic(schemasTopic).port(registry.port()).start();
-            live.closeLater(restarted);
+            live.closeLater(registry(kafka, registry.port()));
             await().atMost(WAIT).until(() -> service.waitingFor().isEmpty());
             assertMinedWithNewMargin(live, service, batches.get(2), 2);
             assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofSeconds(1))).as("dead letters").isZero();
@@ -91,9 +89,7 @@ class JobConfigRegistryOutageTest {
 
     @Test
     void anInstanceStoppedWhileSettingsWaitLeavesThemForTheNextStart(EmbeddedKafkaBroker kafka) throws Exception {
-        String schemasTopic = "_schemas-jobs-outage-" + UUID.randomUUID();
-        EmbeddedSchemaRegistry registry = EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers())
-                .topic(schemasTopic).start();
+        EmbeddedSchemaRegistry registry = registry(kafka, 0);
         List<EmbeddingBatch> batches = ExactlyOnce.batchesOfJobs(42, 2, 1);
         String job = batches.get(0).getJobId();
         try (LiveMining live = new LiveMining(kafka, registry.url(), tmp)) {
@@ -103,9 +99,7 @@ class JobConfigRegistryOutageTest {
             live.send(batches.get(0));
             live.awaitMined(1);
 
-            byte[] settings = newSchemaJobConfig(registry, live, job);
-            registry.close();
-            live.sendRaw(live.topics().jobs(), job, settings);
+            publishWithNewSchemaWhileDown(registry, live, job);
             await().atMost(WAIT).until(() -> first.waitingFor().isPresent());
             Thread.sleep(3_000); // past the fetcher's first wait (2 s): the global thread waits on its own
             long closing = System.nanoTime();
@@ -115,9 +109,7 @@ class JobConfigRegistryOutageTest {
                     .isLessThan(Duration.ofSeconds(20));
             assertThat(first.failure().toCompletableFuture()).as("the stopped service's failure").isNotDone();
 
-            EmbeddedSchemaRegistry restarted = EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers())
-                    .topic(schemasTopic).port(registry.port()).start();
-            live.closeLater(restarted);
+            live.closeLater(registry(kafka, registry.port()));
             MinerService second = live.start(properties); // the same state directory: its checkpoint is kept
             await().atMost(WAIT).until(() -> second.waitingFor().isEmpty());
             assertMinedWithNewMargin(live, second, batches.get(1), 1);
@@ -125,13 +117,68 @@ class JobConfigRegistryOutageTest {
         }
     }
 
-    /** Registers JobConfig's evolved schema as a launcher on it would; the job's settings in it, margin changed. */
-    private static byte[] newSchemaJobConfig(EmbeddedSchemaRegistry registry, LiveMining live, String job) {
-        try (SchemaRegistryClient launcher = SchemaRegistryClient.forUrl(registry.url())) {
-            int id = launcher.register(live.topics().jobs() + "-value",
-                    EvolvedRecords.schema(JobConfig.getClassSchema()));
-            return EvolvedRecords.payload(id, JobConfig.newBuilder().setJobId(job).setMargin(NEW_MARGIN).build());
+    /**
+     * Settings published while the service was stopped are read by the jobs table's restore, in
+     * Kafka Streams' start: with their writer schema out of reach the start waits for it, and the
+     * service can still be stopped meanwhile (Kafka Streams' close waits for its start to return).
+     */
+    @Test
+    void aStartWaitingForSettingsOfANewSchemaCanBeStoppedAndTheNextStartAppliesThem(EmbeddedKafkaBroker kafka)
+            throws Exception {
+        EmbeddedSchemaRegistry registry = registry(kafka, 0);
+        List<EmbeddingBatch> batches = ExactlyOnce.batchesOfJobs(43, 2, 1);
+        String job = batches.get(0).getJobId();
+        try (RegistryFront front = RegistryFront.start(registry.url());
+             LiveMining live = new LiveMining(kafka, front.url(), tmp)) {
+            live.closeLater(registry);
+            Properties properties = live.properties();
+            MinerService first = live.start(properties);
+            live.send(batches.get(0));
+            live.awaitMined(1);
+            first.close();
+
+            int id;
+            try (SchemaRegistryClient launcher = SchemaRegistryClient.forUrl(registry.url())) {
+                id = launcher.register(live.topics().jobs() + "-value", EvolvedRecords.schema(JobConfig.getClassSchema()));
+            }
+            front.fail(id); // the registry takes the service's registrations, but cannot give this schema
+            live.sendRaw(live.topics().jobs(), job,
+                    EvolvedRecords.payload(id, JobConfig.newBuilder().setJobId(job).setMargin(NEW_MARGIN).build()));
+
+            MinerService waiting = new MinerService(ServiceConfig.fromProperties(properties));
+            CompletableFuture<Void> start = CompletableFuture.runAsync(waiting::start);
+            await().atMost(WAIT).until(() -> waiting.waitingFor().isPresent());
+            Thread.sleep(3_000); // past the fetcher's first wait (2 s)
+            assertThat(start).as("the start, while the jobs table's restore waits for the registry").isNotDone();
+            // Apart, so that a close that waits for the start fails the test instead of hanging it.
+            CompletableFuture<Void> close = CompletableFuture.runAsync(waiting::close);
+            assertThat(close).as("the stop, while the start waits").succeedsWithin(Duration.ofSeconds(20));
+            assertThat(start).as("the start, once stopped").failsWithin(Duration.ofSeconds(10));
+
+            front.heal();
+            MinerService next = live.start(properties); // the same state directory
+            assertMinedWithNewMargin(live, next, batches.get(1), 1);
+            assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofSeconds(1))).as("dead letters").isZero();
         }
+    }
+
+    /** The registry of this test's schemas topic, on {@code port} (0: any; a restarted one: its old port). */
+    private EmbeddedSchemaRegistry registry(EmbeddedKafkaBroker kafka, int port) {
+        return EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers()).topic(schemasTopic).port(port).start();
+    }
+
+    /**
+     * Registers JobConfig's evolved schema as a launcher on it would, stops the registry, and
+     * publishes the job's settings (margin changed) in that schema.
+     */
+    private static void publishWithNewSchemaWhileDown(EmbeddedSchemaRegistry registry, LiveMining live, String job) {
+        int id;
+        try (SchemaRegistryClient launcher = SchemaRegistryClient.forUrl(registry.url())) {
+            id = launcher.register(live.topics().jobs() + "-value", EvolvedRecords.schema(JobConfig.getClassSchema()));
+        }
+        registry.close();
+        live.sendRaw(live.topics().jobs(), job,
+                EvolvedRecords.payload(id, JobConfig.newBuilder().setJobId(job).setMargin(NEW_MARGIN).build()));
     }
 
     /**

@@ -33,6 +33,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -235,6 +236,34 @@ class MinerServiceIntegrationTest {
         assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofMillis(500))).as("more dead letters").isZero();
         assertThat(service.deadLetters().snapshot()).as("dead letters counted")
                 .containsEntry("bad-magic-byte", 1L).containsEntry("unknown-schema-id", 1L).containsEntry("truncated", 1L);
+        assertThat(service.failure().toCompletableFuture()).as("the service's failure").isNotDone();
+    }
+
+    /**
+     * JobConfigs published while the service is stopped are read at its next start as the global
+     * thread's restore, not its processing: they must be decoded and checked there too, or a bad
+     * one would sit in the jobs table as raw bytes and every batch of its job fail on it.
+     */
+    @Test
+    void jobConfigsPublishedWhileTheServiceIsStoppedAreReadAtItsStartAsLiveOnesAre() {
+        Properties properties = live.properties();
+        live.start(properties).close();
+        JobConfig settings = JobConfig.newBuilder().setJobId("job").setMargin(0.37f).build();
+        live.send(settings);
+        byte[] bad = withFirstByte(live.serialize(JobConfig.newBuilder(settings).setMargin(0.5f).build()), (byte) 1);
+        RecordMetadata where = live.sendRaw(live.topics().jobs(), "job", bad);
+
+        MinerService service = live.start(properties);
+        live.send(batch("ok-0", 0, 2, "a", "A", "b", "B"));
+        assertThat(live.awaitMined(1).get(0).value().getMargin()).as("margin of the job's batch").isEqualTo(0.37f);
+        List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(1);
+        assertThat(letters).singleElement().satisfies(r -> {
+            assertThat(header(r, DeadLetters.REASON)).isEqualTo("bad-magic-byte");
+            assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().jobs());
+            assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.offset()));
+            assertThat(r.value()).isEqualTo(bad);
+        });
+        assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofMillis(500))).as("more dead letters").isZero();
         assertThat(service.failure().toCompletableFuture()).as("the service's failure").isNotDone();
     }
 

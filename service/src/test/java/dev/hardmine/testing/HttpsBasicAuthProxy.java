@@ -1,17 +1,11 @@
 package dev.hardmine.testing;
 
 import com.sun.net.httpserver.BasicAuthenticator;
-import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,7 +40,7 @@ public final class HttpsBasicAuthProxy implements AutoCloseable {
             return t;
         });
         HttpsBasicAuthProxy proxy = new HttpsBasicAuthProxy(server, executor);
-        server.createContext("/", exchange -> proxy.forward(http, target, exchange))
+        server.createContext("/", exchange -> RegistryFront.forward(http, target, exchange))
                 .setAuthenticator(new BasicAuthenticator("schema-registry") {
                     @Override
                     public boolean checkCredentials(String givenUser, String givenPassword) {
@@ -70,32 +64,6 @@ public final class HttpsBasicAuthProxy implements AutoCloseable {
     /** Requests refused for wrong credentials so far (requests without any are not counted). */
     public int refused() {
         return refused.get();
-    }
-
-    private void forward(HttpClient http, String target, HttpExchange exchange) throws IOException {
-        try (exchange; InputStream in = exchange.getRequestBody()) {
-            byte[] body = in.readAllBytes();
-            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(target + exchange.getRequestURI()))
-                    .timeout(Duration.ofSeconds(30))
-                    .method(exchange.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofByteArray(body));
-            String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
-            if (contentType != null) {
-                request.header("Content-Type", contentType);
-            }
-            HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-            response.headers().firstValue("Content-Type").ifPresent(t -> exchange.getResponseHeaders().set("Content-Type", t));
-            byte[] answer = response.body();
-            exchange.sendResponseHeaders(response.statusCode(), answer.length == 0 ? -1 : answer.length);
-            if (answer.length > 0) {
-                try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(answer);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while passing a request on", e);
-        }
     }
 
     @Override

@@ -1,0 +1,41 @@
+package dev.hardmine.stream;
+
+import dev.hardmine.avro.JobConfig;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.TimestampedKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+
+/**
+ * Keeps the jobs table ({@link MiningTopology#JOB_CONFIG_STORE}), a global store: each JobConfig
+ * read from the jobs topic under its job id, a tombstone removes it.
+ *
+ * <p>A global store of its own rather than a global KTable, because Kafka Streams restores a
+ * global KTable by copying the topic's bytes into the store: the JobConfigs published while the
+ * service was stopped would skip the deserializer — a bad one would sit in the table and fail
+ * every batch of its job, one of a writer schema not fetched yet would have the stream threads wait
+ * for the registry. A global store with a processor is restored through the source's deserializer
+ * ({@link AwaitingSchema}) and this processor, like the records read while it runs, so the table
+ * only ever holds JobConfigs that decoded, written with the service's own schema.
+ */
+final class JobConfigTable implements Processor<String, JobConfig, Void, Void> {
+    private TimestampedKeyValueStore<String, JobConfig> store;
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+        store = context.getStateStore(MiningTopology.JOB_CONFIG_STORE);
+    }
+
+    @Override
+    public void process(Record<String, JobConfig> record) {
+        if (record.key() == null) {
+            return;
+        }
+        if (record.value() == null) {
+            store.delete(record.key());
+        } else {
+            store.put(record.key(), ValueAndTimestamp.make(record.value(), record.timestamp()));
+        }
+    }
+}
