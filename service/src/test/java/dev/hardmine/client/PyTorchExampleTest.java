@@ -3,7 +3,6 @@ package dev.hardmine.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.IdentityNeighbors;
 import dev.hardmine.avro.MemorySample;
@@ -12,27 +11,17 @@ import dev.hardmine.avro.Sample;
 import dev.hardmine.avro.Triplet;
 import dev.hardmine.registry.AvroDeserializer;
 import dev.hardmine.registry.SchemaRegistryClient;
-import dev.hardmine.registry.Utf8KeySerde;
 import dev.hardmine.client.Topics;
 import dev.hardmine.testing.DemoProcess;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.hardmine.testing.PyTorchExample;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.LongStream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,7 +41,6 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
 class PyTorchExampleTest {
-    private static final String PYTHON = "/usr/bin/python3";
     private static final int STEPS = 150;
     private static final String JOB = "pytorch-example-test";
     private static final String TRIPLETS_JOB = "pytorch-example-test-triplets";
@@ -61,7 +49,6 @@ class PyTorchExampleTest {
     private static final int MEMORY_START = 50;
     /** The example's --max-lead: half its --max-staleness (50), so the newest mined batch is always fresh. */
     private static final int MAX_LEAD = 25;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private DemoProcess demo;
     private String bootstrap;
@@ -76,9 +63,7 @@ class PyTorchExampleTest {
 
     @BeforeAll
     void trainAgainstTheDemo(@TempDir Path tmp) throws Exception {
-        Path project = Path.of("").toAbsolutePath().normalize();
-        // Fails with the import error when one of the Debian packages is missing.
-        run(List.of(PYTHON, "-c", "import torch, numpy, avro.io, confluent_kafka.schema_registry"), project, tmp, Duration.ofSeconds(60));
+        PyTorchExample.requirePackages(tmp);
 
         demo = DemoProcess.start(tmp, Map.of(), "--no-synthetic");
         bootstrap = demo.bootstrapServers();
@@ -87,8 +72,8 @@ class PyTorchExampleTest {
         // The default mode, with nothing but where hardmine is, a shorter warm-up for a short run, and a
         // bounded lead over the miner: on a busy machine a stall of the miner let the example run more
         // than --max-staleness steps ahead, and 43 of 100 steps found no fresh memory entry.
-        summary = train(project, tmp, JOB, "--memory-start", "" + MEMORY_START, "--max-lead", "" + MAX_LEAD);
-        tripletsSummary = train(project, tmp, TRIPLETS_JOB, "--feed-mode", "triplets", "--loss", "batch-hard",
+        summary = train(tmp, JOB, "--memory-start", "" + MEMORY_START, "--max-lead", "" + MAX_LEAD);
+        tripletsSummary = train(tmp, TRIPLETS_JOB, "--feed-mode", "triplets", "--loss", "batch-hard",
                 "--sampler", "random", "--max-lead", "" + MAX_LEAD);
 
         try (SchemaRegistryClient registry = SchemaRegistryClient.forUrl(registryUrl)) {
@@ -104,14 +89,8 @@ class PyTorchExampleTest {
         }
     }
 
-    private JsonNode train(Path project, Path tmp, String job, String... flags) throws Exception {
-        List<String> command = new ArrayList<>(List.of(PYTHON, "examples/python/train.py", "--bootstrap", bootstrap,
-                "--registry", registryUrl, "--job", job, "--worker", WORKER, "--steps", "" + STEPS, "--seed", "3"));
-        command.addAll(List.of(flags));
-        List<String> output = run(command, project, tmp, Duration.ofSeconds(150));
-        String line = output.stream().filter(l -> l.startsWith("SUMMARY ")).reduce((a, b) -> b)
-                .orElseThrow(() -> new AssertionError("no SUMMARY line in " + output));
-        return JSON.readTree(line.substring("SUMMARY ".length()));
+    private JsonNode train(Path tmp, String job, String... flags) throws Exception {
+        return PyTorchExample.train(tmp, bootstrap, registryUrl, job, WORKER, STEPS, flags);
     }
 
     @AfterAll
@@ -243,43 +222,6 @@ class PyTorchExampleTest {
     }
 
     private <T> List<T> readAll(String topic, Deserializer<T> values, Predicate<T> ours, int expected) {
-        List<T> out = new ArrayList<>();
-        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new Utf8KeySerde().deserializer(), values)) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(20)).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (out.size() < expected && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, T> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (ours.test(r.value())) {
-                        out.add(r.value());
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /** Runs a command to its end (at most {@code timeout}) and returns its standard output; fails unless it exits 0. */
-    private static List<String> run(List<String> command, Path dir, Path tmp, Duration timeout) throws IOException, InterruptedException {
-        Path out = Files.createTempFile(tmp, "run-", ".out");
-        Path err = Files.createTempFile(tmp, "run-", ".err");
-        Process p = new ProcessBuilder(command).directory(dir.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        p.getOutputStream().close();
-        boolean exited = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (!exited) {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-        List<String> stdout = Files.readAllLines(out, StandardCharsets.UTF_8);
-        if (!exited || p.exitValue() != 0) {
-            throw new AssertionError(String.join(" ", command) + (exited ? " exited " + p.exitValue() : " timed out after " + timeout)
-                    + "\nstdout:\n" + String.join("\n", stdout) + "\nstderr:\n" + Files.readString(err, StandardCharsets.UTF_8));
-        }
-        return stdout;
+        return PyTorchExample.readAll(bootstrap, topic, values, ours, expected);
     }
 }
