@@ -6,6 +6,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.TimestampedKeyValueStore;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the jobs table ({@link MiningTopology#JOB_CONFIG_STORE}), a global store: each JobConfig
@@ -20,6 +22,8 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * only ever holds JobConfigs that decoded, written with the service's own schema.
  */
 final class JobConfigTable implements Processor<String, JobConfig, Void, Void> {
+    private static final Logger LOG = LoggerFactory.getLogger(JobConfigTable.class);
+
     private TimestampedKeyValueStore<String, JobConfig> store;
 
     @Override
@@ -30,6 +34,8 @@ final class JobConfigTable implements Processor<String, JobConfig, Void, Void> {
     @Override
     public void process(Record<String, JobConfig> record) {
         if (record.key() == null) {
+            // As a global KTable does (Kafka Streams' restore skips such records before they get here).
+            LOG.warn("ignoring a JobConfig without a key (the key is its job id): {}", record.value());
             return;
         }
         if (record.value() == null) {
