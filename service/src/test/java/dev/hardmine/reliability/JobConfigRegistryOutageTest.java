@@ -64,8 +64,10 @@ class JobConfigRegistryOutageTest {
             assertThat(live.awaitMined(1).get(0).value().getMargin()).as("the service's margin")
                     .isNotEqualTo(NEW_MARGIN);
 
+            int id = registerNewSchema(registry, live);
+            registry.close();
             long down = System.nanoTime();
-            publishWithNewSchemaWhileDown(registry, live, job);
+            publishNewSettings(live, job, id);
             await().atMost(WAIT).until(() -> service.waitingFor().isPresent());
             live.send(batches.get(1));
             MinedBatch duringOutage = live.awaitMined(2).get(1).value();
@@ -99,7 +101,9 @@ class JobConfigRegistryOutageTest {
             live.send(batches.get(0));
             live.awaitMined(1);
 
-            publishWithNewSchemaWhileDown(registry, live, job);
+            int id = registerNewSchema(registry, live);
+            registry.close();
+            publishNewSettings(live, job, id);
             await().atMost(WAIT).until(() -> first.waitingFor().isPresent());
             Thread.sleep(3_000); // past the fetcher's first wait (2 s): the global thread waits on its own
             long closing = System.nanoTime();
@@ -137,13 +141,9 @@ class JobConfigRegistryOutageTest {
             live.awaitMined(1);
             first.close();
 
-            int id;
-            try (SchemaRegistryClient launcher = SchemaRegistryClient.forUrl(registry.url())) {
-                id = launcher.register(live.topics().jobs() + "-value", EvolvedRecords.schema(JobConfig.getClassSchema()));
-            }
+            int id = registerNewSchema(registry, live);
             front.fail(id); // the registry takes the service's registrations, but cannot give this schema
-            live.sendRaw(live.topics().jobs(), job,
-                    EvolvedRecords.payload(id, JobConfig.newBuilder().setJobId(job).setMargin(NEW_MARGIN).build()));
+            publishNewSettings(live, job, id);
 
             MinerService waiting = new MinerService(ServiceConfig.fromProperties(properties));
             CompletableFuture<Void> start = CompletableFuture.runAsync(waiting::start);
@@ -167,16 +167,15 @@ class JobConfigRegistryOutageTest {
         return EmbeddedSchemaRegistry.builder().kafka(kafka.bootstrapServers()).topic(schemasTopic).port(port).start();
     }
 
-    /**
-     * Registers JobConfig's evolved schema as a launcher on it would, stops the registry, and
-     * publishes the job's settings (margin changed) in that schema.
-     */
-    private static void publishWithNewSchemaWhileDown(EmbeddedSchemaRegistry registry, LiveMining live, String job) {
-        int id;
+    /** Registers JobConfig's evolved schema as a launcher on it would; its id. */
+    private static int registerNewSchema(EmbeddedSchemaRegistry registry, LiveMining live) {
         try (SchemaRegistryClient launcher = SchemaRegistryClient.forUrl(registry.url())) {
-            id = launcher.register(live.topics().jobs() + "-value", EvolvedRecords.schema(JobConfig.getClassSchema()));
+            return launcher.register(live.topics().jobs() + "-value", EvolvedRecords.schema(JobConfig.getClassSchema()));
         }
-        registry.close();
+    }
+
+    /** Publishes the job's settings (margin changed) in the evolved schema of {@code id}. */
+    private static void publishNewSettings(LiveMining live, String job, int id) {
         live.sendRaw(live.topics().jobs(), job,
                 EvolvedRecords.payload(id, JobConfig.newBuilder().setJobId(job).setMargin(NEW_MARGIN).build()));
     }
