@@ -11,9 +11,11 @@ import dev.hardmine.registry.SchemaRegistryException;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.registry.SerdeConfig;
 import dev.hardmine.retry.Backoff;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -54,6 +56,8 @@ public final class MinerService implements AutoCloseable {
     /** Every topic the topology writes Avro to, with its serde. */
     private final Map<String, AvroSerde<?>> outputs;
     private final Supplier<Topology> topology;
+    /** Kafka Streams' state directory for this application ({@code state.dir}/{@code application.id}). */
+    private final Path applicationDirectory;
     private volatile KafkaStreams streams;
     private final CountDownLatch running = new CountDownLatch(1);
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
@@ -90,6 +94,7 @@ public final class MinerService implements AutoCloseable {
         MiningTopology.RecordSerdes serdes = new MiningTopology.RecordSerdes(batches, mined, stats, jobs, neighbors,
                 schemas);
         this.topology = () -> MiningTopology.build(config, serdes, observer);
+        this.applicationDirectory = WindowStoreDirectories.applicationDirectory(streamsProperties(config, deadLetters));
         this.streams = newStreams();
     }
 
@@ -171,7 +176,8 @@ public final class MinerService implements AutoCloseable {
      * RocksDB cannot open (half-written when the process was killed, a file lost) would stop it
      * there, and every restart after it. The local state is only a copy of the changelogs, so the
      * service wipes it and starts again, restoring the stores from the changelogs as an instance
-     * with an empty state directory does.
+     * with an empty state directory does. Window stores left without a segment are removed first
+     * ({@link WindowStoreDirectories}): Kafka Streams would otherwise wipe their tasks as corrupted.
      */
     public void start() {
         try (Admin admin = Admin.create(adminProperties(config))) {
@@ -180,6 +186,7 @@ public final class MinerService implements AutoCloseable {
         registerOutputSchemas();
         starting = true;
         try {
+            WindowStoreDirectories.removeEmpty(applicationDirectory, List.of(MiningTopology.STATS_STORE));
             streams.start();
         } catch (ProcessorStateException e) {
             if (causedBy(e, AwaitingSchema.Stopped.class)) {
