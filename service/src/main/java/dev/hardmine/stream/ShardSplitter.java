@@ -15,8 +15,6 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 /**
  * Identity sharding: splits each batch by {@code hash(label) % shards} into sub-batches keyed
@@ -38,7 +36,6 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
 
     private final ServiceConfig config;
     private ProcessorContext<String, EmbeddingBatch> context;
-    private ReadOnlyKeyValueStore<String, ValueAndTimestamp<JobConfig>> jobConfigs;
     private KeyValueStore<String, Integer> jobDims;
     private JobSettingsSource jobSettings; // the miner's own reading of the job's settings
 
@@ -72,7 +69,6 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
     @Override
     public void init(ProcessorContext<String, EmbeddingBatch> context) {
         this.context = context;
-        this.jobConfigs = context.getStateStore(MiningTopology.JOB_CONFIG_STORE);
         this.jobDims = context.getStateStore(MiningTopology.JOB_DIM_STORE);
         this.jobSettings = new JobSettingsSource(config, context);
     }
@@ -109,10 +105,9 @@ public final class ShardSplitter implements Processor<String, EmbeddingBatch, St
     }
 
     private int shardsOf(String jobId) {
-        ValueAndTimestamp<JobConfig> stored = jobConfigs.get(jobId);
-        if (stored != null && stored.value() != null && stored.value().getShards() != null
-                && stored.value().getShards() >= 1) {
-            return stored.value().getShards();
+        JobConfig stored = jobSettings.jobConfig(jobId);
+        if (stored != null && stored.getShards() != null && stored.getShards() >= 1) {
+            return stored.getShards();
         }
         return config.shardsPerJob();
     }

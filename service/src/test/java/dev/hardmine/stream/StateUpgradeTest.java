@@ -13,6 +13,7 @@ import dev.hardmine.testing.SyntheticLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -29,6 +30,7 @@ import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.internals.WrappedStateStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -215,6 +217,40 @@ class StateUpgradeTest {
             byte[] stored = HEX.parseHex(entry[1]);
             assertThat(NeighborStore.encode(NeighborStore.decode(stored))).isEqualTo(stored);
         }
+    }
+
+    /**
+     * Releases before the jobs table was a global store of the service's own copied the jobs topic's
+     * bytes into it when they restored it: a JobConfig that never decoded may sit in an upgraded
+     * instance's table. Its job mines with the service's settings, as if it had none, and no batch is
+     * a dead letter.
+     */
+    @Test
+    void aJobConfigThePreviousReleaseKeptUndecodedLeavesItsJobOnTheServiceSettings(@TempDir Path upgradedDir,
+                                                                                  @TempDir Path withoutDir) {
+        List<EmbeddingBatch> job0 = LOG.stream().filter(b -> b.getJobId().equals("job-0")).toList();
+        try (TopologyFixture upgraded = new TopologyFixture(settings(), upgradedDir);
+             TopologyFixture without = new TopologyFixture(settings(), withoutDir)) {
+            byte[] wrongMagicByte = {7, 0, 0, 0, 1, 2, 4, 6};
+            rawJobsTable(upgraded).put(Bytes.wrap("job-0".getBytes(StandardCharsets.UTF_8)),
+                    ByteBuffer.allocate(8 + wrongMagicByte.length).putLong(1_700_000_000_000L).put(wrongMagicByte).array());
+            job0.forEach(upgraded::send);
+            job0.forEach(without::send);
+
+            assertThat(upgraded.dlq.readRecordsToList()).isEmpty();
+            List<MinedBatch> mined = upgraded.output.readValuesToList().stream().map(StateUpgradeTest::timeless).toList();
+            assertThat(mined).extracting(MinedBatch::getBatchId).containsAll(
+                    job0.stream().map(EmbeddingBatch::getBatchId).toList());
+            assertThat(mined).isEqualTo(
+                    without.output.readValuesToList().stream().map(StateUpgradeTest::timeless).toList());
+        }
+    }
+
+    /** The jobs table's bytes, below the layer that decodes them: what a release's restore wrote to. */
+    @SuppressWarnings("unchecked")
+    private static KeyValueStore<Bytes, byte[]> rawJobsTable(TopologyFixture f) {
+        Object metered = f.driver.getTimestampedKeyValueStore(MiningTopology.JOB_CONFIG_STORE);
+        return (KeyValueStore<Bytes, byte[]>) ((WrappedStateStore<?, ?, ?>) metered).wrapped();
     }
 
     @Test
