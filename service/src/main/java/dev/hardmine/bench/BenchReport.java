@@ -10,6 +10,7 @@ import dev.hardmine.mining.JobMiner;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -22,13 +23,17 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
                           Bench.Sweep sweep, List<PhaseMeter.Result> phases, ExactlyOnce exactlyOnce) {
 
     /**
-     * Where it ran. {@code blasKernels}: the OpenBLAS kernel set the products ran on (the figures
+     * Where it ran. {@code cpu}: the CPU's name as /proc/cpuinfo gives it (a machine of the same size
+     * may run on another host from one day to the next, and the figures move with it), the
+     * architecture where it gives none. {@code blasKernels}: the OpenBLAS kernel set the products ran on (the figures
      * depend on it), with OPENBLAS_CORETYPE when the environment chose it; {@code anchorScans}: how
      * the scans of the rows ran, on the Vector API or in plain Java (JobMiner.scanPass).
      */
-    public record Machine(int cores, long heapMaxMb, String java, String os, String blasKernels, String anchorScans) {
+    public record Machine(int cores, String cpu, long heapMaxMb, String java, String os, String blasKernels,
+                          String anchorScans) {
         static Machine here() {
             return new Machine(Runtime.getRuntime().availableProcessors(),
+                    BlasKernels.cpuModel(Path.of("/proc/cpuinfo")).orElse(System.getProperty("os.arch")),
                     Runtime.getRuntime().maxMemory() / (1024 * 1024),
                     System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
                     System.getProperty("os.name") + " " + System.getProperty("os.arch") + " "
@@ -82,9 +87,9 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
         out.printf(Locale.ROOT, "hardmine bench: %d job(s), %d publisher(s), %d shard(s)/job, D=%d, batches of %d, "
                         + "memory %d, %s, %s cluster%n", s.jobs(), s.publishers(), s.shards(), s.dim(), s.batch(),
                 s.memory(), s.strategy(), embeddedCluster ? "embedded" : "external");
-        out.printf(Locale.ROOT, "machine: %d cores, heap max %d MB, %s, %s, OpenBLAS kernels %s, anchor scans %s "
+        out.printf(Locale.ROOT, "machine: %d cores (%s), heap max %d MB, %s, %s, OpenBLAS kernels %s, anchor scans %s "
                         + "(uptime %d s)%n",
-                machine.cores(), machine.heapMaxMb(), machine.java(), machine.os(), machine.blasKernels(),
+                machine.cores(), machine.cpu(), machine.heapMaxMb(), machine.java(), machine.os(), machine.blasKernels(),
                 machine.anchorScans(),
                 ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
         out.println();

@@ -116,13 +116,25 @@ public final class BlasKernels {
 
     /** The CPU's flags from /proc/cpuinfo's first {@code flags} line; empty where there is none. */
     public static Set<String> cpuFlags(Path cpuinfo) {
+        return cpuinfoField(cpuinfo, "flags")
+                .map(flags -> Set.copyOf(Arrays.asList(flags.split("\\s+"))))
+                .orElse(Set.of());
+    }
+
+    /** The CPU's name from /proc/cpuinfo's first {@code model name} line (x86), e.g. {@code AMD EPYC 9R45}. */
+    public static Optional<String> cpuModel(Path cpuinfo) {
+        return cpuinfoField(cpuinfo, "model name").filter(name -> !name.isEmpty());
+    }
+
+    /** The value of the first {@code key : value} line of /proc/cpuinfo; empty without the file or the key. */
+    private static Optional<String> cpuinfoField(Path cpuinfo, String key) {
         try (var lines = Files.lines(cpuinfo)) {
-            return lines.filter(line -> line.startsWith("flags"))
+            return lines.filter(line -> line.startsWith(key) && line.indexOf(':') > 0
+                            && line.substring(0, line.indexOf(':')).trim().equals(key))
                     .findFirst()
-                    .map(line -> Set.copyOf(Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+"))))
-                    .orElse(Set.of());
+                    .map(line -> line.substring(line.indexOf(':') + 1).trim());
         } catch (IOException | RuntimeException e) {
-            return Set.of();
+            return Optional.empty();
         }
     }
 

@@ -50,6 +50,7 @@ class BenchSmokeTest {
         assertThat(json.at("/exactlyOnce/duplicates").asLong()).isZero();
         // The kernel set the products ran on, read from the loaded library.
         assertThat(json.at("/machine/blasKernels").asText()).matches("[A-Z0-9]+( \\(OPENBLAS_CORETYPE=.+\\))?");
+        assertThat(json.at("/machine/cpu").asText()).isNotBlank();
         assertThat(json.at("/phases/1/visibleLatency/p99").isNumber()).isTrue();
         assertThat(json.at("/settings/batch").asInt()).isEqualTo(32);
     }

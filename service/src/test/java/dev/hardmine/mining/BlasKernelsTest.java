@@ -65,4 +65,25 @@ class BlasKernelsTest {
         assertThat(BlasKernels.cpuFlags(cpuinfo)).containsExactlyInAnyOrder("fpu", "avx2", "avx512f", "avx512bw");
         assertThat(BlasKernels.cpuFlags(dir.resolve("absent"))).isEmpty();
     }
+
+    @Test
+    void theCpuModelIsTheFirstModelNameLineNotTheModelNumber(@TempDir Path dir) throws IOException {
+        Path cpuinfo = dir.resolve("cpuinfo");
+        Files.writeString(cpuinfo, """
+                processor\t: 0
+                vendor_id\t: GenuineIntel
+                model\t\t: 167
+                model name\t: Intel(R) Xeon(R) Processor
+                flags\t\t: fpu avx2
+
+                processor\t: 1
+                model name\t: Other
+                """);
+        Path withoutName = dir.resolve("arm");
+        Files.writeString(withoutName, "processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd\n");
+
+        assertThat(BlasKernels.cpuModel(cpuinfo)).contains("Intel(R) Xeon(R) Processor");
+        assertThat(BlasKernels.cpuModel(withoutName)).isEmpty();
+        assertThat(BlasKernels.cpuModel(dir.resolve("absent"))).isEmpty();
+    }
 }
