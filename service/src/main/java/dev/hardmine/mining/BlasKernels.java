@@ -121,7 +121,7 @@ public final class BlasKernels {
                 .orElse(Set.of());
     }
 
-    /** The CPU's name from /proc/cpuinfo's first {@code model name} line (x86), e.g. {@code AMD EPYC 9R45}. */
+    /** The CPU's name from /proc/cpuinfo's first {@code model name} line (x86), e.g. {@code Intel(R) Xeon(R) Processor}. */
     public static Optional<String> cpuModel(Path cpuinfo) {
         return cpuinfoField(cpuinfo, "model name").filter(name -> !name.isEmpty());
     }
