@@ -77,12 +77,15 @@ final class WindowStoreDirectories {
         return removed;
     }
 
-    private static boolean isEmptyDirectory(Path dir) throws IOException {
+    /** Whether {@code dir} is a directory with nothing in it. */
+    static boolean isEmptyDirectory(Path dir) {
         if (!Files.isDirectory(dir)) {
             return false;
         }
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.findAny().isEmpty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
         }
     }
 

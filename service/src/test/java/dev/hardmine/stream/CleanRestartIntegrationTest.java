@@ -76,7 +76,7 @@ class CleanRestartIntegrationTest {
         Path application = WindowStoreDirectories.applicationDirectory(
                 MinerService.streamsProperties(first.config(), first.deadLetters()));
         List<Path> windowStores = windowStores(application);
-        assertThat(windowStores).hasSize(2).filteredOn(CleanRestartIntegrationTest::isEmpty).hasSize(1);
+        assertThat(windowStores).hasSize(2).filteredOn(WindowStoreDirectories::isEmptyDirectory).hasSize(1);
 
         streamsLog.list.clear();
         live.start(properties);
@@ -108,14 +108,6 @@ class CleanRestartIntegrationTest {
     private static List<Path> windowStores(Path application) {
         try (Stream<Path> tasks = Files.list(application)) {
             return tasks.map(task -> task.resolve(MiningTopology.STATS_STORE)).filter(Files::isDirectory).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static boolean isEmpty(Path dir) {
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.findAny().isEmpty();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
