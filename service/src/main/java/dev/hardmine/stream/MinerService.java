@@ -94,7 +94,7 @@ public final class MinerService implements AutoCloseable {
         MiningTopology.RecordSerdes serdes = new MiningTopology.RecordSerdes(batches, mined, stats, jobs, neighbors,
                 schemas);
         this.topology = () -> MiningTopology.build(config, serdes, observer);
-        this.applicationDirectory = WindowStoreDirectories.applicationDirectory(streamsProperties(config, deadLetters));
+        this.applicationDirectory = LeftoverStoreDirectories.applicationDirectory(streamsProperties(config, deadLetters));
         this.streams = newStreams();
     }
 
@@ -176,8 +176,8 @@ public final class MinerService implements AutoCloseable {
      * RocksDB cannot open (half-written when the process was killed, a file lost) would stop it
      * there, and every restart after it. The local state is only a copy of the changelogs, so the
      * service wipes it and starts again, restoring the stores from the changelogs as an instance
-     * with an empty state directory does. Window stores left without a segment are removed first
-     * ({@link WindowStoreDirectories}): Kafka Streams would otherwise wipe their tasks as corrupted.
+     * with an empty state directory does. Directories an earlier release kept for the stats window,
+     * now in memory, are removed first ({@link LeftoverStoreDirectories}).
      */
     public void start() {
         try (Admin admin = Admin.create(adminProperties(config))) {
@@ -186,7 +186,7 @@ public final class MinerService implements AutoCloseable {
         registerOutputSchemas();
         starting = true;
         try {
-            WindowStoreDirectories.removeEmpty(applicationDirectory, List.of(MiningTopology.STATS_STORE));
+            LeftoverStoreDirectories.remove(applicationDirectory, List.of(MiningTopology.STATS_STORE));
             streams.start();
         } catch (ProcessorStateException e) {
             if (causedBy(e, AwaitingSchema.Stopped.class)) {

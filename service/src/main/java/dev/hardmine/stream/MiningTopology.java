@@ -7,11 +7,11 @@ import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
 import dev.hardmine.avro.MiningStats;
 import dev.hardmine.registry.SchemaFetcher;
+import java.time.Duration;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -24,7 +24,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.Stores;
-import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowBytesStoreSupplier;
 
 /**
  * Builds hardmine's topology — and only builds it: the same topology runs in {@code run},
@@ -109,7 +109,7 @@ public final class MiningTopology {
                 // out of timestamp order); past that a batch is left out of the stats, never out of mining.
                 .windowedBy(TimeWindows.ofSizeAndGrace(config.statsWindow(), config.statsWindow()))
                 .aggregate(StatsAccumulator::new, (job, m, acc) -> acc.add(m), Named.as("stats-window"),
-                        Materialized.<String, StatsAccumulator, WindowStore<Bytes, byte[]>>as(STATS_STORE)
+                        Materialized.<String, StatsAccumulator>as(statsWindowStore(config.statsWindow()))
                                 .withKeySerde(Serdes.String()).withValueSerde(StatsAccumulator.serde()))
                 .toStream(Named.as("stats-updates"))
                 .map((window, acc) -> KeyValue.pair(window.key(),
@@ -117,6 +117,20 @@ public final class MiningTopology {
                         Named.as("to-mining-stats"))
                 .to(topics.stats(), Produced.with(Serdes.String(), serdes.stats()).withName("stats"));
         return builder.build();
+    }
+
+    /**
+     * The stats window's store: in memory, with its changelog, restored from the changelog at each
+     * start. It holds a window or two per job (retention: the window and its grace period). On disk,
+     * Kafka Streams 4.4 keeps a window store's changelog offset in its segments, so the store of a
+     * task without a live window (a partition no job hashes to, or windows all expired) kept none:
+     * under exactly-once, every start, and every task that came back to an instance in a rebalance,
+     * took its task for corrupted, wiped it and forced a rebalance. An in-memory store starts from
+     * its changelog by design. Directories an earlier release left for it are removed at start
+     * ({@link LeftoverStoreDirectories}).
+     */
+    static WindowBytesStoreSupplier statsWindowStore(Duration window) {
+        return Stores.inMemoryWindowStore(STATS_STORE, window.multipliedBy(2), window, false);
     }
 
     /**
