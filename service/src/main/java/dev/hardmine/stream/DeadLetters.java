@@ -15,12 +15,16 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.LongAdder;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
@@ -81,7 +85,7 @@ public final class DeadLetters {
             InvalidBatchException.EMBEDDING_LENGTH, InvalidBatchException.NON_FINITE,
             InvalidBatchException.DIM_MISMATCH, InvalidBatchException.BAD_DIM, InvalidBatchException.BATCH_TOO_LARGE,
             InvalidBatchException.DIM_TOO_LARGE, InvalidBatchException.KEY_MISMATCH,
-            InvalidBatchException.ID_TOO_LONG, DESERIALIZATION, PROCESSING_ERROR, PRODUCTION_ERROR, SERIALIZATION_ERROR);
+            InvalidBatchException.ID_TOO_LONG, InvalidJobConfigException.INVALID, DESERIALIZATION, PROCESSING_ERROR, PRODUCTION_ERROR, SERIALIZATION_ERROR);
 
     private DeadLetters() {
     }
@@ -124,13 +128,17 @@ public final class DeadLetters {
             if (t instanceof InvalidBatchException b) {
                 return b.reason();
             }
+            if (t instanceof InvalidJobConfigException j) {
+                return j.reason();
+            }
         }
         return fallback;
     }
 
     private static String messageOf(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof WireFormatException || t instanceof InvalidBatchException) {
+            if (t instanceof WireFormatException || t instanceof InvalidBatchException
+                    || t instanceof InvalidJobConfigException) {
                 return t.getMessage();
             }
         }
@@ -157,13 +165,21 @@ public final class DeadLetters {
     /**
      * Writes the dead letters of the global thread, which reads the jobs topic: Kafka Streams
      * writes a handler's dead letters with the task's record collector, and the global thread has
-     * none (Kafka Streams 4.4 fails the thread, and with it the whole service, on the cast). These
-     * letters go through a producer of their own, made on the first one; the record is skipped only
-     * once its letter is written, and a letter that cannot be written fails the global thread with
-     * the record unread, as a failure to write any output does.
+     * none (Kafka Streams 4.4 fails the thread, and with it the whole service, on the cast of a
+     * deserialization letter, and drops a processing letter with a warning). These letters go
+     * through a producer of their own, made on the first one; the record is skipped only once its
+     * letter is written, and a letter that cannot be written fails the global thread with the
+     * record unread, as a failure to write any output does.
+     *
+     * <p>The global thread's processing, unlike its restore, hands the handler no bytes of the
+     * record: {@link #original} reads them back from the jobs topic, at the record's offset.
      */
     public static final class GlobalLetters implements AutoCloseable {
+        /** How long reading a record back may take before its letter counts as not written. */
+        static final Duration READ_BACK_TIMEOUT = Duration.ofSeconds(30);
+
         private final Map<String, Object> producerSettings;
+        private final Map<String, Object> consumerSettings;
         private KafkaProducer<byte[], byte[]> producer;
         private boolean closed;
 
@@ -173,6 +189,33 @@ public final class DeadLetters {
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             this.producerSettings = p;
+            Map<String, Object> c = new HashMap<>(clientSettings);
+            c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted"); // the record at its offset, whatever follows
+            c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
+            this.consumerSettings = c;
+        }
+
+        /** The record at {@code offset} of {@code topic}'s {@code partition}, its bytes as written. */
+        ConsumerRecord<byte[], byte[]> original(String topic, int partition, long offset) {
+            TopicPartition where = new TopicPartition(topic, partition);
+            try (KafkaConsumer<byte[], byte[]> consumer =
+                         new KafkaConsumer<>(consumerSettings, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                consumer.assign(List.of(where));
+                consumer.seek(where, offset);
+                long deadline = System.nanoTime() + READ_BACK_TIMEOUT.toNanos();
+                while (System.nanoTime() < deadline) {
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200)).records(where)) {
+                        if (r.offset() != offset) {
+                            throw new IllegalStateException("the record at " + where + "@" + offset
+                                    + " is gone (the next is at " + r.offset() + "): its dead letter cannot be written");
+                        }
+                        return r;
+                    }
+                }
+            }
+            throw new IllegalStateException("could not read back " + where + "@" + offset
+                    + " for its dead letter within " + READ_BACK_TIMEOUT.toSeconds() + " s");
         }
 
         synchronized void write(List<ProducerRecord<byte[], byte[]>> letters) {
@@ -250,13 +293,28 @@ public final class DeadLetters {
         }
     }
 
-    /** Records that decode but violate the contract (thrown by the miner), and any other processing failure. */
+    /**
+     * Records that decode but violate the contract (thrown by the miner, or by the jobs table on the
+     * global thread: {@link InvalidJobConfigException}), and any other processing failure.
+     */
     public static final class OnProcessing extends Handler implements ProcessingExceptionHandler {
         @Override
         public Response handleError(ErrorHandlerContext ctx, Record<?, ?> record, Exception e) {
             String reason = reasonOf(e, PROCESSING_ERROR);
             if (reason.equals(PROCESSING_ERROR)) {
                 LOG.error("unexpected failure while processing {}-{}@{}", ctx.topic(), ctx.partition(), ctx.offset(), e);
+            }
+            if (globalLetters != null && Thread.currentThread() instanceof GlobalStreamThread) {
+                byte[] key = ctx.sourceRawKey();
+                byte[] value = ctx.sourceRawValue();
+                if (key == null) { // processing, not restore: every record that reaches the jobs table has a key
+                    ConsumerRecord<byte[], byte[]> original = globalLetters.original(ctx.topic(), ctx.partition(),
+                            ctx.offset());
+                    key = original.key();
+                    value = original.value();
+                }
+                globalLetters.write(letter(ctx, key, value, reason, e));
+                return Response.resume();
             }
             return Response.resume(letter(ctx, ctx.sourceRawKey(), ctx.sourceRawValue(), reason, e));
         }

@@ -23,10 +23,14 @@ public final class EmbeddingBatches {
      */
     public static void checkKey(String key, EmbeddingBatch batch) {
         if (!batch.getJobId().equals(key)) {
-            throw new InvalidBatchException(InvalidBatchException.KEY_MISMATCH, key == null
-                    ? "the record has no key; it must be the job_id '" + batch.getJobId() + "'"
-                    : "the record's key " + quoted(key) + " is not the job_id " + quoted(batch.getJobId()));
+            throw new InvalidBatchException(InvalidBatchException.KEY_MISMATCH, keyMismatch(key, batch.getJobId()));
         }
+    }
+
+    /** What is wrong with a record keyed {@code key} whose job_id is {@code jobId}: a batch's or a JobConfig's. */
+    static String keyMismatch(String key, String jobId) {
+        return key == null ? "the record has no key; it must be the job_id " + quoted(jobId)
+                : "the record's key " + quoted(key) + " is not the job_id " + quoted(jobId);
     }
 
     private static void checkLength(String what, String value, InputLimits limits) {

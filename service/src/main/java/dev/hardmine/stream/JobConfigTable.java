@@ -1,6 +1,7 @@
 package dev.hardmine.stream;
 
 import dev.hardmine.avro.JobConfig;
+import dev.hardmine.mining.InvalidBatchException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -20,11 +21,22 @@ import org.slf4j.LoggerFactory;
  * for the registry. A global store with a processor is restored through the source's deserializer
  * ({@link AwaitingSchema}) and this processor, like the records read while it runs, so the table
  * only ever holds JobConfigs that decoded, written with the service's own schema.
+ *
+ * <p>A JobConfig that decodes but violates the contract — keyed by another id than its job_id, or
+ * with an override the service rejects ({@link JobSettings#with}) — removes the job's entry, so
+ * that the job mines with the service's settings until its next valid JobConfig (as a read of the
+ * compacted topic from its start would leave it), and is thrown as an
+ * {@link InvalidJobConfigException}, which the processing-exception handler makes a dead letter.
  */
 final class JobConfigTable implements Processor<String, JobConfig, Void, Void> {
     private static final Logger LOG = LoggerFactory.getLogger(JobConfigTable.class);
 
+    private final ServiceConfig config;
     private TimestampedKeyValueStore<String, JobConfig> store;
+
+    JobConfigTable(ServiceConfig config) {
+        this.config = config;
+    }
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
@@ -40,8 +52,27 @@ final class JobConfigTable implements Processor<String, JobConfig, Void, Void> {
         }
         if (record.value() == null) {
             store.delete(record.key());
-        } else {
-            store.put(record.key(), ValueAndTimestamp.make(record.value(), record.timestamp()));
+            return;
+        }
+        InvalidJobConfigException invalid = invalid(record.key(), record.value());
+        if (invalid != null) {
+            store.delete(record.key());
+            throw invalid;
+        }
+        store.put(record.key(), ValueAndTimestamp.make(record.value(), record.timestamp()));
+    }
+
+    private InvalidJobConfigException invalid(String key, JobConfig value) {
+        if (!key.equals(value.getJobId())) {
+            return new InvalidJobConfigException(InvalidBatchException.KEY_MISMATCH,
+                    EmbeddingBatches.keyMismatch(key, value.getJobId()));
+        }
+        try {
+            JobSettings.resolve(config, value);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return new InvalidJobConfigException(InvalidJobConfigException.INVALID,
+                    "the JobConfig of job " + key + " is not valid: " + e.getMessage());
         }
     }
 }

@@ -12,7 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A processor's view of each job's effective settings: the service's, with the job's JobConfig
- * from the global jobs table. An invalid JobConfig is logged once and ignored (the defaults apply).
+ * from the global jobs table. The table takes no JobConfig the service rejects ({@link JobConfigTable}:
+ * a dead letter), but one it took may be rejected later, by a service started with other settings,
+ * and one written by an earlier release was never checked: such a JobConfig is logged once and
+ * ignored (the defaults apply).
  *
  * <p>So is a value in the table that does not decode. The table only takes JobConfigs that decoded
  * ({@link JobConfigTable}), but releases before it copied the jobs topic's bytes into the table when

@@ -160,6 +160,11 @@ public final class MinerService implements AutoCloseable {
         }
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetters.OnDeserialization.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetters.OnProcessing.class);
+        // The jobs table's processing too (a JobConfig the service rejects); Kafka Streams 5 will do so by default.
+        // Also given to the main consumer, whose partition assignor reads Streams settings from the consumer's
+        // own and would warn at every start that the handler is off.
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+        p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetters.OnProduction.class);
         p.put(DeadLetters.TOPIC_CONFIG, config.topics().dlq());
         p.put(DeadLetters.COUNTER_CONFIG, counter);

@@ -78,7 +78,7 @@ public final class MiningTopology {
         builder.addGlobalStore(Stores.timestampedKeyValueStoreBuilder(
                         Stores.persistentTimestampedKeyValueStore(JOB_CONFIG_STORE), Serdes.String(), serdes.jobs())
                         .withLoggingDisabled(),
-                topics.jobs(), Consumed.with(Serdes.String(), awaitingSchema).withName("jobs"), JobConfigTable::new);
+                topics.jobs(), Consumed.with(Serdes.String(), awaitingSchema).withName("jobs"), () -> new JobConfigTable(config));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(MemoryStore.NAME), Serdes.Bytes(), Serdes.ByteArray()));
 

@@ -7,6 +7,9 @@ import static dev.hardmine.testing.BadRecords.withSchemaId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.hardmine.avro.EmbeddingBatch;
 import dev.hardmine.avro.JobConfig;
 import dev.hardmine.avro.MinedBatch;
@@ -47,6 +50,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The service against a real broker and the registry over HTTP (kept in the broker, as in a
@@ -252,19 +256,94 @@ class MinerServiceIntegrationTest {
         live.send(settings);
         byte[] bad = withFirstByte(live.serialize(JobConfig.newBuilder(settings).setMargin(0.5f).build()), (byte) 1);
         RecordMetadata where = live.sendRaw(live.topics().jobs(), "job", bad);
+        // One the service rejects, of another job: read by the restore too, which hands the handler its bytes.
+        byte[] rejected = live.serialize(JobConfig.newBuilder().setJobId("job-2").setStrategy("no-such-strategy").build());
+        RecordMetadata whereRejected = live.sendRaw(live.topics().jobs(), "job-2", rejected);
 
         MinerService service = live.start(properties);
         live.send(batch("ok-0", 0, 2, "a", "A", "b", "B"));
         assertThat(live.awaitMined(1).get(0).value().getMargin()).as("margin of the job's batch").isEqualTo(0.37f);
-        List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(1);
-        assertThat(letters).singleElement().satisfies(r -> {
-            assertThat(header(r, DeadLetters.REASON)).isEqualTo("bad-magic-byte");
-            assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().jobs());
-            assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.offset()));
-            assertThat(r.value()).isEqualTo(bad);
-        });
+        List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(2);
+        assertThat(letters).hasSize(2);
+        assertThat(letters).filteredOn(r -> header(r, DeadLetters.REASON).equals("bad-magic-byte")).singleElement()
+                .satisfies(r -> {
+                    assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().jobs());
+                    assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.offset()));
+                    assertThat(r.value()).isEqualTo(bad);
+                });
+        assertThat(letters).filteredOn(r -> header(r, DeadLetters.REASON).equals("invalid-job-config")).singleElement()
+                .satisfies(r -> {
+                    assertThat(header(r, DeadLetters.SOURCE_PARTITION))
+                            .isEqualTo(Integer.toString(whereRejected.partition()));
+                    assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(whereRejected.offset()));
+                    assertThat(header(r, DeadLetters.MESSAGE)).contains("no-such-strategy");
+                    assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("job-2");
+                    assertThat(r.value()).isEqualTo(rejected);
+                });
+        assertThat(LiveMining.jobConfig(service, "job-2")).isNull();
         assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofMillis(500))).as("more dead letters").isZero();
         assertThat(service.failure().toCompletableFuture()).as("the service's failure").isNotDone();
+    }
+
+    /**
+     * A JobConfig that decodes but that the service rejects — an override out of range, or one keyed
+     * by another job — is a dead letter with its bytes as written, from Kafka Streams' global
+     * thread (whose processing, unlike its restore, hands the handler no bytes: they are read back),
+     * and the job mines with the service's settings until its next valid JobConfig. The global
+     * thread's processing-exception handler is on: Kafka Streams neither warns that it is off nor
+     * drops a letter it cannot send.
+     */
+    @Test
+    void jobConfigsTheServiceRejectsAreDeadLetteredAndTheJobMinesWithTheDefaultsUntilItsNextValidOne() {
+        ListAppender<ILoggingEvent> streamsLog = new ListAppender<>();
+        streamsLog.start();
+        Logger streamsLogger = (Logger) LoggerFactory.getLogger("org.apache.kafka.streams");
+        streamsLogger.addAppender(streamsLog);
+        try {
+            MinerService service = live.start(live.properties());
+            JobConfig settings = JobConfig.newBuilder().setJobId("job").setMargin(0.37f).build();
+            live.send(settings);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(LiveMining.jobConfig(service, "job")).isEqualTo(settings));
+            Map<String, byte[]> bad = new LinkedHashMap<>();
+            bad.put("invalid-job-config", live.serialize(JobConfig.newBuilder(settings).setMargin(-1f).build()));
+            bad.put("key-mismatch", live.serialize(JobConfig.newBuilder(settings).setJobId("other").build()));
+            Map<String, RecordMetadata> where = new LinkedHashMap<>();
+            bad.forEach((reason, bytes) -> where.put(reason, live.sendRaw(live.topics().jobs(), "job", bytes)));
+
+            List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(bad.size());
+            assertThat(letters).extracting(r -> header(r, DeadLetters.REASON)).containsExactlyElementsOf(bad.keySet());
+            for (ConsumerRecord<byte[], byte[]> r : letters) {
+                String reason = header(r, DeadLetters.REASON);
+                assertThat(r.value()).as("original bytes of %s", reason).isEqualTo(bad.get(reason));
+                assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("job");
+                assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().jobs());
+                assertThat(header(r, DeadLetters.SOURCE_PARTITION)).isEqualTo(Integer.toString(where.get(reason).partition()));
+                assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.get(reason).offset()));
+                assertThat(header(r, DeadLetters.EXCEPTION)).isEqualTo(InvalidJobConfigException.class.getName());
+            }
+            assertThat(header(letters.get(0), DeadLetters.MESSAGE)).contains("margin");
+            assertThat(header(letters.get(1), DeadLetters.MESSAGE)).contains("'job'", "'other'");
+            assertThat(LiveMining.jobConfig(service, "job")).as("the job's entry after the rejected ones").isNull();
+
+            live.send(batch("ok-0", 0, 2, "a", "A", "b", "B"));
+            assertThat(live.awaitMined(1).get(0).value().getMargin()).as("margin with the defaults").isEqualTo(0.2f);
+            JobConfig next = JobConfig.newBuilder(settings).setMargin(0.41f).build();
+            live.send(next);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(LiveMining.jobConfig(service, "job")).isEqualTo(next));
+            live.send(batch("ok-1", 1, 2, "c", "A", "d", "B"));
+            assertThat(live.awaitMined(2).get(1).value().getMargin()).as("margin of the next JobConfig").isEqualTo(0.41f);
+
+            assertThat(live.countMoreWithin(live.topics().dlq(), Duration.ofMillis(500))).as("more dead letters").isZero();
+            assertThat(service.deadLetters().snapshot()).as("dead letters counted")
+                    .containsEntry("invalid-job-config", 1L).containsEntry("key-mismatch", 1L);
+            assertThat(service.failure().toCompletableFuture()).as("the service's failure").isNotDone();
+            assertThat(streamsLog.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .noneMatch(m -> m.contains("not enabled for the GlobalThread") || m.contains("cannot be sent"));
+        } finally {
+            streamsLogger.detachAppender(streamsLog);
+        }
     }
 
     @Test

@@ -257,6 +257,8 @@ class MiningTopologyTest {
             assertThat(out).extracting(MinedBatch::getMargin).containsExactly(0.2f, 5f, 0.2f);
             assertThat(out.get(1).getStats().getMemorySize()).isEqualTo(4);
             assertThat(out.get(2).getStats().getMemorySize()).isEqualTo(6);
+            assertThat(f.deadLetters.snapshot()).as("the rejected JobConfig counted as a dead letter")
+                    .containsEntry(InvalidJobConfigException.INVALID, 1L);
         }
     }
 
