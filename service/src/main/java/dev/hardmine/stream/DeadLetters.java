@@ -85,7 +85,8 @@ public final class DeadLetters {
             InvalidBatchException.EMBEDDING_LENGTH, InvalidBatchException.NON_FINITE,
             InvalidBatchException.DIM_MISMATCH, InvalidBatchException.BAD_DIM, InvalidBatchException.BATCH_TOO_LARGE,
             InvalidBatchException.DIM_TOO_LARGE, InvalidBatchException.KEY_MISMATCH,
-            InvalidBatchException.ID_TOO_LONG, InvalidJobConfigException.INVALID, DESERIALIZATION, PROCESSING_ERROR, PRODUCTION_ERROR, SERIALIZATION_ERROR);
+            InvalidBatchException.ID_TOO_LONG, InvalidJobConfigException.INVALID, DESERIALIZATION, PROCESSING_ERROR,
+            PRODUCTION_ERROR, SERIALIZATION_ERROR);
 
     private DeadLetters() {
     }
