@@ -220,19 +220,10 @@ class MinerServiceIntegrationTest {
         bad.put("bad-magic-byte", withFirstByte(good, (byte) 1));
         bad.put("unknown-schema-id", withSchemaId(good, 987_654));
         bad.put("truncated", Arrays.copyOf(good, 7));
-        Map<String, RecordMetadata> where = new LinkedHashMap<>();
-        bad.forEach((reason, bytes) -> where.put(reason, live.sendRaw(live.topics().jobs(), "job", bytes)));
+        Map<String, RecordMetadata> where = sendToJobsTopic(bad);
         live.send(settings);
 
-        List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(bad.size());
-        assertThat(letters).extracting(r -> header(r, DeadLetters.REASON)).containsExactlyElementsOf(bad.keySet());
-        for (ConsumerRecord<byte[], byte[]> r : letters) {
-            String reason = header(r, DeadLetters.REASON);
-            assertThat(r.value()).as("original bytes of %s", reason).isEqualTo(bad.get(reason));
-            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("job");
-            assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().jobs());
-            assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.get(reason).offset()));
-        }
+        assertDeadLettersOfJobsTopic(bad, where);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(LiveMining.jobConfig(service, "job"))
                 .as("the settings after the bad ones, in the jobs table").isEqualTo(settings));
         live.send(batch("ok-0", 0, 2, "a", "A", "b", "B"));
@@ -241,6 +232,29 @@ class MinerServiceIntegrationTest {
         assertThat(service.deadLetters().snapshot()).as("dead letters counted")
                 .containsEntry("bad-magic-byte", 1L).containsEntry("unknown-schema-id", 1L).containsEntry("truncated", 1L);
         assertThat(service.failure().toCompletableFuture()).as("the service's failure").isNotDone();
+    }
+
+    /** Publishes each value to the jobs topic under the key "job", in order. */
+    private Map<String, RecordMetadata> sendToJobsTopic(Map<String, byte[]> byReason) {
+        Map<String, RecordMetadata> where = new LinkedHashMap<>();
+        byReason.forEach((reason, bytes) -> where.put(reason, live.sendRaw(live.topics().jobs(), "job", bytes)));
+        return where;
+    }
+
+    /** Awaits one dead letter per value sent by {@link #sendToJobsTopic}, in order, each with its bytes and source. */
+    private List<ConsumerRecord<byte[], byte[]>> assertDeadLettersOfJobsTopic(Map<String, byte[]> byReason,
+                                                                             Map<String, RecordMetadata> where) {
+        List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(byReason.size());
+        assertThat(letters).extracting(r -> header(r, DeadLetters.REASON)).containsExactlyElementsOf(byReason.keySet());
+        for (ConsumerRecord<byte[], byte[]> r : letters) {
+            String reason = header(r, DeadLetters.REASON);
+            assertThat(r.value()).as("original bytes of %s", reason).isEqualTo(byReason.get(reason));
+            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("job");
+            assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().jobs());
+            assertThat(header(r, DeadLetters.SOURCE_PARTITION)).isEqualTo(Integer.toString(where.get(reason).partition()));
+            assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.get(reason).offset()));
+        }
+        return letters;
     }
 
     /**
@@ -308,20 +322,9 @@ class MinerServiceIntegrationTest {
             Map<String, byte[]> bad = new LinkedHashMap<>();
             bad.put("invalid-job-config", live.serialize(JobConfig.newBuilder(settings).setMargin(-1f).build()));
             bad.put("key-mismatch", live.serialize(JobConfig.newBuilder(settings).setJobId("other").build()));
-            Map<String, RecordMetadata> where = new LinkedHashMap<>();
-            bad.forEach((reason, bytes) -> where.put(reason, live.sendRaw(live.topics().jobs(), "job", bytes)));
-
-            List<ConsumerRecord<byte[], byte[]>> letters = live.awaitDeadLetters(bad.size());
-            assertThat(letters).extracting(r -> header(r, DeadLetters.REASON)).containsExactlyElementsOf(bad.keySet());
-            for (ConsumerRecord<byte[], byte[]> r : letters) {
-                String reason = header(r, DeadLetters.REASON);
-                assertThat(r.value()).as("original bytes of %s", reason).isEqualTo(bad.get(reason));
-                assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("job");
-                assertThat(header(r, DeadLetters.SOURCE_TOPIC)).isEqualTo(live.topics().jobs());
-                assertThat(header(r, DeadLetters.SOURCE_PARTITION)).isEqualTo(Integer.toString(where.get(reason).partition()));
-                assertThat(header(r, DeadLetters.SOURCE_OFFSET)).isEqualTo(Long.toString(where.get(reason).offset()));
-                assertThat(header(r, DeadLetters.EXCEPTION)).isEqualTo(InvalidJobConfigException.class.getName());
-            }
+            List<ConsumerRecord<byte[], byte[]>> letters = assertDeadLettersOfJobsTopic(bad, sendToJobsTopic(bad));
+            assertThat(letters).extracting(r -> header(r, DeadLetters.EXCEPTION))
+                    .containsOnly(InvalidJobConfigException.class.getName());
             assertThat(header(letters.get(0), DeadLetters.MESSAGE)).contains("margin");
             assertThat(header(letters.get(1), DeadLetters.MESSAGE)).contains("'job'", "'other'");
             assertThat(LiveMining.jobConfig(service, "job")).as("the job's entry after the rejected ones").isNull();
