@@ -6,10 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +56,7 @@ final class LeftoverStoreDirectories {
                 for (String store : formerlyOnDisk) {
                     Path dir = task.resolve(store);
                     if (Files.isDirectory(dir)) {
-                        deleteTree(dir);
+                        Utils.delete(dir.toFile());
                         removed.add(dir);
                     }
                 }
@@ -69,15 +69,5 @@ final class LeftoverStoreDirectories {
                     removed.size(), removed.size() == 1 ? "y" : "ies", removed);
         }
         return removed;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        List<Path> deepestFirst;
-        try (Stream<Path> tree = Files.walk(dir)) {
-            deepestFirst = tree.sorted(Comparator.reverseOrder()).toList();
-        }
-        for (Path p : deepestFirst) {
-            Files.deleteIfExists(p);
-        }
     }
 }
