@@ -48,12 +48,14 @@ public final class Bench {
      * @param sweep      find the highest rate whose visible p99 stays under {@code p99BoundMs}
      * @param overload   after capacity, offer this multiple of it; 0 = no overload phase
      * @param slice      split each measured phase into rows of this length; zero = one row
+     * @param stepAlone  time the job's mining step alone ({@link StepAlone}) this long before the phases and again
+     *                   after them; zero = not
      * @param properties service settings over the bench's own (e.g. {@code kafka.commit.interval.ms})
      */
     public record Settings(String bootstrap, String registry, int publishers, int jobs, int shards, int dim,
                            int batch, int identities, int memory, String strategy, double rate, boolean sweep,
                            double p99BoundMs, double overload, Duration warmup, Duration duration,
-                           Duration slice, int maxInFlight, Map<String, String> properties) {
+                           Duration slice, int maxInFlight, Duration stepAlone, Map<String, String> properties) {
         public Settings {
             require(publishers >= 1, "--publishers must be >= 1");
             require(jobs >= 1 && jobs <= publishers, "--jobs must be between 1 and --publishers");
@@ -68,6 +70,9 @@ public final class Bench {
             require(!duration.isNegative() && !duration.isZero(), "--duration must be > 0");
             require(!warmup.isNegative(), "--warmup must be >= 0");
             require(maxInFlight >= 1, "--max-in-flight must be >= 1");
+            require(!stepAlone.isNegative(), "--step-alone must be >= 0");
+            // A shard mines part of each batch against part of the memory: not the step StepAlone times.
+            require(stepAlone.isZero() || shards == 1, "--step-alone times the step of a job without shards: it needs --shards 1");
             require((bootstrap == null) == (registry == null), "--bootstrap and --registry go together");
             properties = Map.copyOf(properties);
         }
@@ -139,16 +144,15 @@ public final class Bench {
         log.printf("hardmine bench: generating %d publishers' batches…%n", settings.publishers());
         List<String> jobs = new ArrayList<>();
         List<BatchPool> pools = new ArrayList<>();
-        int perWorker = Math.max(4, (int) Math.ceil(2.0 * settings.memory() / settings.batch() / settings.publishers()
+        int perWorker = Math.max(4, (int) Math.ceil((double) batchesToFill(settings) / settings.publishers()
                 * settings.jobs()));
         for (int w = 0; w < settings.publishers(); w++) {
             int job = w % settings.jobs();
             jobs.add(settings.jobId(job));
-            SyntheticEmbeddings data = new SyntheticEmbeddings(settings.identities(), settings.dim(),
-                    (float) (0.7 / Math.sqrt(settings.dim())), 42 + job);
-            pools.add(BatchPool.generate(data, "p" + w, perWorker, settings.batch() / 4, 4));
+            pools.add(BatchPool.generate(dataset(settings, job), "p" + w, perWorker, settings.batch() / 4, 4));
         }
 
+        StepAlone.Result aloneBefore = stepAlone("before the phases", config);
         JvmProbe jvm = new JvmProbe();
         started.add(jvm);
         Publishers publishers = new Publishers(jobs, pools, schemaId, config.topics().embeddings(), clients,
@@ -192,6 +196,7 @@ public final class Bench {
         }
         publishers.pause();
         boolean drained = runner.drain();
+        StepAlone.Result aloneAfter = drained ? stepAlone("after the phases", config) : null;
 
         long missing = 0;
         for (int w = 0; w < publishers.count(); w++) {
@@ -200,7 +205,31 @@ public final class Bench {
         BenchReport.ExactlyOnce check = new BenchReport.ExactlyOnce(publishers.published(), reader.unique(),
                 missing, reader.duplicates(), reader.foreign(), publishers.failures(), service.deadLetters().total(),
                 drained);
-        return new BenchReport(settings, BenchReport.Machine.here(), embedded, capacity, sweep, phases, check);
+        return new BenchReport(settings, BenchReport.Machine.here(), embedded, capacity, sweep, phases,
+                aloneBefore == null || aloneAfter == null ? null : new BenchReport.Reference(aloneBefore, aloneAfter),
+                check);
+    }
+
+    /** The step alone, when the settings ask for it: nothing else is published or mined meanwhile. */
+    private StepAlone.Result stepAlone(String when, ServiceConfig config) {
+        if (settings.stepAlone().isZero()) {
+            return null;
+        }
+        StepAlone.Result r = StepAlone.time(config, settings, settings.stepAlone());
+        log.printf(Locale.ROOT, "hardmine bench: the step alone %s: %.2f ms (%d steps, memory %d)%n", when, r.meanMs(),
+                r.steps(), r.memory());
+        return r;
+    }
+
+    /** Job {@code job}'s synthetic dataset. */
+    static SyntheticEmbeddings dataset(Settings settings, int job) {
+        return new SyntheticEmbeddings(settings.identities(), settings.dim(), (float) (0.7 / Math.sqrt(settings.dim())),
+                42 + job);
+    }
+
+    /** Batches a job's publishers send before a sample id comes again: twice the memory's worth, so that it fills. */
+    static int batchesToFill(Settings settings) {
+        return (int) Math.ceil(2.0 * settings.memory() / settings.batch());
     }
 
     /** The result of a sweep: the rates tried and the highest one held. */

@@ -17,10 +17,12 @@ import java.util.Locale;
 
 /**
  * What a bench run measured: the settings, the machine, one row per phase, the capacity, the
- * sweep's answer, and the exactly-once check. Printed as a table or as JSON.
+ * sweep's answer, the step alone ({@code --step-alone}; null without it), and the exactly-once
+ * check. Printed as a table or as JSON.
  */
 public record BenchReport(Bench.Settings settings, Machine machine, boolean embeddedCluster, double capacity,
-                          Bench.Sweep sweep, List<PhaseMeter.Result> phases, ExactlyOnce exactlyOnce) {
+                          Bench.Sweep sweep, List<PhaseMeter.Result> phases, Reference stepAlone,
+                          ExactlyOnce exactlyOnce) {
 
     /**
      * Where it ran. {@code cpu}: the CPU's name as /proc/cpuinfo gives it (a machine of the same size
@@ -39,6 +41,22 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
                     System.getProperty("os.name") + " " + System.getProperty("os.arch") + " "
                             + System.getProperty("os.version"),
                     BlasKernels.describe(), JobMiner.scanPass());
+        }
+    }
+
+    /**
+     * The job's mining step timed alone in the bench's JVM before the phases and after them: what
+     * the service's step of each phase is compared with, in the same run.
+     */
+    public record Reference(StepAlone.Result before, StepAlone.Result after) {
+        /** The mean of the two, ms. */
+        public double meanMs() {
+            return (before.meanMs() + after.meanMs()) / 2;
+        }
+
+        /** The service's mean step in {@code phase} over {@link #meanMs}. */
+        public double ratio(PhaseMeter.Result phase) {
+            return phase.miningMsMean() / meanMs();
         }
     }
 
@@ -115,6 +133,16 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
         out.println("oldgen = old generation after the last GC (MB); direct = direct buffers (MB); rss = resident set, ND4J's matrices included (MB); queue = batches in flight.");
         if (!Double.isNaN(capacity)) {
             out.printf(Locale.ROOT, "capacity: %.0f embeddings/s%n", capacity);
+        }
+        if (stepAlone != null) {
+            out.printf(Locale.ROOT, "the step alone (the job's settings and shapes, back to back in this JVM): %.2f ms before "
+                    + "the phases, %.2f ms after (%d and %d steps timed)%n", stepAlone.before().meanMs(),
+                    stepAlone.after().meanMs(), stepAlone.before().steps(), stepAlone.after().steps());
+            List<String> ratios = phases.stream().filter(r -> r.batches() > 0)
+                    .map(r -> String.format(Locale.ROOT, "%s %.2fx", r.name(), stepAlone.ratio(r))).toList();
+            if (!ratios.isEmpty()) {
+                out.println("the service's step against it: " + String.join("; ", ratios));
+            }
         }
         if (sweep != null) {
             out.printf(Locale.ROOT, "sweep: highest rate held with visible p99 <= %.0f ms: %s%n", sweep.boundMs(),

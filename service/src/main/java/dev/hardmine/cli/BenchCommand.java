@@ -92,6 +92,12 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Capacity phases: at most N batches published and not yet mined (default: ${DEFAULT-VALUE}).")
     int maxInFlight;
 
+    @Option(names = "--step-alone", paramLabel = "DURATION", defaultValue = "0s",
+            description = {"Also time the job's mining step alone in this JVM, back to back with the service's settings "
+                + "and shapes, for DURATION (half of it untimed) before the phases and again after them, and report "
+                + "each phase's step in the service as a ratio to it (default: not)."})
+    String stepAlone;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "Any service setting, as in run's --config file (e.g. kafka.commit.interval.ms=100).")
     Map<String, String> set = new LinkedHashMap<>();
@@ -106,7 +112,7 @@ public final class BenchCommand implements Callable<Integer> {
             settings = new Bench.Settings(bootstrap, registry, publishers, jobs, shards, dim, batch, identities,
                     memory, strategy, rate, sweep, p99Bound, overload, ServiceConfig.parseDuration("--warmup", warmup),
                     ServiceConfig.parseDuration("--duration", duration), ServiceConfig.parseDuration("--slice", slice),
-                    maxInFlight, set);
+                    maxInFlight, ServiceConfig.parseDuration("--step-alone", stepAlone), set);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }

@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +22,7 @@ class BenchSmokeTest {
     @Test
     void aShortRunCountsEveryBatchExactlyOnceAndReportsEachPhase() throws Exception {
         Bench.Settings settings = new Bench.Settings(null, null, 2, 2, 1, 16, 32, 64, 512, "batch-hard", 0, false,
-                250, 1.5, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8,
+                250, 1.5, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8, Duration.ofSeconds(1),
                 Map.of("kafka.commit.interval.ms", "100"));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         BenchReport report = new Bench(settings, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
@@ -37,6 +38,15 @@ class BenchSmokeTest {
             assertThat(phase.jvm()).isNotNull();
         }
         assertThat(report.capacity()).isPositive();
+        // The step alone, before and after the phases, in the job's memory filled to its bound.
+        for (StepAlone.Result alone : List.of(report.stepAlone().before(), report.stepAlone().after())) {
+            assertThat(alone.steps()).isPositive();
+            assertThat(alone.meanMs()).isPositive();
+            assertThat(alone.memory()).isEqualTo(512);
+        }
+        assertThat(report.stepAlone().ratio(report.phases().get(1)))
+                .isCloseTo(report.phases().get(1).miningMsMean() / report.stepAlone().meanMs(),
+                        org.assertj.core.data.Percentage.withPercentage(0.01));
         // The overload phase offered 1.5 times what the capacity phase mined.
         assertThat(report.phases().get(2).offered()).isCloseTo(1.5 * report.capacity(),
                 org.assertj.core.data.Percentage.withPercentage(0.01));
@@ -44,7 +54,9 @@ class BenchSmokeTest {
         ByteArrayOutputStream table = new ByteArrayOutputStream();
         report.printTable(new PrintStream(table, true, StandardCharsets.UTF_8));
         assertThat(table.toString(StandardCharsets.UTF_8))
-                .contains("capacity", "overload 1.5x", "exactly once: all " + report.exactlyOnce().published());
+                .contains("capacity", "overload 1.5x", "exactly once: all " + report.exactlyOnce().published())
+                .containsPattern("the step alone \\(.*\\): [0-9.]+ ms before the phases, [0-9.]+ ms after")
+                .containsPattern("the service's step against it: warm-up [0-9.]+x; capacity [0-9.]+x; overload 1.5x [0-9.]+x");
 
         JsonNode json = new ObjectMapper().readTree(report.toJson());
         assertThat(json.at("/exactlyOnce/duplicates").asLong()).isZero();
@@ -53,17 +65,19 @@ class BenchSmokeTest {
         assertThat(json.at("/machine/cpu").asText()).isNotBlank();
         assertThat(json.at("/phases/1/visibleLatency/p99").isNumber()).isTrue();
         assertThat(json.at("/settings/batch").asInt()).isEqualTo(32);
+        assertThat(json.at("/stepAlone/after/steps").asLong()).isEqualTo(report.stepAlone().after().steps());
     }
 
     @Test
     void withIdentityShardingEachBatchComesBackInPartsThatAddUpToItOnce() throws Exception {
         Bench.Settings settings = new Bench.Settings(null, null, 2, 1, 2, 16, 32, 64, 512, "batch-hard", 0, false,
-                250, 0, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8, Map.of());
+                250, 0, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8, Duration.ZERO, Map.of());
         BenchReport report = new Bench(settings, new PrintStream(new ByteArrayOutputStream(), true,
                 StandardCharsets.UTF_8)).run();
 
         assertThat(report.exactlyOnce().holds()).as(report.exactlyOnce().toString()).isTrue();
         assertThat(report.phases()).extracting(PhaseMeter.Result::name).containsExactly("warm-up", "capacity");
+        assertThat(report.stepAlone()).isNull();
         PhaseMeter.Result capacity = report.phases().get(1);
         // 8 identities of a batch over 2 shards: mined in two parts nearly always, each its own memory.
         assertThat(capacity.memorySize()).isLessThan(512);

@@ -60,6 +60,10 @@ class CommandLineTest {
         assertThat(err.toString()).contains("--sweep and --rate exclude each other").contains("Usage: hardmine bench");
         assertThat(run("bench", "--batch", "30")).isEqualTo(2);
         assertThat(err.toString()).contains("--batch must be a multiple of 4");
+        assertThat(run("bench", "--step-alone", "-5s")).isEqualTo(2);
+        assertThat(err.toString()).contains("--step-alone must be >= 0");
+        assertThat(run("bench", "--shards", "2", "--step-alone", "20s")).isEqualTo(2);
+        assertThat(err.toString()).contains("--step-alone times the step of a job without shards");
     }
 
     @Test

@@ -1,0 +1,66 @@
+package dev.hardmine.bench;
+
+import dev.hardmine.mining.JobMiner;
+import dev.hardmine.mining.MemoryLimits;
+import dev.hardmine.mining.MiningSettings;
+import dev.hardmine.mining.SampleBatch;
+import dev.hardmine.stream.JobSettings;
+import dev.hardmine.stream.ServiceConfig;
+import java.time.Duration;
+
+/**
+ * The bench job's mining step timed alone, in the bench's own JVM: the settings and memory bounds
+ * the service resolves for a job without a JobConfig (as {@code MiningProcessor} does), a memory
+ * filled from the same synthetic dataset, batches of the bench's shape mined back to back with
+ * {@link JobMiner}, on the threads the service's step uses. What the service's step is compared
+ * with: {@code MiningStepBenchmark} measures the same step in JMH, but in another process and
+ * another hour, and the host's speed moves by more than the bound between the two.
+ *
+ * <p>The first half of the given time fills the memory and lets the JIT compile the step; the step
+ * is timed over the second half (the step's own clock, as {@code mining_ms} in the service).
+ */
+final class StepAlone {
+
+    /**
+     * @param meanMs the mean step, ms
+     * @param steps  steps timed
+     * @param memory entries in the memory at the end (the job's bound once full)
+     */
+    record Result(double meanMs, long steps, int memory) {
+    }
+
+    private StepAlone() {
+    }
+
+    /** Times the step of {@code settings}' job for {@code length}, half of it untimed first. */
+    static Result time(ServiceConfig config, Bench.Settings settings, Duration length) {
+        JobSettings job = JobSettings.resolve(config, null);
+        MemoryLimits limits = job.boundedBy(config.memoryMaxBytes(), settings.dim());
+        MiningSettings mining = job.mining();
+        SyntheticEmbeddings data = Bench.dataset(settings, 0);
+        // As many distinct samples as the publishers' pools hold: twice the memory, so that it fills.
+        SampleBatch[] batches = new SampleBatch[Bench.batchesToFill(settings)];
+        for (int b = 0; b < batches.length; b++) {
+            batches[b] = data.batch("alone-" + b, b, 0, data.identities(), settings.batch() / 4, 4);
+        }
+        try (JobMiner miner = new JobMiner(limits)) {
+            long start = System.nanoTime();
+            long timedFrom = start + length.toNanos() / 2;
+            long end = start + length.toNanos();
+            double totalMs = 0;
+            long steps = 0;
+            for (long i = 0; ; i++) {
+                long now = System.nanoTime();
+                if (now >= end && steps > 0) {
+                    break;
+                }
+                double ms = miner.mine(batches[(int) (i % batches.length)], mining).stats().miningMs();
+                if (now >= timedFrom) {
+                    totalMs += ms;
+                    steps++;
+                }
+            }
+            return new Result(totalMs / steps, steps, miner.memory().size());
+        }
+    }
+}
