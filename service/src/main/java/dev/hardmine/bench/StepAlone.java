@@ -41,7 +41,7 @@ final class StepAlone {
         // As many distinct samples as the publishers' pools hold: twice the memory, so that it fills.
         SampleBatch[] batches = new SampleBatch[Bench.batchesToFill(settings)];
         for (int b = 0; b < batches.length; b++) {
-            batches[b] = data.batch("alone-" + b, b, 0, data.identities(), settings.batch() / 4, 4);
+            batches[b] = data.batch("alone-" + b, 0, 0, data.identities(), settings.batch() / 4, 4);
         }
         try (JobMiner miner = new JobMiner(limits)) {
             long start = System.nanoTime();
@@ -54,7 +54,9 @@ final class StepAlone {
                 if (now >= end && steps > 0) {
                     break;
                 }
-                double ms = miner.mine(batches[(int) (i % batches.length)], mining).stats().miningMs();
+                // Steps go up as a trainer's do (memory.max-age-steps counts them).
+                SampleBatch batch = batches[(int) (i % batches.length)].asStep("alone-" + i, i);
+                double ms = miner.mine(batch, mining).stats().miningMs();
                 if (now >= timedFrom) {
                     totalMs += ms;
                     steps++;

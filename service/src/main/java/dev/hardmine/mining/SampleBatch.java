@@ -74,6 +74,11 @@ public final class SampleBatch {
         this.embeddings = embeddings;
     }
 
+    /** The same samples (the arrays shared, not copied) as batch {@code batchId} of {@code step}. */
+    public SampleBatch asStep(String batchId, long step) {
+        return new SampleBatch(batchId, workerId, step, dim, sampleIds, labels, embeddings);
+    }
+
     public String batchId() {
         return batchId;
     }
