@@ -50,6 +50,10 @@ public class MiningStepBenchmark {
     @Param({"batch-hard", "semi-hard"})
     String strategy;
 
+    /** Whether the step takes the common pool's workers too (as the service does) or runs on the caller alone. */
+    @Param({"true"})
+    boolean parallel;
+
     private JobMiner miner;
     private MiningSettings settings;
     private SampleBatch[] batches;
@@ -67,7 +71,7 @@ public class MiningStepBenchmark {
             SampleBatch fill = data.batch("fill-" + first, 0, first, n, n, PER_IDENTITY);
             bank.enqueue(fill, fill.embeddings());
         }
-        miner = new JobMiner(limits);
+        miner = new JobMiner(limits, parallel);
         miner.attach(bank);
         // semi-hard keeps 8 per anchor: the full set can be thousands per anchor at this memory size.
         settings = MiningSettings.defaults().withStrategy(Strategy.fromId(strategy)).withDistance(Distance.EUCLIDEAN)
