@@ -14,7 +14,8 @@ import java.util.function.Supplier;
  * loop worker of a JobMiner (SharedLoop), reused across anchors and batches: its arrays grow to the
  * largest memory seen and are never copied per anchor.
  *
- * <p>The row is read once, by a {@link RowPass}: per chunk of {@link RowPass#CHUNK} slots the
+ * <p>The row was read once before the scan, by a {@link RowPass} over each tile of products as
+ * soon as it was computed ({@link RowSummaries}): per chunk of {@link RowPass#CHUNK} slots the
  * smallest distance outside the anchor's identity and the largest distance, and the softmax
  * weight sums of fast-reid's weighted loss. No distance is kept: the few the scan needs next (the
  * positives, the chunks that hold the nearest negative or the candidates) are computed again from
@@ -47,9 +48,11 @@ final class AnchorScan implements ScannedAnchor {
      */
     private static final int FLOAT_BLOCK = 32;
 
-    private final RowPass pass = RowPass.create();
-    // The anchor's row of scores, and what its products lack (Scores.offset).
+    // The anchor's row of scores, what its products lack (Scores.offset), and what the RowPass left of it.
     private ScoreMatrix.Scores scores;
+    private RowSummaries summaries;
+    private final double[] foldLanes = new double[2 * RowPass.SUM_LANES];
+    private final double[] foldSums = new double[2];
     private float offset;
     // The anchor's distances, chunk c holding slots c·LANES … c·LANES + LANES, once keepRow has
     // filled them (kept); until then at() computes a distance from the scores.
@@ -139,8 +142,12 @@ final class AnchorScan implements ScannedAnchor {
         return positiveCount > 0 && negativeCount > 0;
     }
 
-    void scan(MemoryBank memory, ScoreMatrix.Scores scores, String batchId, int anchorIndex, String anchorId,
-              String anchorLabel, MiningSettings settings, TripletSelector selector) {
+    /**
+     * Scans anchor {@code anchorIndex} of the batch, whose row {@code summaries} holds passed in full
+     * (its identity set, every chunk passed: JobMiner's tiles).
+     */
+    void scan(MemoryBank memory, ScoreMatrix.Scores scores, RowSummaries summaries, String batchId, int anchorIndex,
+              String anchorId, String anchorLabel, MiningSettings settings, TripletSelector selector) {
         this.memory = memory;
         this.batchId = batchId;
         this.distance = settings.distance();
@@ -151,6 +158,7 @@ final class AnchorScan implements ScannedAnchor {
         this.size = memory.size();
         this.chunkCount = (size + LANES - 1) / LANES;
         this.scores = scores;
+        this.summaries = summaries;
         this.offset = scores.offset(anchorIndex);
         this.kept = false;
         triplets.clear();
@@ -190,26 +198,27 @@ final class AnchorScan implements ScannedAnchor {
         selector.select(this, triplets);
     }
 
-    /** The slots of the anchor's identity (the anchor itself included) into {@code excluded}, sorted; returns them in insertion order. */
+    /**
+     * The slots of the anchor's identity (the anchor itself included) into {@code excluded}, sorted as
+     * the summaries hold them; returns them in insertion order.
+     */
     private IntList sameLabelSlots() {
         int labelId = memory.labelIdOf(anchorLabel);
         anchorLabelId = labelId;
         IntList same = labelId >= 0 ? memory.slotsOfLabel(labelId) : null;
-        int sameCount = same == null ? 0 : same.size();
+        int from = summaries.excludedFrom(anchorIndex);
+        int sameCount = summaries.excludedTo(anchorIndex) - from;
         this.sameCount = sameCount;
         if (excluded.length < sameCount) {
             excluded = new int[sameCount * 2];
         }
-        for (int i = 0; i < sameCount; i++) {
-            excluded[i] = same.get(i);
-        }
+        System.arraycopy(summaries.excluded(), from, excluded, 0, sameCount);
         excludedCount = sameCount;
-        Arrays.sort(excluded, 0, excludedCount);
         return same;
     }
 
     /**
-     * The RowPass over the anchor's row: chunk minima and maxima, and the weighted negative
+     * What the RowPass left of the anchor's row: chunk minima and maxima, and the weighted negative
      * distance with the weights e^(−d), which is fast-reid's without a second pass over the row
      * whenever every distance of the row lies in FastExp.expMinus's range, as all do for unit-norm
      * embeddings under the euclidean and cosine distances (squared euclidean: unless two are
@@ -219,9 +228,9 @@ final class AnchorScan implements ScannedAnchor {
      */
     private void loadRow() {
         boolean bounded = scores.withinExpRange();
-        pass.run(scores, anchorIndex, size, distance, memory.inverseNorms(), excluded, excludedCount, !bounded);
+        summaries.fold(anchorIndex, foldLanes, foldSums);
         boolean inRange = bounded || largestDistance() < FastExp.EXP_MINUS_RANGE;
-        rowWeightedMean = inRange ? pass.weighted / pass.weights : Double.NaN;
+        rowWeightedMean = inRange ? foldSums[1] / foldSums[0] : Double.NaN;
     }
 
     /**
@@ -273,7 +282,7 @@ final class AnchorScan implements ScannedAnchor {
     private float largestDistance() {
         float largest = Float.NEGATIVE_INFINITY;
         for (int c = 0; c < chunkCount; c++) {
-            largest = Math.max(largest, pass.chunkMax[c]);
+            largest = Math.max(largest, summaries.chunkMax(anchorIndex, c));
         }
         return largest;
     }
@@ -320,9 +329,8 @@ final class AnchorScan implements ScannedAnchor {
             negativeWeightedMean = Double.NaN;
             return;
         }
-        float[] chunkMin = pass.chunkMin;
         for (int c = 0; c < chunkCount; c++) {
-            if (chunkMin[c] == nearest) {
+            if (summaries.chunkMin(anchorIndex, c) == nearest) {
                 nearestInChunk(c, nearest);
             }
         }
@@ -334,7 +342,7 @@ final class AnchorScan implements ScannedAnchor {
     private float chunkMinima() {
         float nearest = Float.POSITIVE_INFINITY;
         for (int c = 0; c < chunkCount; c++) {
-            nearest = Math.min(nearest, pass.chunkMin[c]);
+            nearest = Math.min(nearest, summaries.chunkMin(anchorIndex, c));
         }
         return nearest;
     }
@@ -359,14 +367,14 @@ final class AnchorScan implements ScannedAnchor {
             nearestAboveBound = nearest;
             return;
         }
-        float[] chunkMin = pass.chunkMin;
         float minAbove = Float.POSITIVE_INFINITY;
         int chunksWithin = 0;
         for (int c = 0; c < chunkCount; c++) {
-            if (chunkMin[c] <= bound) {
+            float chunkMin = summaries.chunkMin(anchorIndex, c);
+            if (chunkMin <= bound) {
                 chunksWithin++;
             } else {
-                minAbove = Math.min(minAbove, chunkMin[c]);
+                minAbove = Math.min(minAbove, chunkMin);
             }
         }
         if (chunksWithin * FEW_CHUNKS > chunkCount) {
@@ -374,7 +382,7 @@ final class AnchorScan implements ScannedAnchor {
             minAbove = collectRange(0, size, 1, bound, Float.POSITIVE_INFINITY);
         } else {
             for (int c = 0; c < chunkCount; c++) {
-                if (chunkMin[c] <= bound) {
+                if (summaries.chunkMin(anchorIndex, c) <= bound) {
                     minAbove = collectRange(c * LANES, Math.min(size, (c + 1) * LANES), 1, bound, minAbove);
                 }
             }
@@ -413,10 +421,9 @@ final class AnchorScan implements ScannedAnchor {
         keepRow(); // before exclude() adds to the excluded slots
         beyondWeights = 0.0;
         beyondExcess = 0.0;
-        float[] chunkMax = pass.chunkMax;
         int chunksBeyond = 0;
         for (int c = 0; c < chunkCount; c++) {
-            if (!(chunkMax[c] - nearest < FastExp.EXP_MINUS_RANGE)) {
+            if (!(summaries.chunkMax(anchorIndex, c) - nearest < FastExp.EXP_MINUS_RANGE)) {
                 chunksBeyond++;
             }
         }
@@ -424,7 +431,7 @@ final class AnchorScan implements ScannedAnchor {
             weighBeyondRange(0, size, nearest);
         } else if (chunksBeyond > 0) {
             for (int c = 0; c < chunkCount; c++) {
-                if (!(chunkMax[c] - nearest < FastExp.EXP_MINUS_RANGE)) {
+                if (!(summaries.chunkMax(anchorIndex, c) - nearest < FastExp.EXP_MINUS_RANGE)) {
                     weighBeyondRange(c * LANES, Math.min(size, (c + 1) * LANES), nearest);
                 }
             }

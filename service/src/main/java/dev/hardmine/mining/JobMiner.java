@@ -46,7 +46,19 @@ public final class JobMiner implements AutoCloseable {
     private final ScoreMatrix scores = new ScoreMatrix();
     /** By SharedLoop worker: each keeps its arrays, as long as the largest memory scanned, from batch to batch. */
     private final AnchorScan[] scans = AnchorScan.perWorker();
+    /** By SharedLoop worker: the pass over the rows of each tile it computes. */
+    private final RowPass[] passes = new RowPass[SharedLoop.workers()];
+    private final RowSummaries summaries = new RowSummaries();
+    /**
+     * A batch's scores larger than this (bytes) are passed tile by tile, each tile right after its
+     * product while it is in the thread's cache; smaller ones row by row, each once its tiles are
+     * done, as they fit in the last-level cache anyway. At M = 65 536 (64 MiB) the tiles took the
+     * step from 32.6 to 31.0 ms; at 16 384 (16 MiB) they cost 4 % (docs/PERFORMANCE.md). The results
+     * are the same bits either way (RowSummaries).
+     */
+    static final long PASS_IN_TILES_ABOVE = 32L << 20;
     private final boolean parallel;
+    private final long passInTilesAbove;
 
     public JobMiner(MemoryLimits limits) {
         this(limits, true);
@@ -54,8 +66,15 @@ public final class JobMiner implements AutoCloseable {
 
     /** @param parallel score and scan anchors on the common fork-join pool too (the default) or on the caller only */
     public JobMiner(MemoryLimits limits, boolean parallel) {
+        this(limits, parallel, PASS_IN_TILES_ABOVE);
+    }
+
+    /** @param passInTilesAbove see {@link #PASS_IN_TILES_ABOVE}; tests choose either way */
+    JobMiner(MemoryLimits limits, boolean parallel, long passInTilesAbove) {
         this.limits = limits;
         this.parallel = parallel;
+        this.passInTilesAbove = passInTilesAbove;
+        Arrays.setAll(passes, worker -> RowPass.create());
     }
 
     /** The job's memory, or null before the first batch. */
@@ -97,19 +116,32 @@ public final class JobMiner implements AutoCloseable {
         TripletSelector selector = TripletSelector.of(settings);
         AnchorOutcome[] outcomes = new AnchorOutcome[n];
         if (n > 0) {
-            // One loop for the products' tiles and then the scans: no second start of the pool's
-            // workers, and no wait for the last tile before the rows that do not need it.
+            // One loop for the products' tiles and then the scans, the row pass after each tile or
+            // before each scan (passInTilesAbove): no second start of the pool's workers, and no
+            // wait for the last tile before the rows that do not need it.
             ScoreMatrix.Scores matrix = scores.prepare(memory, ingested, n, settings.distance());
+            summaries.reset(memory, batch);
             int tiles = matrix.tiles();
+            boolean inTiles = (long) n * memory.size() * Float.BYTES > passInTilesAbove;
             SharedLoop.run(tiles + n, (task, worker) -> {
+                RowPass pass = passes[worker];
                 if (task < tiles) {
-                    matrix.computeTile(task);
+                    if (inTiles) {
+                        matrix.computeTile(task, (firstRow, rows, firstSlot, slots) ->
+                                pass.tile(matrix, firstRow, rows, firstSlot, slots, memory, settings.distance(), summaries));
+                    } else {
+                        matrix.computeTile(task);
+                    }
                     return;
                 }
                 int i = task - tiles;
                 matrix.awaitRow(i);
+                if (!inTiles) {
+                    pass.tile(matrix, i, 1, 0, memory.size(), memory, settings.distance(), summaries);
+                }
                 AnchorScan scan = scans[worker];
-                scan.scan(memory, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
+                scan.scan(memory, matrix, summaries, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings,
+                        selector);
                 outcomes[i] = new AnchorOutcome(scan);
             }, parallel);
         }

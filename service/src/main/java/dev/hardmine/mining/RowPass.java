@@ -10,7 +10,10 @@ import org.slf4j.LoggerFactory;
  * anchor's identity and the largest of all, and over the row the sums of e^(−d) and e^(−d)·d over
  * the negatives (fast-reid's weighted negative distance, when every distance lies in
  * FastExp.expMinus's range). AnchorScan computes the few distances it needs afterwards from the
- * products, or the whole row when a pass or a selector reads every one.
+ * products, or the whole row when a pass or a selector reads every one. The pass goes chunk by
+ * chunk into {@link RowSummaries}, which adds each row's chunks in chunk order whatever order they
+ * were passed in: for large scores JobMiner has the thread that has just computed a tile of
+ * products pass the tile's rows while they are in its cache ({@link #tile}).
  *
  * <p>The numeric contract, the same bit for bit in both implementations: d is
  * {@link Distance#toDistance} of the score; the weight of a slot is FastExp.expMinus(d), times 0
@@ -18,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * {@link #SUM_LANES} float lanes, lane l taking the chunk's slots ≡ l (mod SUM_LANES) in slot
  * order — 32 terms of at most 1 each, so a lane's relative rounding error stays under
  * 32·2⁻²⁴ ≈ 2e-6 — every chunk's lane sums are added into one double per lane, and the lanes are
- * added in lane order at the end. Minima and maxima are exact whatever the order. So the results
- * depend on the row alone, never on the implementation, the CPU's vector width or the threads.
+ * added in lane order at the end (RowSummaries#fold). Minima and maxima are exact whatever the order. So
+ * the results depend on the row alone, never on the implementation, the CPU's vector width, the
+ * threads or the order in which the tiles were computed.
  *
  * <p>{@link #create()} gives the Vector API's pass when the JVM has the {@code jdk.incubator.vector}
  * module ({@code --add-modules jdk.incubator.vector}, which hardmine's launcher passes to every
@@ -33,14 +37,11 @@ abstract class RowPass {
     /** Float lanes of the weight sums. */
     static final int SUM_LANES = 16;
     /**
-     * Per chunk of the last row: the smallest distance outside the anchor's identity (+∞ when none),
-     * and the largest distance when the pass was asked for the maxima.
+     * Of the last chunk: the smallest distance outside the anchor's identity (+∞ when none), and the
+     * largest distance when the pass was asked for the maxima.
      */
-    float[] chunkMin = new float[0];
-    float[] chunkMax = new float[0];
-    /** Of the last row: Σ e^(−d) and Σ e^(−d)·d over the negatives, meaningless unless every distance lies in FastExp.expMinus's range. */
-    double weights;
-    double weighted;
+    protected float chunkMin;
+    protected float chunkMax;
 
     // While a chunk is weighed: at the anchor's identity 0 and +∞, elsewhere 1 and 0.
     protected final float[] keep = new float[CHUNK];
@@ -48,8 +49,6 @@ abstract class RowPass {
     // The chunk's lane sums, as chunk() leaves them.
     protected final float[] laneWeight = new float[SUM_LANES];
     protected final float[] laneExcess = new float[SUM_LANES];
-    private final double[] laneWeightTotal = new double[SUM_LANES];
-    private final double[] laneExcessTotal = new double[SUM_LANES];
 
     RowPass() {
         Arrays.fill(keep, 1f);
@@ -75,58 +74,63 @@ abstract class RowPass {
     }
 
     /**
-     * The pass over {@code anchor}'s row of {@code size} slots.
-     *
-     * @param excluded the slots of the anchor's identity (the anchor itself included), sorted, in {@code [0, excludedCount)}
-     * @param maxima whether chunkMax is wanted
+     * Rows {@code firstRow …} of the products, slots {@code firstSlot …} (starting at a chunk's first slot),
+     * chunk by chunk into {@code out}: a tile right after its product (ScoreMatrix.Scores#computeTile), or
+     * one whole row before its scan (JobMiner). The chunks' maxima are passed only where the norms do not
+     * bound the distances (AnchorScan.loadRow).
      */
-    final void run(ScoreMatrix.Scores scores, int anchor, int size, Distance distance, float[] inverseNorms,
-                   int[] excluded, int excludedCount, boolean maxima) {
-        int chunks = (size + CHUNK - 1) / CHUNK;
-        if (chunkMin.length < chunks) {
-            chunkMin = new float[Math.max(chunks, chunkMin.length * 2)];
-            chunkMax = new float[chunkMin.length];
+    final void tile(ScoreMatrix.Scores scores, int firstRow, int rows, int firstSlot, int slots, MemoryBank memory,
+                    Distance distance, RowSummaries out) {
+        int firstChunk = firstSlot / CHUNK;
+        int endChunk = (firstSlot + slots + CHUNK - 1) / CHUNK;
+        boolean maxima = !scores.withinExpRange();
+        for (int r = firstRow; r < firstRow + rows; r++) {
+            run(scores, r, firstChunk, endChunk, memory.size(), distance, memory.inverseNorms(), maxima, out);
         }
-        Arrays.fill(laneWeightTotal, 0.0);
-        Arrays.fill(laneExcessTotal, 0.0);
-        ByteBuffer row = scores.row(anchor);
+    }
+
+    /**
+     * Chunks {@code firstChunk … endChunk)} of {@code anchor}'s row of {@code size} slots into row
+     * {@code anchor} of {@code out}, the slots of {@code out}'s identity for that row masked.
+     *
+     * @param maxima whether the chunks' maxima are wanted
+     */
+    final void run(ScoreMatrix.Scores scores, int anchor, int firstChunk, int endChunk, int size, Distance distance,
+                   float[] inverseNorms, boolean maxima, RowSummaries out) {
+        ByteBuffer products = scores.bytes();
+        int rowAt = scores.rowAt(anchor);
         float offset = scores.offset(anchor);
-        int next = 0;
-        for (int c = 0; c < chunks; c++) {
+        int[] excluded = out.excluded();
+        int next = out.excludedFrom(anchor);
+        int last = out.excludedTo(anchor);
+        while (next < last && excluded[next] < firstChunk * CHUNK) {
+            next++;
+        }
+        for (int c = firstChunk; c < endChunk; c++) {
             int from = c * CHUNK;
             int first = next;
-            for (; next < excludedCount && excluded[next] < from + CHUNK; next++) {
+            for (; next < last && excluded[next] < from + CHUNK; next++) {
                 keep[excluded[next] - from] = 0f;
                 masked[excluded[next] - from] = Float.POSITIVE_INFINITY;
             }
-            chunk(c, row, from, Math.min(CHUNK, size - from), offset, distance, inverseNorms, next > first, maxima);
+            chunk(products, rowAt + from * Float.BYTES, from, Math.min(CHUNK, size - from), offset, distance,
+                    inverseNorms, next > first, maxima);
             for (int i = first; i < next; i++) {
                 keep[excluded[i] - from] = 1f;
                 masked[excluded[i] - from] = 0f;
             }
-            for (int l = 0; l < SUM_LANES; l++) {
-                laneWeightTotal[l] += laneWeight[l];
-                laneExcessTotal[l] += laneExcess[l];
-            }
+            out.put(anchor, c, chunkMin, chunkMax, laneWeight, laneExcess);
         }
-        double w = 0.0;
-        double wd = 0.0;
-        for (int l = 0; l < SUM_LANES; l++) {
-            w += laneWeightTotal[l];
-            wd += laneExcessTotal[l];
-        }
-        weights = w;
-        weighted = wd;
     }
 
     /**
-     * Chunk {@code c}, slots {@code from … from + n)}, whose products start at byte {@code 4·from} of
-     * {@code row}: sets chunkMin[c], chunkMax[c] (with {@code maxima}; otherwise anything) and the
-     * chunk's lane sums (laneWeight, laneExcess). With {@code masked}, {@code keep} and
-     * {@code masked} mark the anchor's identity in the chunk; otherwise it has none.
+     * Slots {@code from … from + n)}, whose products are at bytes {@code at, at + 4, …} of {@code products}: sets
+     * chunkMin, chunkMax (with {@code maxima}; otherwise anything) and the chunk's lane sums
+     * (laneWeight, laneExcess). With {@code masked}, {@code keep} and {@code masked} mark the anchor's
+     * identity in the chunk; otherwise it has none.
      */
-    abstract void chunk(int c, ByteBuffer row, int from, int n, float offset, Distance distance, float[] inverseNorms,
-                        boolean masked, boolean maxima);
+    abstract void chunk(ByteBuffer products, int at, int from, int n, float offset, Distance distance,
+                        float[] inverseNorms, boolean masked, boolean maxima);
 
     /**
      * The distance of {@code slot}'s product, bit for bit as the passes compute it: Distance.toDistance

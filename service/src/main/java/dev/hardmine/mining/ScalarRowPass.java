@@ -76,10 +76,10 @@ final class ScalarRowPass extends RowPass {
     }
 
     @Override
-    void chunk(int c, ByteBuffer row, int from, int n, float offset, Distance distance, float[] inverseNorms,
+    void chunk(ByteBuffer row, int at, int from, int n, float offset, Distance distance, float[] inverseNorms,
                boolean anyMasked, boolean maxima) {
         float[] x = d;
-        row.asFloatBuffer().get(from, x, 0, n);
+        row.asFloatBuffer().get(at / Float.BYTES, x, 0, n);
         toDistances(x, from, n, offset, distance, inverseNorms, inverse);
         float[] m = minimum;
         float[] e = weight;
@@ -103,7 +103,7 @@ final class ScalarRowPass extends RowPass {
         }
         laneSums(e, n, laneWeight);
         laneSums(ed, n, laneExcess);
-        chunkMin[c] = min;
-        chunkMax[c] = max;
+        chunkMin = min;
+        chunkMax = max;
     }
 }

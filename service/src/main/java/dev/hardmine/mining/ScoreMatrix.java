@@ -26,8 +26,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * the last slots in narrow blocks ({@link #TAIL_SLOTS}) times half parts. The caller and the
  * common fork-join pool's workers take tiles one after the other until none is left
  * ({@link SharedLoop}), so a thread that another process or Kafka's own threads hold up leaves its
- * share to the others instead of making them wait at the end; JobMiner has them take the scans of
- * the rows in the same loop, after the tiles, each scan once its half part's tiles are finished
+ * share to the others instead of making them wait at the end; JobMiner has each tile's thread pass
+ * the tile's rows right after its product, while they are in its cache (Scores#computeTile with a
+ * TileDone, RowPass#tile), and the threads take the scans of the rows in the same loop, after the
+ * tiles, each scan once its half part's tiles are finished
  * ({@link Scores#awaitRow}): the thread done with the products first scans the first half part
  * while the other computes the second's last narrow tiles. OpenBLAS's own threads are not used:
  * they busy-wait (sched_yield) for about 0.1 s after each call before they sleep (2^28 cycles,
@@ -135,12 +137,16 @@ final class ScoreMatrix implements AutoCloseable {
         }
 
         /**
-         * The products of {@code anchor}'s row as bytes in the platform's order, the product with slot j at byte
-         * {@code 4·j}: a view, no copy.
+         * Every product as bytes in the platform's order, {@code anchor}'s with slot j at byte
+         * {@code rowAt(anchor) + 4·j}: the scratch itself, no copy, to read at absolute indices only.
          */
-        ByteBuffer row(int anchor) {
-            return bytes.slice(Math.toIntExact((long) anchor * size * Float.BYTES), size * Float.BYTES)
-                    .order(ByteOrder.nativeOrder());
+        ByteBuffer bytes() {
+            return bytes;
+        }
+
+        /** Where {@code anchor}'s row starts in {@link #bytes()}. */
+        int rowAt(int anchor) {
+            return Math.toIntExact((long) anchor * size * Float.BYTES);
         }
 
         /** The product of {@code anchor} and {@code slot}: plus {@link #offset}, the score of the pair. */
@@ -171,6 +177,18 @@ final class ScoreMatrix implements AutoCloseable {
          * @throws IndexOutOfBoundsException unless {@code 0 ≤ tile < tiles()}; awaitRow fails from then on
          */
         void computeTile(int tile) {
+            computeTile(tile, null);
+        }
+
+        /**
+         * Computes tile {@code tile}, one product, then has {@code then} (unless null) take its rows
+         * and slots while they are in this thread's cache, before the tile counts as finished for
+         * awaitRow: what {@code then} writes, a thread that awaited one of the tile's rows reads.
+         * Tiles start at a multiple of {@link RowPass#CHUNK} slots and end at one or at the row's end.
+         *
+         * @throws IndexOutOfBoundsException unless {@code 0 ≤ tile < tiles()}; awaitRow fails from then on
+         */
+        void computeTile(int tile, TileDone then) {
             try {
                 Objects.checkIndex(tile, tiles());
                 int firstRow;
@@ -196,6 +214,9 @@ final class ScoreMatrix implements AutoCloseable {
                         new FloatPointer(anchorsAt).position((long) firstRow * width), width,
                         new FloatPointer(memoryAt).position((long) firstSlot * width), width, 0f,
                         new FloatPointer(scoresAt).position((long) firstRow * size + firstSlot), size);
+                if (then != null) {
+                    then.accept(firstRow, rows, firstSlot, slots);
+                }
                 for (int g = firstRow / groupRows; g <= (firstRow + rows - 1) / groupRows; g++) {
                     finished.incrementAndGet(g);
                 }
@@ -236,6 +257,12 @@ final class ScoreMatrix implements AutoCloseable {
         }
     }
 
+    /** What follows a tile's product on its thread (Scores#computeTile). */
+    @FunctionalInterface
+    interface TileDone {
+        void accept(int firstRow, int rows, int firstSlot, int slots);
+    }
+
     private INDArray scratch;
     private long scratchLength;
     private ByteBuffer scratchView; // of scratch, made once per allocation: a view took 30 µs
@@ -250,7 +277,7 @@ final class ScoreMatrix implements AutoCloseable {
      */
     Scores compute(MemoryBank memory, float[] ingested, int batch, Distance distance, boolean parallel) {
         Scores scores = prepare(memory, ingested, batch, distance);
-        SharedLoop.run(scores.tiles(), scores::computeTile, parallel);
+        SharedLoop.run(scores.tiles(), tile -> scores.computeTile(tile), parallel);
         return scores;
     }
 

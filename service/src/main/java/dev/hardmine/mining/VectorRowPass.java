@@ -33,7 +33,7 @@ final class VectorRowPass extends RowPass {
     }
 
     @Override
-    void chunk(int c, ByteBuffer row, int from, int n, float offset, Distance distance, float[] inverseNorms,
+    void chunk(ByteBuffer row, int at, int from, int n, float offset, Distance distance, float[] inverseNorms,
                boolean anyMasked, boolean maxima) {
         FloatVector min0 = FloatVector.broadcast(S, Float.POSITIVE_INFINITY);
         FloatVector max0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -44,7 +44,7 @@ final class VectorRowPass extends RowPass {
         FloatVector w1 = w0;
         FloatVector wd1 = w0;
         int steps = n - n % SUM_LANES;
-        int base = from * Float.BYTES;
+        int base = at;
         if (distance == Distance.EUCLIDEAN && !anyMasked && !maxima) {
             // The common case in a loop of its own, without the branches of the general one.
             for (int j = 0; j < steps; j += SUM_LANES) {
@@ -103,15 +103,15 @@ final class VectorRowPass extends RowPass {
         }
         // The chunk's last slots (a row's last chunk only), one at a time into their lanes.
         for (int k = steps; k < n; k++) {
-            float d = distance(row.getFloat((from + k) * Float.BYTES), distance, offset, inverseNorms, from + k);
+            float d = distance(row.getFloat(at + k * Float.BYTES), distance, offset, inverseNorms, from + k);
             min = Math.min(min, d + masked[k]);
             max = Math.max(max, d);
             float e = FastExp.expMinus(d) * keep[k];
             laneWeight[k & (SUM_LANES - 1)] += e;
             laneExcess[k & (SUM_LANES - 1)] += e * d;
         }
-        chunkMin[c] = min;
-        chunkMax[c] = max;
+        chunkMin = min;
+        chunkMax = max;
     }
 
     /** The distances of slots {@code from + j …}, one vector: Distance.toDistance of their scores. */

@@ -97,6 +97,61 @@ class DeterminismTest {
         }
     }
 
+    /**
+     * Large scores are passed tile by tile right after each product, small ones row by row once their
+     * tiles are done (JobMiner.PASS_IN_TILES_ABOVE): both give the same results to the last bit, for
+     * every strategy, under each distance, normalised or not (far-apart rows take the weighted mean's
+     * second pass), against a memory of wide and narrow tiles whose last chunk is partial.
+     */
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
+    void rowsPassedTileByTileOrRowByRowGiveTheSameResults(Strategy strategy) {
+        int dim = 8;
+        int size = 3 * ScoreMatrix.BLOCK_SLOTS + 300;
+        MemoryLimits limits = new MemoryLimits(0, size, 0);
+        Object[][] cases = {{Distance.EUCLIDEAN, true, 1.0}, {Distance.EUCLIDEAN, false, 3.0},
+                {Distance.COSINE, false, 1.0}, {Distance.SQUARED_EUCLIDEAN, false, 1.0}};
+        long triplets = 0;
+        for (Object[] c : cases) {
+            MiningSettings settings = settings(strategy).withDistance((Distance) c[0]).withNormalize((Boolean) c[1]);
+            double scale = (Double) c[2];
+            try (JobMiner tiles = new JobMiner(limits, true, 0); JobMiner rows = new JobMiner(limits, true, Long.MAX_VALUE)) {
+                java.util.Random random = new java.util.Random(9);
+                tiles.attach(filled(dim, size, scale, limits, new java.util.Random(3)));
+                rows.attach(filled(dim, size, scale, limits, new java.util.Random(3)));
+                for (int b = 0; b < 2; b++) {
+                    SampleBatch batch = gaussian("b" + b, 40, dim, scale, 400, random);
+                    MiningResult inTiles = tiles.mine(batch, settings);
+                    assertIdentical(inTiles, rows.mine(batch, settings), c[0] + ", normalise " + c[1] + ", " + batch.batchId());
+                    triplets += inTiles.triplets().size();
+                }
+            }
+        }
+        assertThat(triplets).isPositive();
+    }
+
+    /** A memory of {@code size} entries of Gaussian embeddings times {@code scale}, 400 labels. */
+    private static MemoryBank filled(int dim, int size, double scale, MemoryLimits limits, java.util.Random random) {
+        MemoryBank bank = new MemoryBank(dim, limits);
+        SampleBatch fill = gaussian("fill", size, dim, scale, 400, random);
+        bank.enqueue(fill, fill.embeddings());
+        return bank;
+    }
+
+    private static SampleBatch gaussian(String batchId, int n, int dim, double scale, int labels, java.util.Random random) {
+        String[] ids = new String[n];
+        String[] names = new String[n];
+        float[] embeddings = new float[n * dim];
+        for (int i = 0; i < n; i++) {
+            ids[i] = batchId + "-" + i;
+            names[i] = "L" + random.nextInt(labels);
+        }
+        for (int k = 0; k < embeddings.length; k++) {
+            embeddings[k] = (float) (random.nextGaussian() * scale);
+        }
+        return new SampleBatch(batchId, "w", 1, dim, ids, names, embeddings);
+    }
+
     /** Two miners interleaved on the same threads do not see each other's per-thread scratch state. */
     @Test
     void interleavedJobsDoNotInterfere() {

@@ -19,10 +19,12 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The two parts of the mining step of {@code MiningStepBenchmark}, apart: the scores of a batch
- * against the memory (the matrix products, in tiles shared by both threads, as JobMiner runs them), and
- * the per-anchor scans of one score matrix (batch-hard selection and every statistic), also on
- * both threads. Their sum against the whole step shows what the rest (enqueue, summary) costs.
+ * The parts of the mining step of {@code MiningStepBenchmark}, apart, each on both threads: the
+ * scores of a batch against the memory alone (the matrix products, in tiles shared by the threads,
+ * {@code score}); the same products each followed by the row pass over its tile, as JobMiner runs
+ * them ({@code pass}); and the per-anchor scans once every row is passed (batch-hard selection and
+ * every statistic, {@code scan}). {@code pass + scan} against the whole step shows what the rest
+ * (enqueue, summary) costs, {@code pass − score} what the row pass does.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -34,6 +36,13 @@ public class MiningPartsBenchmark {
     private static final int BATCH = 256;
     private static final int PER_IDENTITY = 16;
     private final AnchorScan[] scans = AnchorScan.perWorker();
+    private final RowPass[] passes = new RowPass[SharedLoop.workers()];
+    private final RowSummaries summaries = new RowSummaries();
+    private final RowSummaries passSummaries = new RowSummaries();
+
+    {
+        Arrays.setAll(passes, worker -> RowPass.create());
+    }
 
     @Param({"16384", "65536"})
     int memory;
@@ -43,6 +52,7 @@ public class MiningPartsBenchmark {
 
     private MemoryBank bank;
     private ScoreMatrix scores;
+    private ScoreMatrix passScores; // pass()'s own, so that scan() keeps reading the matrix of setUp
     private SampleBatch batch;
     private ScoreMatrix.Scores matrix;
     private MiningSettings settings;
@@ -63,7 +73,13 @@ public class MiningPartsBenchmark {
         settings = MiningSettings.defaults().withDistance(Distance.EUCLIDEAN).withMargin(0.2f);
         selector = TripletSelector.of(settings);
         scores = new ScoreMatrix();
-        matrix = scores.compute(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN, true);
+        passScores = new ScoreMatrix();
+        matrix = scores.prepare(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN);
+        summaries.reset(bank, batch);
+        for (int tile = 0; tile < matrix.tiles(); tile++) {
+            matrix.computeTile(tile, (firstRow, rows, firstSlot, slots) ->
+                    passes[0].tile(matrix, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, summaries));
+        }
     }
 
     @Benchmark
@@ -71,12 +87,24 @@ public class MiningPartsBenchmark {
         return scores.compute(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN, true);
     }
 
+    /** The products with the row pass over each tile right after it, as JobMiner runs them. */
+    @Benchmark
+    public ScoreMatrix.Scores pass() {
+        ScoreMatrix.Scores m = passScores.prepare(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN);
+        passSummaries.reset(bank, batch);
+        SharedLoop.run(m.tiles(), (tile, worker) -> m.computeTile(tile, (firstRow, rows, firstSlot, slots) ->
+                passes[worker].tile(m, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, passSummaries)), true);
+        return m;
+    }
+
+    /** The anchors' scans once the products are passed (every row's summary ready). */
     @Benchmark
     public int scan() {
         int[] found = new int[BATCH];
         SharedLoop.run(BATCH, (i, worker) -> {
             AnchorScan scan = scans[worker];
-            scan.scan(bank, matrix, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings, selector);
+            scan.scan(bank, matrix, summaries, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings,
+                    selector);
             found[i] = scan.triplets.size();
         }, true);
         return Arrays.stream(found).sum();
@@ -85,5 +113,6 @@ public class MiningPartsBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         scores.close();
+        passScores.close();
     }
 }

@@ -56,12 +56,10 @@ class RowPassTest {
                             for (boolean maxima : new boolean[] {false, true}) {
                                 String row = distance + ", size " + size + ", norm " + norm + ", anchor " + i
                                         + ", maxima " + maxima;
-                                vector.run(matrix, i, size, distance, memory.inverseNorms(), excluded, excluded.length,
-                                        maxima);
-                                scalar.run(matrix, i, size, distance, memory.inverseNorms(), excluded, excluded.length,
-                                        maxima);
-                                assertSameBits(vector, scalar, size, maxima, row);
-                                assertExact(vector, matrix, memory, i, distance, excluded, maxima, row);
+                                Passed byVector = Passed.inOrder(vector, matrix, i, size, distance, memory, excluded, maxima);
+                                Passed byScalar = Passed.inOrder(scalar, matrix, i, size, distance, memory, excluded, maxima);
+                                assertSameBits(byVector, byScalar, maxima, row);
+                                assertExact(byVector, matrix, memory, i, distance, excluded, maxima, row);
                                 rows++;
                             }
                         }
@@ -116,14 +114,13 @@ class RowPassTest {
                         for (int i = 0; i < 3; i++) {
                             int[] excluded = sameLabel(memory, "L" + random.nextInt(Math.max(1, size / 9)));
                             for (boolean maxima : new boolean[] {false, true}) {
-                                pass.run(matrix, i, size, distance, memory.inverseNorms(), excluded, excluded.length,
-                                        maxima);
+                                Passed passed = Passed.inOrder(pass, matrix, i, size, distance, memory, excluded, maxima);
                                 for (int c = 0; c * RowPass.CHUNK < size; c++) {
-                                    hash = 31 * hash + Float.floatToRawIntBits(pass.chunkMin[c]);
-                                    hash = 31 * hash + (maxima ? Float.floatToRawIntBits(pass.chunkMax[c]) : 0);
+                                    hash = 31 * hash + Float.floatToRawIntBits(passed.chunkMin[c]);
+                                    hash = 31 * hash + (maxima ? Float.floatToRawIntBits(passed.chunkMax[c]) : 0);
                                 }
-                                hash = 31 * hash + Double.doubleToRawLongBits(pass.weights);
-                                hash = 31 * hash + Double.doubleToRawLongBits(pass.weighted);
+                                hash = 31 * hash + Double.doubleToRawLongBits(passed.weights);
+                                hash = 31 * hash + Double.doubleToRawLongBits(passed.weighted);
                             }
                         }
                     }
@@ -133,13 +130,81 @@ class RowPassTest {
         return hash;
     }
 
-    private static void assertSameBits(RowPass vector, RowPass scalar, int size, boolean maxima, String row) {
-        int chunks = (size + RowPass.CHUNK - 1) / RowPass.CHUNK;
-        assertThat(Arrays.copyOf(vector.chunkMin, chunks)).as("%s: chunk minima", row)
-                .isEqualTo(Arrays.copyOf(scalar.chunkMin, chunks));
+    /**
+     * JobMiner passes each tile's chunks of a row as soon as the tile's product is done, so a row's
+     * chunks are passed in any order and by several passes (one per thread): the summaries fold the
+     * lane sums in chunk order, so the row's sums are the same bits as one pass from its first chunk to
+     * its last gives.
+     */
+    @Test
+    void chunksPassedInAnyOrderBySeveralPassesGiveTheBitsOfOnePassInOrder() {
+        Random random = new Random(5);
+        int size = 7 * RowPass.CHUNK + 300;
+        int chunks = 8;
+        try (MemoryBank memory = filled(size, 1.0, random); ScoreMatrix scores = new ScoreMatrix()) {
+            float[] anchors = new float[3 * DIM];
+            for (int i = 0; i < 3; i++) {
+                System.arraycopy(memory.embedding(random.nextInt(size)), 0, anchors, i * DIM, DIM);
+            }
+            ScoreMatrix.Scores matrix = scores.compute(memory, anchors, 3, Distance.EUCLIDEAN, false);
+            int[][] excluded = new int[3][];
+            RowSummaries scattered = new RowSummaries();
+            scattered.reset(3, size);
+            for (int i = 0; i < 3; i++) {
+                excluded[i] = sameLabel(memory, "L" + random.nextInt(size / 9));
+                scattered.exclude(i, excluded[i], excluded[i].length);
+            }
+            RowPass[] passes = {new VectorRowPass(), new VectorRowPass(), new ScalarRowPass()};
+            // The rows' chunks one at a time, last chunk first, the passes taking turns.
+            int turn = 0;
+            for (int c = chunks - 1; c >= 0; c--) {
+                for (int i = 0; i < 3; i++) {
+                    passes[turn++ % passes.length].run(matrix, i, c, c + 1, size, Distance.EUCLIDEAN,
+                            memory.inverseNorms(), true, scattered);
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                Passed inOrder = Passed.inOrder(new VectorRowPass(), matrix, i, size, Distance.EUCLIDEAN, memory,
+                        excluded[i], true);
+                Passed anyOrder = Passed.of(scattered, i);
+                assertThat(inOrder.weights).as("a sum of %d chunks' lane sums", chunks).isPositive();
+                assertSameBits(anyOrder, inOrder, true, "row " + i);
+            }
+        }
+    }
+
+    /** What a pass left of a row: its chunks' minima and maxima, and its weight sums folded in chunk order. */
+    private record Passed(float[] chunkMin, float[] chunkMax, double weights, double weighted) {
+        /** Row {@code anchor} passed whole by {@code pass}, from its first chunk to its last, as one tile would. */
+        static Passed inOrder(RowPass pass, ScoreMatrix.Scores matrix, int anchor, int size, Distance distance,
+                              MemoryBank memory, int[] excluded, boolean maxima) {
+            RowSummaries summaries = new RowSummaries();
+            summaries.reset(anchor + 1, size);
+            for (int r = 0; r < anchor; r++) {
+                summaries.exclude(r, null, 0);
+            }
+            summaries.exclude(anchor, excluded, excluded.length);
+            pass.run(matrix, anchor, 0, summaries.chunks(), size, distance, memory.inverseNorms(), maxima, summaries);
+            return of(summaries, anchor);
+        }
+
+        static Passed of(RowSummaries summaries, int row) {
+            float[] min = new float[summaries.chunks()];
+            float[] max = new float[summaries.chunks()];
+            for (int c = 0; c < min.length; c++) {
+                min[c] = summaries.chunkMin(row, c);
+                max[c] = summaries.chunkMax(row, c);
+            }
+            double[] sums = new double[2];
+            summaries.fold(row, new double[2 * RowPass.SUM_LANES], sums);
+            return new Passed(min, max, sums[0], sums[1]);
+        }
+    }
+
+    private static void assertSameBits(Passed vector, Passed scalar, boolean maxima, String row) {
+        assertThat(vector.chunkMin).as("%s: chunk minima", row).isEqualTo(scalar.chunkMin);
         if (maxima) {
-            assertThat(Arrays.copyOf(vector.chunkMax, chunks)).as("%s: chunk maxima", row)
-                    .isEqualTo(Arrays.copyOf(scalar.chunkMax, chunks));
+            assertThat(vector.chunkMax).as("%s: chunk maxima", row).isEqualTo(scalar.chunkMax);
         }
         assertThat(Double.doubleToRawLongBits(vector.weights)).as("%s: Σ w %s vs %s", row, vector.weights,
                 scalar.weights).isEqualTo(Double.doubleToRawLongBits(scalar.weights));
@@ -148,7 +213,7 @@ class RowPassTest {
     }
 
     /** Extrema exactly those of RowPass.distance over the slots; the sums those of e^(−d) within the float lanes' rounding. */
-    private static void assertExact(RowPass pass, ScoreMatrix.Scores matrix, MemoryBank memory, int anchor,
+    private static void assertExact(Passed pass, ScoreMatrix.Scores matrix, MemoryBank memory, int anchor,
                                     Distance distance, int[] excluded, boolean maxima, String row) {
         int size = memory.size();
         float offset = matrix.offset(anchor);

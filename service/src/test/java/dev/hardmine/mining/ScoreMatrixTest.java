@@ -41,7 +41,9 @@ class ScoreMatrixTest {
      * JobMiner runs the tiles and then the scans in one loop on two threads, each scan once
      * {@code awaitRow} returns: every row read then must be whole, never partly the previous batch's
      * (the scratch is reused), also for groups of rows that straddle two parts (517 anchors: parts of
-     * 173 rows, half parts of 87) and with wide blocks as well as narrow ones.
+     * 173 rows, half parts of 87) and with wide blocks as well as narrow ones; and what each tile's
+     * thread did with the tile's rows after its product (JobMiner's row pass) must be done for every
+     * chunk of the row.
      */
     @Test
     void aRowIsWholeOnceAwaitedWhileOtherTilesAreStillComputed() {
@@ -53,17 +55,65 @@ class ScoreMatrixTest {
                 float[] anchors = batch("anchors-" + round, batch, random).embeddings();
                 ScoreMatrix.Scores matrix = scores.prepare(memory, anchors, batch, Distance.EUCLIDEAN);
                 int tiles = matrix.tiles();
+                int chunks = (size + RowPass.CHUNK - 1) / RowPass.CHUNK;
+                int[] handedOn = new int[batch * chunks];
                 int[] wrong = new int[batch];
+                int[] missing = new int[batch];
                 SharedLoop.run(tiles + batch, task -> {
                     if (task < tiles) {
-                        matrix.computeTile(task);
+                        matrix.computeTile(task, (firstRow, rows, firstSlot, slots) -> {
+                            for (int r = firstRow; r < firstRow + rows; r++) {
+                                for (int slot = firstSlot; slot < firstSlot + slots; slot += RowPass.CHUNK) {
+                                    handedOn[r * chunks + slot / RowPass.CHUNK]++;
+                                }
+                            }
+                        });
                         return;
                     }
                     int i = batch - 1 - (task - tiles); // the last rows first: those wait for the last tiles
                     matrix.awaitRow(i);
                     wrong[i] = wrongScores(matrix, i, anchors, memory);
+                    for (int c = 0; c < chunks; c++) {
+                        missing[i] += handedOn[i * chunks + c] == 1 ? 0 : 1;
+                    }
                 }, true);
                 assertThat(wrong).as("round %d: wrong scores per anchor", round).containsOnly(0);
+                assertThat(missing).as("round %d: chunks not handed on exactly once when the row was awaited", round)
+                        .containsOnly(0);
+            }
+        }
+    }
+
+    /**
+     * RowPass#tile passes whole chunks of {@link RowPass#CHUNK} slots: every tile starts at a chunk's
+     * first slot and ends at a chunk's end or at the row's, and the tiles hand on every row's every
+     * chunk exactly once, for memories around the chunk and block sizes.
+     */
+    @Test
+    void tilesHandOnWholeChunksEachOnce() {
+        Random random = new Random(13);
+        int batch = 2 * ScoreMatrix.PART_ROWS + 5;
+        int[] sizes = {1, RowPass.CHUNK - 1, RowPass.CHUNK, RowPass.CHUNK + 1, 2 * ScoreMatrix.BLOCK_SLOTS,
+                2 * ScoreMatrix.BLOCK_SLOTS + 1, 5 * ScoreMatrix.BLOCK_SLOTS + 300};
+        for (int size : sizes) {
+            try (MemoryBank memory = filled(size, random); ScoreMatrix scores = new ScoreMatrix()) {
+                ScoreMatrix.Scores matrix = scores.prepare(memory, batch("anchors", batch, random).embeddings(), batch,
+                        Distance.EUCLIDEAN);
+                int chunks = (size + RowPass.CHUNK - 1) / RowPass.CHUNK;
+                int[] handedOn = new int[batch * chunks];
+                for (int tile = 0; tile < matrix.tiles(); tile++) {
+                    matrix.computeTile(tile, (firstRow, rows, firstSlot, slots) -> {
+                        assertThat(firstSlot % RowPass.CHUNK).as("size %d: first slot %d", size, firstSlot).isZero();
+                        int end = firstSlot + slots;
+                        assertThat(end % RowPass.CHUNK == 0 || end == size).as("size %d: end %d", size, end).isTrue();
+                        for (int r = firstRow; r < firstRow + rows; r++) {
+                            for (int c = firstSlot / RowPass.CHUNK; c * RowPass.CHUNK < end; c++) {
+                                handedOn[r * chunks + c]++;
+                            }
+                        }
+                    });
+                }
+                assertThat(handedOn).as("size %d: times each row's chunk was handed on", size).containsOnly(1);
             }
         }
     }
