@@ -26,10 +26,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * the last slots in narrow blocks ({@link #TAIL_SLOTS}) times half parts. The caller and the
  * common fork-join pool's workers take tiles one after the other until none is left
  * ({@link SharedLoop}), so a thread that another process or Kafka's own threads hold up leaves its
- * share to the others instead of making them wait at the end; JobMiner has each tile's thread pass
- * the tile's rows right after its product, while they are in its cache (Scores#computeTile with a
- * TileDone, RowPass#tile), and the threads take the scans of the rows in the same loop, after the
- * tiles, each scan once its half part's tiles are finished
+ * share to the others instead of making them wait at the end; for large scores JobMiner has each
+ * tile's thread pass the tile's rows right after its product, while they are in its cache
+ * (Scores#computeTile with a TileDone, RowPass#tile), and the threads take the scans of the rows in
+ * the same loop, after the tiles, each scan once its half part's tiles are finished
  * ({@link Scores#awaitRow}): the thread done with the products first scans the first half part
  * while the other computes the second's last narrow tiles. OpenBLAS's own threads are not used:
  * they busy-wait (sched_yield) for about 0.1 s after each call before they sleep (2^28 cycles,
