@@ -53,8 +53,8 @@ public final class JobMiner implements AutoCloseable {
      * A batch's scores larger than this (bytes) are passed tile by tile, each tile right after its
      * product while it is in the thread's cache; smaller ones row by row, each once its tiles are
      * done, as they fit in the last-level cache anyway. At M = 65 536 (64 MiB) the tiles took the
-     * step from 32.6 to 31.0 ms; at 16 384 (16 MiB) they cost 4 % (docs/PERFORMANCE.md). The results
-     * are the same bits either way (RowSummaries).
+     * step from 32.6 to 31.0 ms; at 16 384 (16 MiB) they cost 4 %, at 24 and 32 MiB neither way was
+     * faster (docs/PERFORMANCE.md). The results are the same bits either way (RowSummaries).
      */
     static final long PASS_IN_TILES_ABOVE = 32L << 20;
     private final boolean parallel;
