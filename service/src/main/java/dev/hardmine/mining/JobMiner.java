@@ -46,7 +46,7 @@ public final class JobMiner implements AutoCloseable {
     private final ScoreMatrix scores = new ScoreMatrix();
     /** By SharedLoop worker: each keeps its arrays, as long as the largest memory scanned, from batch to batch. */
     private final AnchorScan[] scans = AnchorScan.perWorker();
-    /** By SharedLoop worker: the pass over the rows of each tile it computes. */
+    /** By SharedLoop worker: the pass over the tiles it computes, or the rows it scans (passInTilesAbove). */
     private final RowPass[] passes = new RowPass[SharedLoop.workers()];
     private final RowSummaries summaries = new RowSummaries();
     /**

@@ -17,7 +17,6 @@ import java.util.Arrays;
  * ScoreMatrix.Scores#awaitRow (or by the thread that wrote it), which orders the writes before the reads.
  */
 final class RowSummaries {
-    private int rows;
     private int chunks;
     private float[] chunkMin = new float[0];
     private float[] chunkMax = new float[0];
@@ -47,7 +46,6 @@ final class RowSummaries {
 
     /** Makes room for {@code rows} rows of {@code size} slots, no identity set yet; the contents are left to the passes. */
     void reset(int rows, int size) {
-        this.rows = rows;
         this.chunks = (size + RowPass.CHUNK - 1) / RowPass.CHUNK;
         int cells = rows * chunks;
         if (chunkMin.length < cells) {
@@ -138,9 +136,5 @@ final class RowSummaries {
         }
         sums[0] = w;
         sums[1] = wd;
-    }
-
-    int rows() {
-        return rows;
     }
 }
