@@ -61,13 +61,8 @@ class ScoreMatrixTest {
                 int[] missing = new int[batch];
                 SharedLoop.run(tiles + batch, task -> {
                     if (task < tiles) {
-                        matrix.computeTile(task, (firstRow, rows, firstSlot, slots) -> {
-                            for (int r = firstRow; r < firstRow + rows; r++) {
-                                for (int slot = firstSlot; slot < firstSlot + slots; slot += RowPass.CHUNK) {
-                                    handedOn[r * chunks + slot / RowPass.CHUNK]++;
-                                }
-                            }
-                        });
+                        matrix.computeTile(task, (firstRow, rows, firstSlot, slots) ->
+                                countChunks(handedOn, chunks, firstRow, rows, firstSlot, slots));
                         return;
                     }
                     int i = batch - 1 - (task - tiles); // the last rows first: those wait for the last tiles
@@ -106,14 +101,19 @@ class ScoreMatrixTest {
                         assertThat(firstSlot % RowPass.CHUNK).as("size %d: first slot %d", size, firstSlot).isZero();
                         int end = firstSlot + slots;
                         assertThat(end % RowPass.CHUNK == 0 || end == size).as("size %d: end %d", size, end).isTrue();
-                        for (int r = firstRow; r < firstRow + rows; r++) {
-                            for (int c = firstSlot / RowPass.CHUNK; c * RowPass.CHUNK < end; c++) {
-                                handedOn[r * chunks + c]++;
-                            }
-                        }
+                        countChunks(handedOn, chunks, firstRow, rows, firstSlot, slots);
                     });
                 }
                 assertThat(handedOn).as("size %d: times each row's chunk was handed on", size).containsOnly(1);
+            }
+        }
+    }
+
+    /** Counts, per row and chunk ({@code counts[row · chunks + chunk]}), the chunks a tile handed on. */
+    private static void countChunks(int[] counts, int chunks, int firstRow, int rows, int firstSlot, int slots) {
+        for (int r = firstRow; r < firstRow + rows; r++) {
+            for (int c = firstSlot / RowPass.CHUNK; c * RowPass.CHUNK < firstSlot + slots; c++) {
+                counts[r * chunks + c]++;
             }
         }
     }
