@@ -48,6 +48,17 @@ public final class Embeddings {
         return (s0 + s1) + (s2 + s3);
     }
 
+    /**
+     * 1/|x| as the cosine's scores use it, from |x|² ({@link #squaredNorm}): 0 for the zero vector, and
+     * 0 too where 1/|x| is no float (|x| below about 2.9e-39, components of about 1e-39 and less), so
+     * that such a vector counts as the zero vector — at cosine distance 1 from everything — instead of
+     * making its scores infinite or NaN (docs/DESIGN.md, "Distances").
+     */
+    public static float inverseNorm(double norm2) {
+        float inverse = norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f;
+        return inverse < Float.POSITIVE_INFINITY ? inverse : 0f;
+    }
+
     /** A copy of the row-major {@code n × dim} matrix with every non-zero row scaled to unit L2 norm. */
     public static float[] l2Normalized(float[] rows, int dim) {
         float[] out = new float[rows.length];

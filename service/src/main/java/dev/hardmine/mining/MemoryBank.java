@@ -50,7 +50,6 @@ public final class MemoryBank implements AutoCloseable {
     private String[] ids;
     private float[] inverseNorms;
     private final RunningLargest largestSquaredNorm = new RunningLargest();
-    private final RunningLargest largestInverseNorm = new RunningLargest();
 
     private final Map<String, Integer> slotById = new HashMap<>();
     private final InsertionOrder order = new InsertionOrder(INITIAL_CAPACITY);
@@ -249,9 +248,8 @@ public final class MemoryBank implements AutoCloseable {
         double norm2 = Embeddings.squaredNorm(source, offset, dim);
         rows.put(base, source, offset, dim);
         rows.put(base + dim, (float) norm2);
-        inverseNorms[slot] = norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f;
+        inverseNorms[slot] = Embeddings.inverseNorm(norm2);
         largestSquaredNorm.add((float) norm2);
-        largestInverseNorm.add(inverseNorms[slot]);
 
         Integer known = labelIds.get(label);
         int labelId = known != null ? known : newLabelId(label);
@@ -345,7 +343,6 @@ public final class MemoryBank implements AutoCloseable {
         slotById.remove(ids[slot]);
         order.remove(seqs[slot]);
         largestSquaredNorm.remove(squaredNorm(slot));
-        largestInverseNorm.remove(inverseNorms[slot]);
         int last = size - 1;
         if (slot != last) {
             rows.put(slot * width, rows, last * width, width);
@@ -406,7 +403,7 @@ public final class MemoryBank implements AutoCloseable {
         return width;
     }
 
-    /** Per slot 1/|x| (0 for a zero vector), for cosine scores. */
+    /** Per slot 1/|x| for cosine scores ({@link Embeddings#inverseNorm}: finite, 0 for a zero vector). */
     float[] inverseNorms() {
         return inverseNorms;
     }
@@ -419,11 +416,6 @@ public final class MemoryBank implements AutoCloseable {
     /** |x|² of a slot as the products read it: the last column of its row. */
     private float squaredNorm(int slot) {
         return rows.get(slot * width + dim);
-    }
-
-    /** The largest 1/|x| of the entries, +∞ when one is too small for its inverse to be a float. */
-    float largestInverseNorm() {
-        return largestInverseNorm.get(slot -> inverseNorms[slot], size);
     }
 
     /** Insertion number of a slot: smaller entered the memory first. */

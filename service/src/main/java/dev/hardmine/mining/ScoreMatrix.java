@@ -316,15 +316,13 @@ final class ScoreMatrix implements AutoCloseable {
         float[] rows = anchorRows;
         float[] offsets = new float[batch];
         double largestNorm2 = 0;
-        boolean finiteScales = true;
         for (int i = 0; i < batch; i++) {
             int off = i * dim;
             int row = i * width;
             double norm2 = Embeddings.squaredNorm(ingested, off, dim);
             largestNorm2 = Math.max(largestNorm2, norm2);
             if (distance == Distance.COSINE) {
-                float scale = norm2 > 0 ? (float) (-1.0 / Math.sqrt(norm2)) : 0f;
-                finiteScales &= Float.isFinite(scale);
+                float scale = -Embeddings.inverseNorm(norm2);
                 for (int k = 0; k < dim; k++) {
                     rows[row + k] = ingested[off + k] * scale;
                 }
@@ -341,7 +339,7 @@ final class ScoreMatrix implements AutoCloseable {
         // The cosine's products leave out the memory's column of squared norms.
         int depth = distance == Distance.COSINE ? dim : width;
         return new Scores(scratchView, offsets, batch, size,
-                withinExpRange(distance, memory, largestNorm2, finiteScales), depth, width,
+                withinExpRange(distance, memory, largestNorm2), depth, width,
                 (FloatPointer) anchors.data().addressPointer(), memory.address(),
                 (FloatPointer) scratch.data().addressPointer());
     }
@@ -351,16 +349,14 @@ final class ScoreMatrix implements AutoCloseable {
      * {@link FastExp#EXP_MINUS_RANGE}, from the norms alone, so that the scans need not look for
      * the largest distance of each row (AnchorScan). The score of x and y sums terms whose
      * magnitudes add up to at most (|x| + |y|)² (Cauchy-Schwarz), so it is at most that up to the
-     * float rounding; a cosine score times the entry's 1/|y| is at most 1 in magnitude, as long as
-     * the anchors' and the entries' inverse norms are floats at all (not for norms below 3e-39).
+     * float rounding; a cosine score times the entry's 1/|y| is at most 1 in magnitude, the inverse
+     * norms being floats (Embeddings#inverseNorm: 0 where 1/|y| is none).
      */
-    private static boolean withinExpRange(Distance distance, MemoryBank memory, double largestAnchorNorm2,
-                                          boolean finiteAnchorScales) {
+    private static boolean withinExpRange(Distance distance, MemoryBank memory, double largestAnchorNorm2) {
         double limit = FastExp.EXP_MINUS_RANGE / ROUNDING_SLACK;
         switch (distance) {
             case COSINE:
-                return finiteAnchorScales && memory.largestInverseNorm() < Float.POSITIVE_INFINITY
-                        && 2.0 < limit;
+                return 2.0 < limit;
             default:
                 double reach = Math.sqrt(largestAnchorNorm2) + Math.sqrt(memory.largestSquaredNorm());
                 double score = reach * reach;

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.hardmine.mining.RandomJobs.Values;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -216,6 +217,80 @@ class EdgeCaseTest {
                 .withStrategy(Strategy.N_PAIR).withNegativesPerAnchor(1);
         MiningResult r = mineInOrder(settings, batch("b", 1, "a:A:1,0", "p:A:1,0", "n1:B:1e-8,1", "n2:B:2e-8,1"));
         assertThat(tripletsOf(r, "a")).containsExactly("a,p,n1");
+    }
+
+    /**
+     * Cosine without normalize, t (B) at (1e-40, 0): 1/|t| is no float32, so t counts as the zero
+     * vector, at distance 1 from everything (its true direction would put it at 0 from a). a (A) at
+     * (1, 0): hardest positive p (A) at (1, 1), 1 − cos 45° = 0.29289323; nearest negative t at 1,
+     * not n (B) at (−1, 0), at 2. t as anchor: its positive n at 1, its negatives a and p both at 1,
+     * a inserted first.
+     */
+    @Test
+    void cosineCountsATinyEmbeddingAsTheZeroVector() {
+        MiningSettings settings = MiningSettings.defaults().withDistance(Distance.COSINE).withNormalize(false)
+                .withMargin(0.2f);
+        MiningResult r = mineInOrder(settings, batch("b", 1, "a:A:1,0", "p:A:1,1", "n:B:-1,0", "t:B:1e-40,0"));
+        assertThat(tripletsOf(r, "a")).containsExactly("a,p,t");
+        assertThat(tripletsOf(r, "t")).containsExactly("t,n,a");
+        MinedTriplet fromA = r.triplets().stream().filter(t -> t.anchorId().equals("a")).findFirst().orElseThrow();
+        assertThat(fromA.dAp()).isEqualTo(0.29289323f);
+        assertThat(fromA.dAn()).isEqualTo(1f);
+        MinedTriplet fromT = r.triplets().stream().filter(t -> t.anchorId().equals("t")).findFirst().orElseThrow();
+        assertThat(fromT.dAp()).isEqualTo(1f);
+        assertThat(fromT.dAn()).isEqualTo(1f);
+        assertThat(r.stats().lossBatchHard()).isFinite();
+        assertThat(r.stats().lossWeighted()).isFinite();
+    }
+
+    /**
+     * Every strategy, cosine without normalize, a tenth of the samples tiny (components of about
+     * 1e-40): every distance to or from a tiny one is exactly 1 and every statistic is a number.
+     * Their scores used to be infinite or NaN: losses NaN, and batch-hard failed on an anchor with no
+     * nearest negative.
+     */
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
+    void tinyEmbeddingsUnderCosineAreAtDistanceOneAndLeaveTheStatisticsFinite(Strategy strategy) {
+        Random random = new Random(3);
+        int dim = 8;
+        MiningSettings settings = MiningSettings.defaults().withStrategy(strategy).withDistance(Distance.COSINE)
+                .withNormalize(false).withMargin(0.3f).withMaxPerAnchor(4).withNegativesPerAnchor(3).withSeed(7);
+        long tinyTriplets = 0;
+        try (JobMiner miner = new JobMiner(MemoryLimits.unbounded())) {
+            for (int b = 0; b < 4; b++) {
+                int n = 300;
+                String[] ids = new String[n];
+                String[] labels = new String[n];
+                float[] embeddings = new float[n * dim];
+                for (int i = 0; i < n; i++) {
+                    boolean tiny = random.nextInt(10) == 0;
+                    ids[i] = (tiny ? "t" : "s") + b + "-" + i;
+                    labels[i] = "L" + random.nextInt(30);
+                    for (int k = 0; k < dim; k++) {
+                        embeddings[i * dim + k] = (float) (random.nextGaussian() * (tiny ? 1e-40 : 1));
+                    }
+                }
+                MiningResult r = miner.mine(new SampleBatch("b" + b, "w", b, dim, ids, labels, embeddings), settings);
+                BatchStatistics stats = r.stats();
+                assertThat(java.util.List.of(stats.lossBatchHard(), stats.lossSemiHard(), stats.lossWeighted(),
+                        stats.meanDAp(), stats.meanDAn())).as("batch %d: %s", b, stats).allMatch(Double::isFinite);
+                for (MinedTriplet t : r.triplets()) {
+                    boolean tinyAnchor = t.anchorId().startsWith("t");
+                    if (tinyAnchor || t.positiveId().startsWith("t")) {
+                        assertThat(t.dAp()).as("%s", t).isEqualTo(1f);
+                        tinyTriplets++;
+                    }
+                    if (tinyAnchor || t.negativeId().startsWith("t")) {
+                        assertThat(t.dAn()).as("%s", t).isEqualTo(1f);
+                        tinyTriplets++;
+                    }
+                    assertThat(t.dAp()).isBetween(0f, 2f);
+                    assertThat(t.dAn()).isBetween(0f, 2f);
+                }
+            }
+        }
+        assertThat(tinyTriplets).isPositive();
     }
 
     /** Whatever the strategy, no triplet pairs an anchor with itself or with another identity's sample as positive. */

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardmine.mining.internals.FastExp;
 import dev.hardmine.mining.internals.IntList;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -71,6 +73,77 @@ class RowPassTest {
     }
 
     /**
+     * Scores at the edges of what the miner can give them — ±0, negatives, subnormals, ±Float.MAX_VALUE,
+     * sums and cosine quotients that overflow to ±∞ — the same bits from both passes, chunk by chunk:
+     * every distance, with and without the maxima and the anchor's identity. The products, offsets
+     * and inverse norms themselves are always finite (SampleBatch#checkScoresFinite,
+     * Embeddings#inverseNorm), so no score is NaN.
+     */
+    @Test
+    void bothPassesGiveTheSameBitsOnProductsOfEveryKind() {
+        Random random = new Random(8);
+        RowPass vector = new VectorRowPass();
+        RowPass scalar = new ScalarRowPass();
+        int chunks = 0;
+        int infinite = 0;
+        for (Distance distance : Distance.values()) {
+            for (int n : new int[] {16, 37, RowPass.CHUNK}) {
+                for (int round = 0; round < 40; round++) {
+                    EdgeChunk edge = EdgeChunk.random(random, n, round);
+                    for (boolean maxima : new boolean[] {false, true}) {
+                        String what = distance + ", " + n + " slots, round " + round + ", maxima " + maxima;
+                        edge.pass(vector, distance, maxima);
+                        edge.pass(scalar, distance, maxima);
+                        assertThat(Float.floatToIntBits(vector.chunkMin)).as("%s: minimum %s vs %s", what,
+                                vector.chunkMin, scalar.chunkMin).isEqualTo(Float.floatToIntBits(scalar.chunkMin));
+                        if (maxima) {
+                            assertThat(Float.floatToIntBits(vector.chunkMax)).as("%s: maximum %s vs %s", what,
+                                    vector.chunkMax, scalar.chunkMax).isEqualTo(Float.floatToIntBits(scalar.chunkMax));
+                        }
+                        assertThat(vector.laneWeight).as("%s: lane weights", what).isEqualTo(scalar.laneWeight);
+                        assertThat(vector.laneExcess).as("%s: lane weights × d", what).isEqualTo(scalar.laneExcess);
+                        chunks++;
+                        infinite += maxima && vector.chunkMax == Float.POSITIVE_INFINITY ? 1 : 0;
+                    }
+                }
+            }
+        }
+        assertThat(chunks).isEqualTo(Distance.values().length * 3 * 40 * 2);
+        assertThat(infinite).as("chunks with an infinite distance").isBetween(chunks / 10, chunks * 9 / 10);
+    }
+
+    /** One chunk of scores at the edges (bothPassesGiveTheSameBitsOnProductsOfEveryKind), the anchor's identity at every third slot or nowhere. */
+    private record EdgeChunk(ByteBuffer products, int n, float offset, float[] inverseNorms, boolean masked) {
+        private static final float[] EDGES = {0f, -0f, -1f, -1e-30f, Float.MAX_VALUE, -Float.MAX_VALUE, 1e-40f,
+                -1e-40f, 3.5f, 0.25f, 4f, 1e30f};
+
+        static EdgeChunk random(Random random, int n, int round) {
+            ByteBuffer products = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.nativeOrder());
+            float[] inverseNorms = new float[n];
+            for (int k = 0; k < n; k++) {
+                products.putFloat(k * Float.BYTES, random.nextInt(4) == 0 ? EDGES[random.nextInt(EDGES.length)]
+                        : (float) (random.nextGaussian() * 2));
+                inverseNorms[k] = random.nextInt(8) == 0 ? Math.abs(EDGES[random.nextInt(EDGES.length)])
+                        : (float) random.nextDouble();
+            }
+            float offset = round % 3 == 0 ? Float.MAX_VALUE : (float) random.nextDouble() * 3;
+            return new EdgeChunk(products, n, offset, inverseNorms, round % 2 == 1);
+        }
+
+        void pass(RowPass pass, Distance distance, boolean maxima) {
+            Arrays.fill(pass.keep, 1f);
+            Arrays.fill(pass.masked, 0f);
+            for (int k = 0; masked && k < n; k += 3) {
+                pass.keep[k] = 0f;
+                pass.masked[k] = Float.POSITIVE_INFINITY;
+            }
+            pass.chunk(products, 0, 0, n, offset, distance, inverseNorms, masked, maxima);
+            Arrays.fill(pass.keep, 1f);
+            Arrays.fill(pass.masked, 0f);
+        }
+    }
+
+    /**
      * The Vector API's pass on 512-bit vectors (one per 16 slots) and on 256-bit ones (two) gives
      * the same bits: a JVM limited to AVX2 ({@code -XX:UseAVX=2}) digests the same rows as this one.
      * Runs where this JVM has 512-bit vectors.
@@ -97,7 +170,8 @@ class RowPassTest {
     /**
      * A hash of every output bit of {@code pass} over seeded rows of every distance, with the
      * anchor's identity in some chunks, norms inside and beyond expMinus's range, and with and
-     * without the maxima (the euclidean rows without them take the pass's loop of its own).
+     * without the maxima (the euclidean rows without them take the pass's loop of its own), and over
+     * chunks of scores at the edges (EdgeChunk).
      */
     private static long digest(RowPass pass) {
         Random random = new Random(31);
@@ -123,6 +197,18 @@ class RowPassTest {
                                 hash = 31 * hash + Double.doubleToRawLongBits(passed.weighted);
                             }
                         }
+                    }
+                }
+            }
+            for (int round = 0; round < 12; round++) {
+                EdgeChunk edge = EdgeChunk.random(random, round % 2 == 0 ? 37 : RowPass.CHUNK, round);
+                for (boolean maxima : new boolean[] {false, true}) {
+                    edge.pass(pass, distance, maxima);
+                    hash = 31 * hash + Float.floatToIntBits(pass.chunkMin);
+                    hash = 31 * hash + (maxima ? Float.floatToIntBits(pass.chunkMax) : 0);
+                    for (int l = 0; l < RowPass.SUM_LANES; l++) {
+                        hash = 31 * hash + Float.floatToIntBits(pass.laneWeight[l]);
+                        hash = 31 * hash + Float.floatToIntBits(pass.laneExcess[l]);
                     }
                 }
             }

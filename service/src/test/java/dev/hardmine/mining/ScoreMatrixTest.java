@@ -137,8 +137,8 @@ class ScoreMatrixTest {
      * {@code withinExpRange} lets the scans skip looking for each row's largest distance: it must
      * hold only where every distance is below FastExp.EXP_MINUS_RANGE, and it should hold for
      * unit-norm embeddings under the euclidean and cosine distances, the common case. Antipodal
-     * pairs put the largest distance right at the norms' reach; entries with an inverse norm too
-     * large for a float give infinite or NaN cosine distances.
+     * pairs put the largest distance right at the norms' reach. Under the cosine, embeddings whose
+     * inverse norm is too large for a float count as the zero vector: at distance 1.
      */
     @Test
     void theNormsBoundTheDistancesOnlyWhereEveryDistanceIsWithinTheExponentialsRange() {
@@ -154,8 +154,8 @@ class ScoreMatrixTest {
             new Case(Distance.EUCLIDEAN, 2.01, 2.01, false),
             new Case(Distance.EUCLIDEAN, 0.5, 3.6, false),      // the memory's norm counts
             new Case(Distance.EUCLIDEAN, 3.6, 0.5, false),      // and the anchors'
-            new Case(Distance.COSINE, 1, 1e-40, false),         // 1/|y| is no float
-            new Case(Distance.COSINE, 1e-40, 1, false),         // nor 1/|x|
+            new Case(Distance.COSINE, 1, 1e-40, true),          // 1/|y| is no float: y counts as 0
+            new Case(Distance.COSINE, 1e-40, 1, true),          // nor 1/|x|: x does
         };
         Random random = new Random(5);
         for (Case c : cases) {
@@ -182,9 +182,10 @@ class ScoreMatrixTest {
                     for (int i = 0; i < batch; i++) {
                         matrix.read(i, 0, row, row.length);
                         for (int slot = 0; slot < row.length; slot++) {
-                            float d = c.distance().toDistance(row[slot] + matrix.offset(i));
-                            if (c.distance() == Distance.COSINE) {
-                                d = Math.max(1f + row[slot] * memory.inverseNorms()[slot], 0f);
+                            float d = RowPass.distance(row[slot], c.distance(), matrix.offset(i),
+                                    memory.inverseNorms(), slot);
+                            if (c.distance() == Distance.COSINE && (c.anchorNorm() < 1e-38 || c.memoryNorm() < 1e-38)) {
+                                assertThat(d).as("%s: anchor %d, slot %d", c, i, slot).isEqualTo(1f);
                             }
                             assertThat(d).as("%s: anchor %d, slot %d", c, i, slot)
                                     .isLessThan(FastExp.EXP_MINUS_RANGE);
@@ -196,11 +197,11 @@ class ScoreMatrixTest {
     }
 
     /**
-     * The bound needs the memory's largest norms, kept as entries come and go: through evictions
-     * (the last entry moving into the hole), re-insertions of an id, growth, an empty batch, and
-     * many entries tied at the largest (1/|y| infinite for tiny ones, |y|² of identical ones)
-     * until the last of them leaves (the first 15 batches have them, the rest do not), they are
-     * the largest over the entries present.
+     * The bound needs the memory's largest squared norm, kept as entries come and go: through
+     * evictions (the last entry moving into the hole), re-insertions of an id, growth, an empty
+     * batch, and many entries tied at the largest (identical ones) until the last of them leaves
+     * (the first 15 batches have them, the rest do not), it is the largest over the entries present;
+     * every entry's inverse norm moves with it, and is a float (0 for tiny ones).
      */
     @Test
     void theMemorysLargestNormsFollowItsEntries() {
@@ -231,14 +232,13 @@ class ScoreMatrixTest {
                 SampleBatch batch = new SampleBatch("b" + b, "w", b, DIM, dedupe(ids), labels, embeddings);
                 memory.enqueue(batch, batch.embeddings());
                 float squared = 0f;
-                float inverse = 0f;
                 for (int slot = 0; slot < memory.size(); slot++) {
-                    double norm2 = Embeddings.squaredNorm(memory.embedding(slot), 0, DIM);
-                    squared = Math.max(squared, (float) norm2);
-                    inverse = Math.max(inverse, norm2 > 0 ? (float) (1.0 / Math.sqrt(norm2)) : 0f);
+                    squared = Math.max(squared, (float) Embeddings.squaredNorm(memory.embedding(slot), 0, DIM));
+                    assertThat(memory.inverseNorms()[slot]).as("after batch %d, slot %d", b, slot)
+                            .isEqualTo(Embeddings.inverseNorm(Embeddings.squaredNorm(memory.embedding(slot), 0, DIM)))
+                            .isFinite();
                 }
                 assertThat(memory.largestSquaredNorm()).as("after batch %d", b).isEqualTo(squared);
-                assertThat(memory.largestInverseNorm()).as("after batch %d", b).isEqualTo(inverse);
             }
         }
     }
