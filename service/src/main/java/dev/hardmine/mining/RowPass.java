@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * 32·2⁻²⁴ ≈ 2e-6 — every chunk's lane sums are added into one double per lane, and the lanes are
  * added in lane order at the end (RowSummaries#fold). Minima and maxima are exact whatever the order. So
  * the results depend on the row alone, never on the implementation, the CPU's vector width, the
- * threads or the order in which the tiles were computed.
+ * threads or the order in which the tiles were computed. The contract holds for every score but NaN,
+ * which none is: the products, the offsets and the inverse norms are finite
+ * (SampleBatch#checkScoresFinite, Embeddings#inverseNorm), and so the distances are +0, positive or +∞.
  *
  * <p>{@link #create()} gives the Vector API's pass when the JVM has the {@code jdk.incubator.vector}
  * module ({@code --add-modules jdk.incubator.vector}, which hardmine's launcher passes to every

@@ -4,6 +4,7 @@ import dev.hardmine.mining.internals.FastExp;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -35,12 +36,13 @@ final class VectorRowPass extends RowPass {
     @Override
     void chunk(ByteBuffer row, int at, int from, int n, float offset, Distance distance, float[] inverseNorms,
                boolean anyMasked, boolean maxima) {
-        FloatVector min0 = FloatVector.broadcast(S, Float.POSITIVE_INFINITY);
-        FloatVector max0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        // The extrema on the distances' bits: see atLeastZero.
+        IntVector min0 = FloatVector.broadcast(S, Float.POSITIVE_INFINITY).reinterpretAsInts();
+        IntVector max0 = IntVector.zero(min0.species());
         FloatVector w0 = FloatVector.zero(S);
         FloatVector wd0 = w0;
-        FloatVector min1 = min0;
-        FloatVector max1 = max0;
+        IntVector min1 = min0;
+        IntVector max1 = max0;
         FloatVector w1 = w0;
         FloatVector wd1 = w0;
         int steps = n - n % SUM_LANES;
@@ -48,17 +50,17 @@ final class VectorRowPass extends RowPass {
         if (distance == Distance.EUCLIDEAN && !anyMasked && !maxima) {
             // The common case in a loop of its own, without the branches of the general one.
             for (int j = 0; j < steps; j += SUM_LANES) {
-                FloatVector d0 = FloatVector.fromByteBuffer(S, row, base + j * Float.BYTES, NATIVE)
-                        .add(offset).max(0f).sqrt();
+                FloatVector d0 = atLeastZero(FloatVector.fromByteBuffer(S, row, base + j * Float.BYTES, NATIVE)
+                        .add(offset)).sqrt();
                 FloatVector e0 = expMinus(d0);
-                min0 = min0.min(d0);
+                min0 = min0.min(d0.reinterpretAsInts());
                 w0 = w0.add(e0);
                 wd0 = wd0.add(e0.mul(d0));
                 if (TWO) {
-                    FloatVector d1 = FloatVector.fromByteBuffer(S, row, base + (j + HALF) * Float.BYTES, NATIVE)
-                            .add(offset).max(0f).sqrt();
+                    FloatVector d1 = atLeastZero(FloatVector.fromByteBuffer(S, row, base + (j + HALF) * Float.BYTES,
+                            NATIVE).add(offset)).sqrt();
                     FloatVector e1 = expMinus(d1);
-                    min1 = min1.min(d1);
+                    min1 = min1.min(d1.reinterpretAsInts());
                     w1 = w1.add(e1);
                     wd1 = wd1.add(e1.mul(d1));
                 }
@@ -68,24 +70,24 @@ final class VectorRowPass extends RowPass {
                 FloatVector d0 = toDistances(row, base, from, j, offset, distance, inverseNorms);
                 FloatVector e0 = expMinus(d0);
                 if (anyMasked) {
-                    min0 = min0.min(d0.add(FloatVector.fromArray(S, masked, j)));
+                    min0 = min0.min(d0.add(FloatVector.fromArray(S, masked, j)).reinterpretAsInts());
                     e0 = e0.mul(FloatVector.fromArray(S, keep, j));
                 } else {
-                    min0 = min0.min(d0);
+                    min0 = min0.min(d0.reinterpretAsInts());
                 }
-                max0 = max0.max(d0);
+                max0 = max0.max(d0.reinterpretAsInts());
                 w0 = w0.add(e0);
                 wd0 = wd0.add(e0.mul(d0));
                 if (TWO) {
                     FloatVector d1 = toDistances(row, base, from, j + HALF, offset, distance, inverseNorms);
                     FloatVector e1 = expMinus(d1);
                     if (anyMasked) {
-                        min1 = min1.min(d1.add(FloatVector.fromArray(S, masked, j + HALF)));
+                        min1 = min1.min(d1.add(FloatVector.fromArray(S, masked, j + HALF)).reinterpretAsInts());
                         e1 = e1.mul(FloatVector.fromArray(S, keep, j + HALF));
                     } else {
-                        min1 = min1.min(d1);
+                        min1 = min1.min(d1.reinterpretAsInts());
                     }
-                    max1 = max1.max(d1);
+                    max1 = max1.max(d1.reinterpretAsInts());
                     w1 = w1.add(e1);
                     wd1 = wd1.add(e1.mul(d1));
                 }
@@ -93,14 +95,17 @@ final class VectorRowPass extends RowPass {
         }
         w0.intoArray(laneWeight, 0);
         wd0.intoArray(laneExcess, 0);
-        float min = min0.reduceLanes(VectorOperators.MIN);
-        float max = maxima ? max0.reduceLanes(VectorOperators.MAX) : Float.NaN;
+        int minBits = min0.reduceLanes(VectorOperators.MIN);
+        int maxBits = max0.reduceLanes(VectorOperators.MAX);
         if (TWO) {
             w1.intoArray(laneWeight, HALF);
             wd1.intoArray(laneExcess, HALF);
-            min = Math.min(min, min1.reduceLanes(VectorOperators.MIN));
-            max = maxima ? Math.max(max, max1.reduceLanes(VectorOperators.MAX)) : max;
+            minBits = Math.min(minBits, min1.reduceLanes(VectorOperators.MIN));
+            maxBits = Math.max(maxBits, max1.reduceLanes(VectorOperators.MAX));
         }
+        float min = Float.intBitsToFloat(minBits);
+        // Before the first slot the largest is −∞, as Math.max over the chunk would start.
+        float max = !maxima ? Float.NaN : steps > 0 ? Float.intBitsToFloat(maxBits) : Float.NEGATIVE_INFINITY;
         // The chunk's last slots (a row's last chunk only), one at a time into their lanes.
         for (int k = steps; k < n; k++) {
             float d = distance(row.getFloat(at + k * Float.BYTES), distance, offset, inverseNorms, from + k);
@@ -120,12 +125,26 @@ final class VectorRowPass extends RowPass {
         FloatVector p = FloatVector.fromByteBuffer(S, row, base + j * Float.BYTES, NATIVE);
         switch (distance) {
             case EUCLIDEAN:
-                return p.add(offset).max(0f).sqrt();
+                return atLeastZero(p.add(offset)).sqrt();
             case SQUARED_EUCLIDEAN:
-                return p.add(offset).max(0f);
+                return atLeastZero(p.add(offset));
             default:
-                return p.mul(FloatVector.fromArray(S, inverseNorms, from + j)).add(1f).max(0f);
+                return atLeastZero(p.mul(FloatVector.fromArray(S, inverseNorms, from + j)).add(1f));
         }
+    }
+
+    /**
+     * Math.max(x, 0f) lane by lane for any x but NaN, on its bits: a float whose sign bit is set (−0,
+     * negatives, −∞) is a negative int and becomes +0, any other keeps its bits. One integer maximum,
+     * where C2 builds the Vector API's MAX and MIN of floats, which follow Math.max's and Math.min's
+     * rules for NaN and −0, out of six instructions each on AVX-512 (docs/PERFORMANCE.md: a quarter
+     * of the pass fewer). The scores are never NaN (finite
+     * products, offsets and inverse norms: SampleBatch#checkScoresFinite, Embeddings#inverseNorm), so
+     * the distances are +0, positive or +∞, which order as their bits do: the pass takes their
+     * minima and maxima as ints too.
+     */
+    private static FloatVector atLeastZero(FloatVector x) {
+        return x.reinterpretAsInts().max(0).reinterpretAsFloats();
     }
 
     /** FastExp.expMinus lane by lane: the same operations in the same order, so the same bits. */

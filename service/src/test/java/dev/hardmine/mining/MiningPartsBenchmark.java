@@ -22,9 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * The parts of the mining step of {@code MiningStepBenchmark}, apart, each on both threads: the
  * scores of a batch against the memory alone (the matrix products, in tiles shared by the threads,
  * {@code score}); the same products each followed by the row pass over its tile, as JobMiner runs
- * them ({@code pass}); and the per-anchor scans once every row is passed (batch-hard selection and
- * every statistic, {@code scan}). {@code pass + scan} against the whole step shows what the rest
- * (enqueue, summary) costs, {@code pass − score} what the row pass does.
+ * them ({@code pass}); the row pass alone over products already computed, row by row ({@code rows});
+ * and the per-anchor scans once every row is passed (batch-hard selection and every statistic,
+ * {@code scan}). {@code pass + scan} against the whole step shows what the rest (enqueue, summary)
+ * costs, {@code pass − score} what the row pass does over tiles in cache.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -95,6 +96,19 @@ public class MiningPartsBenchmark {
         SharedLoop.run(m.tiles(), (tile, worker) -> m.computeTile(tile, (firstRow, rows, firstSlot, slots) ->
                 passes[worker].tile(m, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, passSummaries)), true);
         return m;
+    }
+
+    /**
+     * The row pass alone over every row of the products of setUp, row by row on both threads, as JobMiner
+     * passes batches of up to 32 MiB of scores before their scans.
+     */
+    @Benchmark
+    public RowSummaries rows() {
+        int chunks = (bank.size() + RowPass.CHUNK - 1) / RowPass.CHUNK;
+        passSummaries.reset(bank, batch);
+        SharedLoop.run(BATCH, (i, worker) -> passes[worker].run(matrix, i, 0, chunks, bank.size(), Distance.EUCLIDEAN,
+                bank.inverseNorms(), !matrix.withinExpRange(), passSummaries), true);
+        return passSummaries;
     }
 
     /** The anchors' scans once the products are passed (every row's summary ready). */
