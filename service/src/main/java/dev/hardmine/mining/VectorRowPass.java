@@ -22,6 +22,11 @@ final class VectorRowPass extends RowPass {
     private static final int HALF = SUM_LANES / 2;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
+    /** The species of the vectors the pass runs on, for the tests. */
+    static VectorSpecies<Float> species() {
+        return S;
+    }
+
     /** The width of the vectors the pass runs on. */
     static int bits() {
         return S.vectorBitSize();
@@ -148,7 +153,7 @@ final class VectorRowPass extends RowPass {
     }
 
     /** FastExp.expMinus lane by lane: the same operations in the same order, so the same bits. */
-    private static FloatVector expMinus(FloatVector t) {
+    static FloatVector expMinus(FloatVector t) {
         FloatVector v = t.sub(2f).mul(0.25f);
         FloatVector q = FloatVector.broadcast(S, FastExp.M7).fma(v, FloatVector.broadcast(S, FastExp.M6));
         q = q.fma(v, FloatVector.broadcast(S, FastExp.M5));

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.hardmine.mining.RandomJobs.Values;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -273,7 +274,7 @@ class EdgeCaseTest {
                 }
                 MiningResult r = miner.mine(new SampleBatch("b" + b, "w", b, dim, ids, labels, embeddings), settings);
                 BatchStatistics stats = r.stats();
-                assertThat(java.util.List.of(stats.lossBatchHard(), stats.lossSemiHard(), stats.lossWeighted(),
+                assertThat(List.of(stats.lossBatchHard(), stats.lossSemiHard(), stats.lossWeighted(),
                         stats.meanDAp(), stats.meanDAn())).as("batch %d: %s", b, stats).allMatch(Double::isFinite);
                 for (MinedTriplet t : r.triplets()) {
                     boolean tinyAnchor = t.anchorId().startsWith("t");

@@ -73,6 +73,40 @@ class RowPassTest {
     }
 
     /**
+     * The Vector API's exponential gives FastExp.expMinus's bits, value by value: every 1 021st float
+     * from −8 to 8, both ends, and the infinities.
+     */
+    @Test
+    void theVectorExponentialGivesTheBitsOfFastExp() {
+        int lanes = VectorRowPass.bits() / Float.SIZE;
+        int top = Float.floatToRawIntBits(8f);
+        int count = 2 * (top / 1021 + 1) + 4;
+        float[] t = new float[(count + lanes - 1) / lanes * lanes];
+        Arrays.fill(t, Float.POSITIVE_INFINITY);
+        int n = 0;
+        for (int magnitude = 0; magnitude <= top; magnitude += 1021) {
+            t[n++] = Float.intBitsToFloat(magnitude);
+            t[n++] = -Float.intBitsToFloat(magnitude);
+        }
+        t[n++] = 8f;
+        t[n++] = -8f;
+        t[n++] = Float.NEGATIVE_INFINITY;
+        float[] e = new float[t.length];
+        for (int i = 0; i < t.length; i += lanes) {
+            VectorRowPass.expMinus(jdk.incubator.vector.FloatVector.fromArray(VectorRowPass.species(), t, i))
+                    .intoArray(e, i);
+        }
+        int checked = 0;
+        for (int i = 0; i < t.length; i++) {
+            if (Float.floatToIntBits(e[i]) != Float.floatToIntBits(FastExp.expMinus(t[i]))) {
+                assertThat(e[i]).as("e^-(%s)", t[i]).isEqualTo(FastExp.expMinus(t[i]));
+            }
+            checked++;
+        }
+        assertThat(checked).isEqualTo(t.length).isGreaterThan(2_000_000);
+    }
+
+    /**
      * Scores at the edges of what the miner can give them — ±0, negatives, subnormals, ±Float.MAX_VALUE,
      * sums and cosine quotients that overflow to ±∞ — the same bits from both passes, chunk by chunk:
      * every distance, with and without the maxima and the anchor's identity. The products, offsets
