@@ -43,7 +43,7 @@ final class VectorRowPass extends RowPass {
                boolean anyMasked, boolean maxima) {
         // The extrema on the distances' bits: see atLeastZero.
         IntVector min0 = FloatVector.broadcast(S, Float.POSITIVE_INFINITY).reinterpretAsInts();
-        IntVector max0 = IntVector.zero(min0.species());
+        IntVector max0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).reinterpretAsInts();
         FloatVector w0 = FloatVector.zero(S);
         FloatVector wd0 = w0;
         IntVector min1 = min0;
@@ -109,8 +109,7 @@ final class VectorRowPass extends RowPass {
             maxBits = Math.max(maxBits, max1.reduceLanes(VectorOperators.MAX));
         }
         float min = Float.intBitsToFloat(minBits);
-        // Before the first slot the largest is −∞, as Math.max over the chunk would start.
-        float max = !maxima ? Float.NaN : steps > 0 ? Float.intBitsToFloat(maxBits) : Float.NEGATIVE_INFINITY;
+        float max = maxima ? Float.intBitsToFloat(maxBits) : Float.NaN;
         // The chunk's last slots (a row's last chunk only), one at a time into their lanes.
         for (int k = steps; k < n; k++) {
             float d = distance(row.getFloat(at + k * Float.BYTES), distance, offset, inverseNorms, from + k);
@@ -142,11 +141,10 @@ final class VectorRowPass extends RowPass {
      * Math.max(x, 0f) lane by lane for any x but NaN, on its bits: a float whose sign bit is set (−0,
      * negatives, −∞) is a negative int and becomes +0, any other keeps its bits. One integer maximum,
      * where C2 builds the Vector API's MAX and MIN of floats, which follow Math.max's and Math.min's
-     * rules for NaN and −0, out of six instructions each on AVX-512 (docs/PERFORMANCE.md: a quarter
-     * of the pass fewer). The scores are never NaN (finite
-     * products, offsets and inverse norms: SampleBatch#checkScoresFinite, Embeddings#inverseNorm), so
-     * the distances are +0, positive or +∞, which order as their bits do: the pass takes their
-     * minima and maxima as ints too.
+     * rules for NaN and −0, out of six instructions each on AVX-512 (docs/PERFORMANCE.md). The scores
+     * are never NaN (finite products, offsets and inverse norms: SampleBatch#checkScoresFinite,
+     * Embeddings#inverseNorm), so the distances are +0, positive or +∞, which order as their bits do,
+     * above −∞'s (a negative int): the pass takes their minima and maxima as ints too.
      */
     private static FloatVector atLeastZero(FloatVector x) {
         return x.reinterpretAsInts().max(0).reinterpretAsFloats();
