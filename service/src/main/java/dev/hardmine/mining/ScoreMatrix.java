@@ -60,6 +60,9 @@ final class ScoreMatrix implements AutoCloseable {
      * products within a narrow tile of each other: with every block as wide, the thread done first
      * waited for up to a whole block's product of the other's. Their tiles are half parts high, the
      * first half's first, so that the first half's rows are ready before the last tiles are done.
+     * A multiple of {@link RowPass#CHUNK}, as BLOCK_SLOTS is: a tile's rows are passed chunk by chunk
+     * ({@link Scores#computeTile} with a TileDone), so every tile must start on a chunk's first slot
+     * (ScoreMatrixTest#tilesHandOnWholeChunksEachOnce fails otherwise).
      */
     static final int TAIL_SLOTS = BLOCK_SLOTS / 4;
 
