@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -262,7 +263,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             try {
                 for (int attempt = 1; ; attempt++) {
                     try {
-                        return startOn(dir, temporary, port == 0 ? freePort() : port, freePort());
+                        return startOn(dir, temporary, pickPorts());
                     } catch (RuntimeException e) {
                         if (attempt >= 3 || !pickedPortTaken(e)) {
                             throw e;
@@ -278,9 +279,30 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
         }
 
-        private EmbeddedKafkaBroker startOn(Path dir, boolean temporary, int clientPort, int controllerPort) {
+        /**
+         * The client port (the one asked for, or a free one), the controller's, then one per extra
+         * listener in the order they were added: all different, as the broker requires.
+         */
+        private int[] pickPorts() {
+            int[] free = freePorts((port == 0 ? 2 : 1) + listeners.size(), port);
+            if (port == 0) {
+                return free;
+            }
+            int[] ports = new int[free.length + 1];
+            ports[0] = port;
+            System.arraycopy(free, 0, ports, 1, free.length);
+            return ports;
+        }
+
+        /** @param ports as {@link #pickPorts} gives them */
+        private EmbeddedKafkaBroker startOn(Path dir, boolean temporary, int[] ports) {
+            int clientPort = ports[0];
+            int controllerPort = ports[1];
             Map<String, Integer> listenerPorts = new LinkedHashMap<>();
-            listeners.keySet().forEach(name -> listenerPorts.put(name, freePort()));
+            int next = 2;
+            for (String name : listeners.keySet()) {
+                listenerPorts.put(name, ports[next++]);
+            }
             Properties props = serverProperties(dir, clientPort, controllerPort, listenerPorts);
             KafkaRaftServer server = null;
             try {
@@ -406,16 +428,41 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         throw new IllegalStateException("Kafka broker at " + bootstrapServers() + " not ready within " + timeout, last);
     }
 
+    /** A port that was free a moment ago on 127.0.0.1: {@link #freePorts freePorts(1, 0)}. */
+    public static int freePort() {
+        return freePorts(1, 0)[0];
+    }
+
     /**
-     * A port that was free a moment ago on 127.0.0.1. Another process may take it before the broker
-     * binds it; on a test machine that race is rare enough, and the broker then fails loudly.
+     * {@code n} different ports that were free a moment ago on 127.0.0.1, none of them {@code except}
+     * (a port already chosen but not bound yet; 0 for none). The sockets that find them stay open
+     * until all are found, so the system cannot hand out one port twice, as ports picked one after
+     * the other may be (a broker given the same port for two listeners fails to start). Another
+     * process may still take one before the broker binds it: {@link Builder#start} picks again then.
      */
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+    public static int[] freePorts(int n, int except) {
+        List<ServerSocket> open = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            // Each socket holds its port, so `except` comes back once at most: n + 1 sockets at most.
+            for (int found = 0; found < n; ) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+                open.add(socket);
+                if (socket.getLocalPort() != except) {
+                    ports[found++] = socket.getLocalPort();
+                }
+            }
+            return ports;
         } catch (IOException e) {
             throw new UncheckedIOException("No free port on " + HOST, e);
+        } finally {
+            for (ServerSocket socket : open) {
+                try {
+                    socket.close();
+                } catch (IOException e) {
+                    log.debug("Closing a port probe failed", e);
+                }
+            }
         }
     }
 

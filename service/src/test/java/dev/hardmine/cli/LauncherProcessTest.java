@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.mining.BlasKernels;
 import dev.hardmine.testing.DemoProcess;
 import dev.hardmine.testing.HardmineProcesses;
@@ -92,8 +93,9 @@ class LauncherProcessTest {
     }
 
     private Process startDemo() throws Exception {
-        Process demo = hardmine("demo", "--no-synthetic", "--kafka-port", "" + DemoProcess.freePort(),
-                "--registry-port", "" + DemoProcess.freePort(), "--http-port", "" + DemoProcess.freePort()).start();
+        int[] ports = EmbeddedKafkaBroker.freePorts(3, 0);
+        Process demo = hardmine("demo", "--no-synthetic", "--kafka-port", "" + ports[0],
+                "--registry-port", "" + ports[1], "--http-port", "" + ports[2]).start();
         List<String> before = new ArrayList<>();
         if (DemoProcess.awaitReady(demo, before) == null) {
             demo.destroyForcibly();

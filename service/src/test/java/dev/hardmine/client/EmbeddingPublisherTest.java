@@ -11,9 +11,6 @@ import dev.hardmine.registry.EmbeddedSchemaRegistry;
 import dev.hardmine.registry.MockSchemaRegistry;
 import dev.hardmine.registry.SchemaRegistryClient;
 import dev.hardmine.testing.SharedKafkaBroker;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -179,7 +176,7 @@ class EmbeddingPublisherTest {
      */
     @Test
     void publishBlocksOnceMaxInFlightBatchesAreUnacknowledgedAndResumesWhenTheBrokerAnswers() throws Exception {
-        int brokerPort = freePort();
+        int brokerPort = EmbeddedKafkaBroker.freePort();
         try (PausableProxy proxy = new PausableProxy(brokerPort);
              EmbeddedKafkaBroker stalling = EmbeddedKafkaBroker.builder().port(brokerPort)
                      .brokerProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port()).start()) {
@@ -236,12 +233,6 @@ class EmbeddingPublisherTest {
                 .filter(e -> e.getKey().group().equals("producer-metrics") && e.getKey().name().equals(name))
                 .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
                 .findFirst().orElseThrow();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
-        }
     }
 
     private static List<String> ids(int batch) {

@@ -49,9 +49,10 @@ class DemoProcessTest {
 
     @Test
     void demoIsReadyMinesServesItsDashboardAndStopsCleanlyOnSigterm() throws Exception {
-        int kafkaPort = DemoProcess.freePort();
-        int registryPort = DemoProcess.freePort();
-        int httpPort = DemoProcess.freePort();
+        int[] ports = EmbeddedKafkaBroker.freePorts(3, 0);
+        int kafkaPort = ports[0];
+        int registryPort = ports[1];
+        int httpPort = ports[2];
         Process demo = start("demo", "--kafka-port", "" + kafkaPort, "--registry-port", "" + registryPort,
                 "--http-port", "" + httpPort, "--workers", "2", "--identities", "200", "--dim", "32",
                 "--interval-ms", "100");
@@ -117,8 +118,9 @@ class DemoProcessTest {
     @Test
     void portInUseIsAOneLineErrorNamingThePortAndTheFlag() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            Process demo = start("demo", "--kafka-port", "" + DemoProcess.freePort(), "--registry-port", "" + taken.getLocalPort(),
-                    "--http-port", "" + DemoProcess.freePort());
+            int[] ports = EmbeddedKafkaBroker.freePorts(2, 0);
+            Process demo = start("demo", "--kafka-port", "" + ports[0], "--registry-port", "" + taken.getLocalPort(),
+                    "--http-port", "" + ports[1]);
             assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(demo.exitValue()).isEqualTo(2);
             String err = Files.readString(tmp.resolveSibling(tmp.getFileName() + ".stderr"));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardmine.demo.EmbeddedKafkaBroker;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,11 +31,7 @@ public final class BrokerProcess implements AutoCloseable {
 
     /** Starts a broker on a free port with its log directory and output under {@code dir}. */
     public static BrokerProcess start(Path dir) throws IOException, InterruptedException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        BrokerProcess broker = new BrokerProcess(port, dir.resolve("broker-logs"), dir.resolve("broker.out"));
+        BrokerProcess broker = new BrokerProcess(EmbeddedKafkaBroker.freePort(), dir.resolve("broker-logs"), dir.resolve("broker.out"));
         broker.restart();
         return broker;
     }

@@ -1,11 +1,11 @@
 package dev.hardmine.testing;
 
+import dev.hardmine.demo.EmbeddedKafkaBroker;
 import dev.hardmine.mining.JobMiner;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +44,9 @@ public final class DemoProcess implements AutoCloseable {
      */
     public static DemoProcess start(Path dir, Map<String, String> env, String... args)
             throws IOException, InterruptedException {
+        int[] ports = EmbeddedKafkaBroker.freePorts(3, 0);
         List<String> demo = new ArrayList<>(List.of("demo",
-                "--kafka-port", "" + freePort(), "--registry-port", "" + freePort(), "--http-port", "" + freePort()));
+                "--kafka-port", "" + ports[0], "--registry-port", "" + ports[1], "--http-port", "" + ports[2]));
         demo.addAll(List.of(args));
         List<String> cmd = HardmineProcesses.command(
                 List.of("-Xmx1g", JobMiner.VECTOR_MODULE_OPTION, // as the test JVM, with or without the launcher
@@ -84,12 +85,6 @@ public final class DemoProcess implements AutoCloseable {
             before.add(line);
         }
         return null;
-    }
-
-    public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     /** The lines a process writes to its standard output, as they come, read by a daemon thread. */
