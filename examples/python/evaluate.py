@@ -124,15 +124,25 @@ def select(names):
     return [c for c in CONDITIONS if c in chosen]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n different ports free a moment ago on 127.0.0.1: every probe stays open until all are found,
+    so that the system cannot hand out one port twice (probes one after the other may repeat)."""
+    probes = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            probes.append(s)
+            s.bind(('127.0.0.1', 0))
+        return [s.getsockname()[1] for s in probes]
+    finally:
+        for s in probes:
+            s.close()
 
 
 def start_demo(jar, demo_args, timeout=180):
-    cmd = ['java', '-jar', jar, 'demo', '--no-synthetic', '--kafka-port', str(free_port()),
-           '--registry-port', str(free_port()), '--http-port', str(free_port())] + demo_args
+    kafka, registry, http = free_ports(3)
+    cmd = ['java', '-jar', jar, 'demo', '--no-synthetic', '--kafka-port', str(kafka),
+           '--registry-port', str(registry), '--http-port', str(http)] + demo_args
     demo = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
