@@ -22,7 +22,9 @@ import java.util.function.Supplier;
  * the products, bit for bit the same ({@link RowPass#distance}); the passes that read every
  * distance (a row of many candidates, the weighted mean of a row beyond FastExp.expMinus's range,
  * memory sampling beyond the candidates) and selectors that do ({@link #distance}) have the whole
- * row converted once ({@link #keepRow}).
+ * row converted once ({@link #keepRow}). Where the scores hold only what such a scan reads
+ * (ScoreMatrix.Scores#keepsEveryProduct), the candidates are found chunk by chunk however many
+ * chunks hold some, and a scan that would read the whole row fails instead (JobMiner never asks it).
  *
  * <p>Invariants after {@link #scan}: {@link #at} is the anchor's distance to every memory slot,
  * +∞ at every same-label entry (the anchor itself included), so that the finite entries are
@@ -241,6 +243,10 @@ final class AnchorScan implements ScannedAnchor {
         if (kept) {
             return;
         }
+        if (!scores.keepsEveryProduct()) {
+            throw new IllegalStateException("the scores hold only the products of the positives, the nearest negative "
+                    + "and the candidates, not the whole row (JobMiner.Keeping)");
+        }
         if (distances.length < chunkCount) {
             growDistances(chunkCount);
         }
@@ -334,6 +340,11 @@ final class AnchorScan implements ScannedAnchor {
                 nearestInChunk(c, nearest);
             }
         }
+        if (nearestSlot < 0) {
+            // Only if the products read are not those the pass saw (JobMiner.Keeping).
+            throw new IllegalStateException("no slot of anchor " + anchorIndex + "'s row lies at its nearest distance "
+                    + nearest);
+        }
         collectCandidates(collectBound, nearest);
         negativeWeightedMean = Double.isNaN(rowWeightedMean) ? weightedMean(nearest) : rowWeightedMean;
     }
@@ -377,7 +388,7 @@ final class AnchorScan implements ScannedAnchor {
                 minAbove = Math.min(minAbove, chunkMin);
             }
         }
-        if (chunksWithin * FEW_CHUNKS > chunkCount) {
+        if (chunksWithin * FEW_CHUNKS > chunkCount && scores.keepsEveryProduct()) {
             keepRow();
             minAbove = collectRange(0, size, 1, bound, Float.POSITIVE_INFINITY);
         } else {

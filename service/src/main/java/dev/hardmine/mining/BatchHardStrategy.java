@@ -8,6 +8,11 @@ import java.util.List;
  */
 final class BatchHardStrategy implements TripletSelector {
     @Override
+    public boolean readsCandidatesOnly() {
+        return true;
+    }
+
+    @Override
     public void select(ScannedAnchor anchor, List<MinedTriplet> out) {
         int p = anchor.hardestPositive();
         out.add(anchor.triplet(anchor.positiveSlot(p), anchor.positiveDistance(p), anchor.nearestNegativeSlot(),

@@ -53,12 +53,34 @@ public final class JobMiner implements AutoCloseable {
      * A batch's scores larger than this (bytes) are passed tile by tile, each tile right after its
      * product while it is in the thread's cache; smaller ones row by row, each once its tiles are
      * done, as they fit in the last-level cache anyway. At M = 65 536 (64 MiB) the tiles took the
-     * step from 32.6 to 31.0 ms; at 16 384 (16 MiB) they cost 4 %, at 24 and 32 MiB neither way was
-     * faster (docs/PERFORMANCE.md). The results are the same bits either way (RowSummaries).
+     * step from 32.6 to 31.0 ms, and from about 29 to 25.8 ms once the tiles stayed in the threads'
+     * own buffers (Keeping); at 32 MiB those took it from 13.96 to 13.32 ms, at 16 MiB they cost
+     * 0.6 ms of 6.4 (docs/PERFORMANCE.md). The results are the same bits either way (RowSummaries).
      */
-    static final long PASS_IN_TILES_ABOVE = 32L << 20;
+    static final long PASS_IN_TILES_ABOVE = 16L << 20;
+    /** By SharedLoop worker, made at its first use: the tile its products go to when only some reach the matrix. */
+    private final ScoreMatrix.Tile[] tiles = new ScoreMatrix.Tile[SharedLoop.workers()];
     private final boolean parallel;
     private final long passInTilesAbove;
+    private final Keeping keeping;
+    private boolean keptOnlyWhatScansRead;
+
+    /**
+     * Which products of a batch passed tile by tile reach the score matrix, where the scans read them:
+     * for the strategies whose scans read no distance beyond their candidates (batch-hard, hard,
+     * semi-hard, all), without memory samples of negatives, the products go to each thread's own tile
+     * and only those the scans can read reach the matrix (ScoreMatrix.Scores#keepOnlyWhatScansRead),
+     * which spared the step at M = 65 536 a quarter of its time (docs/PERFORMANCE.md); the results are
+     * the same bits either way. Tests choose.
+     */
+    enum Keeping {
+        /** Every product, whatever the strategy. */
+        EVERYTHING,
+        /** Only what the scans read, where they read no more than their candidates: the default. */
+        WHAT_SCANS_READ,
+        /** As WHAT_SCANS_READ, every other product NaN, so that a scan reading one cannot go unnoticed. */
+        WHAT_SCANS_READ_REST_NAN
+    }
 
     public JobMiner(MemoryLimits limits) {
         this(limits, true);
@@ -71,10 +93,28 @@ public final class JobMiner implements AutoCloseable {
 
     /** @param passInTilesAbove see {@link #PASS_IN_TILES_ABOVE}; tests choose either way */
     JobMiner(MemoryLimits limits, boolean parallel, long passInTilesAbove) {
+        this(limits, parallel, passInTilesAbove, Keeping.WHAT_SCANS_READ);
+    }
+
+    /** @param keeping see {@link Keeping}; tests choose */
+    JobMiner(MemoryLimits limits, boolean parallel, long passInTilesAbove, Keeping keeping) {
         this.limits = limits;
         this.parallel = parallel;
         this.passInTilesAbove = passInTilesAbove;
+        this.keeping = keeping;
         Arrays.setAll(passes, worker -> RowPass.create());
+    }
+
+    /** Whether the last batch's products reached the matrix only where its scans read them (Keeping). */
+    boolean keptOnlyWhatScansRead() {
+        return keptOnlyWhatScansRead;
+    }
+
+    private ScoreMatrix.Tile tileOf(int worker) {
+        if (tiles[worker] == null) {
+            tiles[worker] = new ScoreMatrix.Tile();
+        }
+        return tiles[worker];
     }
 
     /** The job's memory, or null before the first batch. */
@@ -118,26 +158,46 @@ public final class JobMiner implements AutoCloseable {
         if (n > 0) {
             // One loop for the products' tiles and then the scans, the row pass after each tile or
             // before each scan (passInTilesAbove): no second start of the pool's workers, and no
-            // wait for the last tile before the rows that do not need it.
+            // wait for the last tile before the rows that do not need it. When the scans read no
+            // more than their candidates, the loop starts with each row's bound of what to keep.
             ScoreMatrix.Scores matrix = scores.prepare(memory, ingested, n, settings.distance());
             summaries.reset(memory, batch);
             int tiles = matrix.tiles();
             boolean inTiles = (long) n * memory.size() * Float.BYTES > passInTilesAbove;
-            SharedLoop.run(tiles + n, (task, worker) -> {
+            boolean keepFew = inTiles && keeping != Keeping.EVERYTHING && selector.readsCandidatesOnly()
+                    && settings.memorySampling().negatives() == 0 && matrix.withinExpRange();
+            if (keepFew) {
+                matrix.keepOnlyWhatScansRead(summaries, memory, settings.distance(), settings.margin());
+                if (keeping == Keeping.WHAT_SCANS_READ_REST_NAN) {
+                    matrix.fillWithNaN();
+                }
+            }
+            keptOnlyWhatScansRead = keepFew;
+            int bounds = keepFew ? n : 0;
+            SharedLoop.run(bounds + tiles + n, (task, worker) -> {
                 RowPass pass = passes[worker];
-                if (task < tiles) {
-                    if (inTiles) {
-                        matrix.computeTile(task, (firstRow, rows, firstSlot, slots) ->
-                                pass.tile(matrix, firstRow, rows, firstSlot, slots, memory, settings.distance(), summaries));
+                if (task < bounds) {
+                    matrix.keepBound(task);
+                    return;
+                }
+                int t = task - bounds;
+                if (t < tiles) {
+                    if (keepFew) {
+                        ScoreMatrix.Tile tile = tileOf(worker);
+                        matrix.computeTile(t, tile, (firstRow, rows, firstSlot, slots) ->
+                                pass.tile(tile, matrix, firstRow, rows, firstSlot, slots, memory, settings.distance(), summaries));
+                    } else if (inTiles) {
+                        matrix.computeTile(t, (firstRow, rows, firstSlot, slots) ->
+                                pass.tile(matrix, matrix, firstRow, rows, firstSlot, slots, memory, settings.distance(), summaries));
                     } else {
-                        matrix.computeTile(task);
+                        matrix.computeTile(t);
                     }
                     return;
                 }
-                int i = task - tiles;
+                int i = t - tiles;
                 matrix.awaitRow(i);
                 if (!inTiles) {
-                    pass.tile(matrix, i, 1, 0, memory.size(), memory, settings.distance(), summaries);
+                    pass.tile(matrix, matrix, i, 1, 0, memory.size(), memory, settings.distance(), summaries);
                 }
                 AnchorScan scan = scans[worker];
                 scan.scan(memory, matrix, summaries, batch.batchId(), i, batch.sampleId(i), batch.label(i), settings,

@@ -394,6 +394,11 @@ public final class MemoryBank implements AutoCloseable {
 
     // ---- read access for the miner; slots are 0 … size-1 ----
 
+    /** The {@code capacity × width} row-major matrix of slots, each slot's embedding then its squared norm: to read at absolute indices. */
+    FloatBuffer rows() {
+        return rows;
+    }
+
     /** Where the {@code capacity × width} row-major matrix of slots starts, for native products. */
     FloatPointer address() {
         return (FloatPointer) matrix.data().addressPointer();

@@ -77,30 +77,32 @@ abstract class RowPass {
 
     /**
      * Rows {@code firstRow …} of the products, slots {@code firstSlot …} (starting at a chunk's first slot),
-     * chunk by chunk into {@code out}: a tile right after its product (ScoreMatrix.Scores#computeTile), or
-     * one whole row before its scan (JobMiner). The chunks' maxima are passed only where the norms do not
+     * chunk by chunk into {@code out}: a tile right after its product (ScoreMatrix.Scores#computeTile), read
+     * from the matrix or from the thread's own tile ({@code products}), or one whole row before its scan
+     * (JobMiner). The rows' offsets and range come from {@code scores}. The chunks' maxima are passed only where the norms do not
      * bound the distances (AnchorScan.loadRow).
      */
-    final void tile(ScoreMatrix.Scores scores, int firstRow, int rows, int firstSlot, int slots, MemoryBank memory,
-                    Distance distance, RowSummaries out) {
+    final void tile(ScoreMatrix.Products products, ScoreMatrix.Scores scores, int firstRow, int rows, int firstSlot,
+                    int slots, MemoryBank memory, Distance distance, RowSummaries out) {
         int firstChunk = firstSlot / CHUNK;
         int endChunk = (firstSlot + slots + CHUNK - 1) / CHUNK;
         boolean maxima = !scores.withinExpRange();
         for (int r = firstRow; r < firstRow + rows; r++) {
-            run(scores, r, firstChunk, endChunk, memory.size(), distance, memory.inverseNorms(), maxima, out);
+            run(products, scores, r, firstChunk, endChunk, memory.size(), distance, memory.inverseNorms(), maxima, out);
         }
     }
 
     /**
-     * Chunks {@code firstChunk … endChunk)} of {@code anchor}'s row of {@code size} slots into row
-     * {@code anchor} of {@code out}, the slots of {@code out}'s identity for that row masked.
+     * Chunks {@code firstChunk … endChunk)} of {@code anchor}'s row of {@code size} slots, read from
+     * {@code source}, into row {@code anchor} of {@code out}, the slots of {@code out}'s identity for that
+     * row masked.
      *
      * @param maxima whether the chunks' maxima are wanted
      */
-    final void run(ScoreMatrix.Scores scores, int anchor, int firstChunk, int endChunk, int size, Distance distance,
-                   float[] inverseNorms, boolean maxima, RowSummaries out) {
-        ByteBuffer products = scores.bytes();
-        int rowAt = scores.rowAt(anchor);
+    final void run(ScoreMatrix.Products source, ScoreMatrix.Scores scores, int anchor, int firstChunk, int endChunk,
+                   int size, Distance distance, float[] inverseNorms, boolean maxima, RowSummaries out) {
+        ByteBuffer products = source.bytes();
+        int rowAt = source.rowAt(anchor);
         float offset = scores.offset(anchor);
         int[] excluded = out.excluded();
         int next = out.excludedFrom(anchor);

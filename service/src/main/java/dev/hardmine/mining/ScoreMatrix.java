@@ -44,6 +44,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code Nd4j.gemm} accepts no such strided output, hence the direct call. With the scores laid
  * out tile after tile instead, a row was 8 KiB stretches 2 MiB apart and took twice as long to
  * read (docs/PERFORMANCE.md).
+ *
+ * <p>Most of those products are never read again: the row pass reads every one, but the scans of
+ * batch-hard and the other strategies that read no distance beyond their candidates read only the
+ * anchor's positives, the chunk of its nearest negative and the chunks that hold negatives within
+ * the margin — a few of a row's chunks. For those ({@link Scores#keepOnlyWhatScansRead}, chosen by
+ * JobMiner) each tile goes to its thread's own buffer ({@link Tile}, 2 MiB, reused), the pass reads
+ * it there, and only what a scan can read is copied into the matrix: the positives' products, the
+ * chunks whose minimum is within a bound each row's positives give before any product
+ * ({@link Scores#keepBound}), and the chunks whose minimum was the row's smallest so far when they
+ * were passed. At M = 65 536 that spares the step the 64 MiB the products wrote and read back, a
+ * quarter of its time (docs/PERFORMANCE.md). The tile is the same call but for the output's leading
+ * dimension, which OpenBLAS's kernels do not round by: JobMiner's results are the same bits either
+ * way (KeptProductsTest, against every product NaN that was not kept).
  */
 final class ScoreMatrix implements AutoCloseable {
     /** Most anchors per product: a larger batch is split so that its parts run on several threads. */
@@ -84,9 +97,10 @@ final class ScoreMatrix implements AutoCloseable {
      * computed tile by tile: {@link #computeTile} for every tile below {@link #tiles()}, in any
      * order and on any threads; a row may be read once {@link #awaitRow} has returned for it.
      */
-    static final class Scores {
+    static final class Scores implements Products {
         /** Turns of awaitRow's busy wait before it yields: tens of microseconds, a fraction of a narrow tile. */
         private static final int SPINS = 1 << 12;
+        private static final int INFINITY_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
 
         private final ByteBuffer bytes;
         private final FloatBuffer buffer;
@@ -110,6 +124,20 @@ final class ScoreMatrix implements AutoCloseable {
         private final AtomicIntegerArray finished;
         private volatile boolean failed;
 
+        // Set by keepOnlyWhatScansRead: the products go to the threads' tiles, and only these reach the matrix.
+        private boolean keepsFew;
+        private RowSummaries summaries;
+        private float[] anchorRows;
+        private FloatBuffer memoryRows;
+        private float[] inverseNorms;
+        private Distance distance;
+        private float margin;
+        // Per row: the chunks of minimum at most keepAtMost are kept (NaN until keepBound has set it; −∞
+        // when the row has no identity in the memory), and the smallest chunk minimum met so far, as bits.
+        private float[] keepAtMost;
+        private AtomicIntegerArray bounded;
+        private AtomicIntegerArray nearestSoFar;
+
         private Scores(ByteBuffer bytes, float[] offsets, int batch, int size, boolean withinExpRange,
                        int depth, int width, FloatPointer anchorsAt, FloatPointer memoryAt, FloatPointer scoresAt) {
             this.bytes = bytes;
@@ -132,6 +160,163 @@ final class ScoreMatrix implements AutoCloseable {
         }
 
         /**
+         * Has the products go to the computing thread's {@link Tile} instead of the matrix, and only
+         * what the scan of a strategy that reads no distance beyond its candidates can read reach the
+         * matrix (the class comment): call before any tile, then {@link #keepBound} for every row
+         * before its tiles are done with, and pass each tile into {@code summaries}.
+         *
+         * @param summaries where the rows are passed, their identities already set (RowSummaries#reset)
+         * @param margin    the mining margin, whose semi-hard bound sets what the scans collect
+         */
+        void keepOnlyWhatScansRead(RowSummaries summaries, MemoryBank memory, Distance distance, float margin) {
+            keepsFew = true;
+            this.summaries = summaries;
+            this.memoryRows = memory.rows();
+            this.inverseNorms = memory.inverseNorms();
+            this.distance = distance;
+            this.margin = margin;
+            keepAtMost = new float[batch];
+            bounded = new AtomicIntegerArray(batch);
+            nearestSoFar = new AtomicIntegerArray(batch);
+            for (int i = 0; i < batch; i++) {
+                nearestSoFar.set(i, INFINITY_BITS);
+            }
+        }
+
+        /** For tests: every product of the matrix NaN, so that one read and never written shows in the results. */
+        void fillWithNaN() {
+            for (int at = 0; at < batch * size; at++) {
+                buffer.put(at, Float.NaN);
+            }
+        }
+
+        /** Whether every product reaches the matrix (the default), or only those keepOnlyWhatScansRead names. */
+        boolean keepsEveryProduct() {
+            return !keepsFew;
+        }
+
+        /**
+         * After {@link #keepOnlyWhatScansRead}: from above, the bound up to which the scan of {@code row}
+         * collects negatives as candidates, the semi-hard bound of its farthest positive (AnchorScan),
+         * from the norms and products in double precision, without the float products: a float dot
+         * product of K terms lies within K·2⁻²⁴ of the sum of its terms' magnitudes of the exact one,
+         * and the conversion to a distance and the semi-hard bound are monotone. The anchor's own entry
+         * counts as a positive here: only more is kept.
+         */
+        void keepBound(int row) {
+            try {
+                setKeepBound(row);
+            } catch (RuntimeException | Error e) {
+                failed = true;
+                throw e;
+            }
+        }
+
+        private void setKeepBound(int row) {
+            int from = summaries.excludedFrom(row);
+            int to = summaries.excludedTo(row);
+            float farthest = Float.NEGATIVE_INFINITY;
+            int[] identity = summaries.excluded();
+            int a = row * width;
+            for (int e = from; e < to; e++) {
+                int slot = identity[e];
+                int m = slot * width;
+                double p0 = 0, p1 = 0, s0 = 0, s1 = 0;
+                int k = 0;
+                for (; k + 1 < depth; k += 2) {
+                    double t0 = (double) anchorRows[a + k] * memoryRows.get(m + k);
+                    double t1 = (double) anchorRows[a + k + 1] * memoryRows.get(m + k + 1);
+                    p0 += t0;
+                    p1 += t1;
+                    s0 += Math.abs(t0);
+                    s1 += Math.abs(t1);
+                }
+                if (k < depth) {
+                    double t = (double) anchorRows[a + k] * memoryRows.get(m + k);
+                    p0 += t;
+                    s0 += Math.abs(t);
+                }
+                // The float products' rounding at most depth·2⁻²⁴ of the magnitudes, the double sum's far less.
+                double above = p0 + p1 + (s0 + s1) * (2.0 * depth + 2) * 0x1p-24 + Double.MIN_NORMAL;
+                float product = (float) above;
+                if (product < above) {
+                    product = Math.nextUp(product);
+                }
+                farthest = Math.max(farthest, RowPass.distance(product, distance, offsets[row], inverseNorms, slot));
+            }
+            float bound = Float.NEGATIVE_INFINITY;
+            if (from < to) {
+                // TripletClass.semiHardBound(d, margin) is the largest u with u − d ≤ margin in float: at most
+                // (d + margin)(1 + 2⁻²³) up to subnormals.
+                double most = (double) farthest + margin + (Math.abs((double) farthest) + Math.abs(margin)) * 0x1p-20
+                        + Float.MIN_NORMAL;
+                bound = (float) most;
+                if (bound < most) {
+                    bound = Math.nextUp(bound);
+                }
+            }
+            keepAtMost[row] = bound;
+            bounded.set(row, 1);
+        }
+
+        /**
+         * Copies of a tile what the scans can read into the matrix: for each of its rows the products of
+         * the row's identity, the chunks whose minimum is within the row's keepBound (the candidates), and
+         * those whose minimum was the smallest of the row when they were passed (one of them holds the
+         * nearest negative, whichever thread passes the row's chunks in whichever order).
+         */
+        private void keepOf(Tile tile) {
+            ByteBuffer from = tile.bytes;
+            int[] identity = summaries.excluded();
+            int firstChunk = tile.firstSlot / RowPass.CHUNK;
+            int endChunk = (tile.firstSlot + tile.slots + RowPass.CHUNK - 1) / RowPass.CHUNK;
+            int endSlot = tile.firstSlot + tile.slots;
+            for (int r = tile.firstRow; r < tile.firstRow + tile.rows; r++) {
+                int base = tile.rowAt(r);
+                int rowAt = rowAt(r);
+                for (int e = summaries.excludedFrom(r); e < summaries.excludedTo(r); e++) {
+                    int slot = identity[e];
+                    if (slot >= tile.firstSlot && slot < endSlot) {
+                        bytes.putFloat(rowAt + slot * Float.BYTES, from.getFloat(base + slot * Float.BYTES));
+                    }
+                }
+                if (summaries.excludedFrom(r) == summaries.excludedTo(r)) {
+                    continue; // no positive: the scan reads no negative
+                }
+                for (int spins = 0; bounded.get(r) == 0; spins++) {
+                    if (failed) {
+                        throw new IllegalStateException("a row's bound of what to keep failed");
+                    }
+                    if (spins < SPINS) {
+                        Thread.onSpinWait();
+                    } else {
+                        Thread.yield();
+                    }
+                }
+                float keepAtMost = this.keepAtMost[r];
+                for (int c = firstChunk; c < endChunk; c++) {
+                    float min = summaries.chunkMin(r, c);
+                    if (min == Float.POSITIVE_INFINITY) {
+                        continue;
+                    }
+                    boolean keep = min <= keepAtMost;
+                    int bits = Float.floatToRawIntBits(min);
+                    for (int seen = nearestSoFar.get(r); bits <= seen; seen = nearestSoFar.get(r)) {
+                        if (nearestSoFar.compareAndSet(r, seen, bits)) {
+                            keep = true;
+                            break;
+                        }
+                    }
+                    if (keep) {
+                        int first = c * RowPass.CHUNK;
+                        int n = Math.min(RowPass.CHUNK, size - first);
+                        bytes.put(rowAt + first * Float.BYTES, from, base + first * Float.BYTES, n * Float.BYTES);
+                    }
+                }
+            }
+        }
+
+        /**
          * Copies the products of {@code anchor} against slots {@code from … from + n)} to
          * {@code dst[0 … n)}: each plus {@link #offset} is the score of the pair.
          */
@@ -143,12 +328,14 @@ final class ScoreMatrix implements AutoCloseable {
          * Every product as bytes in the platform's order, {@code anchor}'s with slot j at byte
          * {@code rowAt(anchor) + 4·j}: the scratch itself, no copy, to read at absolute indices only.
          */
-        ByteBuffer bytes() {
+        @Override
+        public ByteBuffer bytes() {
             return bytes;
         }
 
         /** Where {@code anchor}'s row starts in {@link #bytes()}. */
-        int rowAt(int anchor) {
+        @Override
+        public int rowAt(int anchor) {
             return Math.toIntExact((long) anchor * size * Float.BYTES);
         }
 
@@ -192,6 +379,18 @@ final class ScoreMatrix implements AutoCloseable {
          * @throws IndexOutOfBoundsException unless {@code 0 ≤ tile < tiles()}; awaitRow fails from then on
          */
         void computeTile(int tile, TileDone then) {
+            computeTile(tile, null, then);
+        }
+
+        /**
+         * Computes tile {@code tile} into {@code into} when the scores keep only what the scans read
+         * ({@link #keepOnlyWhatScansRead}; null otherwise), has {@code then} pass it from there, then copies
+         * what the scans can read of it into the matrix, all before the tile counts as finished.
+         */
+        void computeTile(int tile, Tile into, TileDone then) {
+            if (keepsFew != (into != null)) {
+                throw new IllegalStateException(keepsFew ? "the tiles go to the threads' own" : "the tiles go to the matrix");
+            }
             try {
                 Objects.checkIndex(tile, tiles());
                 int firstRow;
@@ -211,14 +410,20 @@ final class ScoreMatrix implements AutoCloseable {
                     slots = Math.min(TAIL_SLOTS, size - firstSlot);
                 }
                 // scores[firstRow …][firstSlot …] = anchors[firstRow …] · memory[firstSlot …]ᵀ over the
-                // first depth columns, rows of size
+                // first depth columns, rows of size (or of slots, in the thread's tile)
+                FloatPointer out = into == null
+                        ? new FloatPointer(scoresAt).position((long) firstRow * size + firstSlot)
+                        : into.hold(firstRow, rows, firstSlot, slots);
                 openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
                         openblas_nolapack.CblasTrans, rows, slots, depth, 1f,
                         new FloatPointer(anchorsAt).position((long) firstRow * width), width,
                         new FloatPointer(memoryAt).position((long) firstSlot * width), width, 0f,
-                        new FloatPointer(scoresAt).position((long) firstRow * size + firstSlot), size);
+                        out, into == null ? size : slots);
                 if (then != null) {
                     then.accept(firstRow, rows, firstSlot, slots);
+                }
+                if (into != null) {
+                    keepOf(into);
                 }
                 for (int g = firstRow / groupRows; g <= (firstRow + rows - 1) / groupRows; g++) {
                     finished.incrementAndGet(g);
@@ -264,6 +469,51 @@ final class ScoreMatrix implements AutoCloseable {
     @FunctionalInterface
     interface TileDone {
         void accept(int firstRow, int rows, int firstSlot, int slots);
+    }
+
+    /**
+     * Where a pass reads products: the product of row r and slot j is the float at byte
+     * {@code rowAt(r) + 4·j} of {@code bytes()}, in the platform's order (absolute indices only).
+     */
+    interface Products {
+        ByteBuffer bytes();
+
+        int rowAt(int row);
+    }
+
+    /**
+     * One thread's tile of products, reused from tile to tile: PART_ROWS × BLOCK_SLOTS floats (2 MiB), so
+     * that a tile's products stay near the thread that passes them and the matrix is spared writes its
+     * scans never read (Scores#keepOnlyWhatScansRead). The products of the tile in hand, row after row.
+     */
+    static final class Tile implements Products {
+        private final ByteBuffer bytes = ByteBuffer.allocateDirect(PART_ROWS * BLOCK_SLOTS * Float.BYTES)
+                .order(ByteOrder.nativeOrder());
+        private final FloatPointer at = new FloatPointer(bytes.asFloatBuffer());
+        private int firstRow;
+        private int rows;
+        private int firstSlot;
+        private int slots;
+
+        /** The products of rows {@code firstRow …} and slots {@code firstSlot …} go here next. */
+        private FloatPointer hold(int firstRow, int rows, int firstSlot, int slots) {
+            this.firstRow = firstRow;
+            this.rows = rows;
+            this.firstSlot = firstSlot;
+            this.slots = slots;
+            return at;
+        }
+
+        @Override
+        public ByteBuffer bytes() {
+            return bytes;
+        }
+
+        /** Where row {@code row}'s slot 0 would be: its first slot in the tile is at {@code rowAt(row) + 4·firstSlot}. */
+        @Override
+        public int rowAt(int row) {
+            return ((row - firstRow) * slots - firstSlot) * Float.BYTES;
+        }
     }
 
     private INDArray scratch;
@@ -341,10 +591,12 @@ final class ScoreMatrix implements AutoCloseable {
         anchors.data().asNioFloat().put(0, rows, 0, batch * width);
         // The cosine's products leave out the memory's column of squared norms.
         int depth = distance == Distance.COSINE ? dim : width;
-        return new Scores(scratchView, offsets, batch, size,
+        Scores scores = new Scores(scratchView, offsets, batch, size,
                 withinExpRange(distance, memory, largestNorm2), depth, width,
                 (FloatPointer) anchors.data().addressPointer(), memory.address(),
                 (FloatPointer) scratch.data().addressPointer());
+        scores.anchorRows = rows;
+        return scores;
     }
 
     /**

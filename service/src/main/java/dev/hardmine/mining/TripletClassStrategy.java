@@ -31,6 +31,11 @@ final class TripletClassStrategy implements TripletSelector {
     }
 
     @Override
+    public boolean readsCandidatesOnly() {
+        return !easy;
+    }
+
+    @Override
     public void select(ScannedAnchor anchor, List<MinedTriplet> out) {
         int p = anchor.positiveCount();
         int[] next = new int[p];

@@ -14,6 +14,15 @@ interface TripletSelector {
         return false;
     }
 
+    /**
+     * Whether the selector reads of the anchor no distance but its positives', its nearest negative's and its
+     * candidates' (never {@link ScannedAnchor#distance}), and the scan collects only the negatives within the
+     * margin: then only those products need to reach the score matrix (JobMiner.Keeping).
+     */
+    default boolean readsCandidatesOnly() {
+        return false;
+    }
+
     /** Appends the anchor's triplets to {@code out}; called only for valid anchors. */
     void select(ScannedAnchor anchor, List<MinedTriplet> out);
 

@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The parts of the mining step of {@code MiningStepBenchmark}, apart, each on both threads: the
  * scores of a batch against the memory alone (the matrix products, in tiles shared by the threads,
  * {@code score}); the same products each followed by the row pass over its tile, as JobMiner runs
- * them ({@code pass}); the row pass alone over products already computed, row by row ({@code rows});
+ * them for batch-hard ({@code pass}: in each thread's own tile, only what the scans read copied into
+ * the matrix) and for the strategies that read whole rows ({@code passKeepingEvery}); the row pass alone over products already computed, row by row ({@code rows});
  * and the per-anchor scans once every row is passed (batch-hard selection and every statistic,
  * {@code scan}). {@code pass + scan} against the whole step shows what the rest (enqueue, summary)
  * costs, {@code pass − score} what the row pass does over tiles in cache.
@@ -40,9 +41,11 @@ public class MiningPartsBenchmark {
     private final RowPass[] passes = new RowPass[SharedLoop.workers()];
     private final RowSummaries summaries = new RowSummaries();
     private final RowSummaries passSummaries = new RowSummaries();
+    private final ScoreMatrix.Tile[] ownTiles = new ScoreMatrix.Tile[SharedLoop.workers()];
 
     {
         Arrays.setAll(passes, worker -> RowPass.create());
+        Arrays.setAll(ownTiles, worker -> new ScoreMatrix.Tile());
     }
 
     @Param({"16384", "65536"})
@@ -79,7 +82,7 @@ public class MiningPartsBenchmark {
         summaries.reset(bank, batch);
         for (int tile = 0; tile < matrix.tiles(); tile++) {
             matrix.computeTile(tile, (firstRow, rows, firstSlot, slots) ->
-                    passes[0].tile(matrix, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, summaries));
+                    passes[0].tile(matrix, matrix, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, summaries));
         }
     }
 
@@ -88,25 +91,48 @@ public class MiningPartsBenchmark {
         return scores.compute(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN, true);
     }
 
-    /** The products with the row pass over each tile right after it, as JobMiner runs them. */
+    /**
+     * The products with the row pass over each tile right after it, as JobMiner runs them for batch-hard:
+     * each row's bound of what to keep, then each tile in its thread's own buffer, passed there, and what the
+     * scans read of it copied into the matrix (JobMiner.Keeping).
+     */
     @Benchmark
     public ScoreMatrix.Scores pass() {
         ScoreMatrix.Scores m = passScores.prepare(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN);
         passSummaries.reset(bank, batch);
+        m.keepOnlyWhatScansRead(passSummaries, bank, Distance.EUCLIDEAN, settings.margin());
+        int tiles = m.tiles();
+        SharedLoop.run(BATCH + tiles, (task, worker) -> {
+            if (task < BATCH) {
+                m.keepBound(task);
+                return;
+            }
+            ScoreMatrix.Tile tile = ownTiles[worker];
+            m.computeTile(task - BATCH, tile, (firstRow, rows, firstSlot, slots) ->
+                    passes[worker].tile(tile, m, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, passSummaries));
+        }, true);
+        return m;
+    }
+
+    /** The same with every product in the matrix, as JobMiner runs the strategies that read whole rows. */
+    @Benchmark
+    public ScoreMatrix.Scores passKeepingEvery() {
+        ScoreMatrix.Scores m = passScores.prepare(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN);
+        passSummaries.reset(bank, batch);
         SharedLoop.run(m.tiles(), (tile, worker) -> m.computeTile(tile, (firstRow, rows, firstSlot, slots) ->
-                passes[worker].tile(m, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, passSummaries)), true);
+                passes[worker].tile(m, m, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, passSummaries)), true);
         return m;
     }
 
     /**
      * The row pass alone over every row of the products of setUp, row by row on both threads, as JobMiner
-     * passes batches of up to 32 MiB of scores before their scans.
+     * passes batches of up to 16 MiB of scores before their scans.
      */
     @Benchmark
     public RowSummaries rows() {
         int chunks = (bank.size() + RowPass.CHUNK - 1) / RowPass.CHUNK;
         passSummaries.reset(bank, batch);
-        SharedLoop.run(BATCH, (i, worker) -> passes[worker].run(matrix, i, 0, chunks, bank.size(), Distance.EUCLIDEAN,
+        SharedLoop.run(BATCH, (i, worker) -> passes[worker].run(matrix, matrix, i, 0, chunks, bank.size(), Distance.EUCLIDEAN,
                 bank.inverseNorms(), !matrix.withinExpRange(), passSummaries), true);
         return passSummaries;
     }

@@ -279,7 +279,7 @@ class RowPassTest {
             int turn = 0;
             for (int c = chunks - 1; c >= 0; c--) {
                 for (int i = 0; i < 3; i++) {
-                    passes[turn++ % passes.length].run(matrix, i, c, c + 1, size, Distance.EUCLIDEAN,
+                    passes[turn++ % passes.length].run(matrix, matrix, i, c, c + 1, size, Distance.EUCLIDEAN,
                             memory.inverseNorms(), true, scattered);
                 }
             }
@@ -304,7 +304,7 @@ class RowPassTest {
                 summaries.exclude(r, null, 0);
             }
             summaries.exclude(anchor, excluded, excluded.length);
-            pass.run(matrix, anchor, 0, summaries.chunks(), size, distance, memory.inverseNorms(), maxima, summaries);
+            pass.run(matrix, matrix, anchor, 0, summaries.chunks(), size, distance, memory.inverseNorms(), maxima, summaries);
             return of(summaries, anchor);
         }
 
