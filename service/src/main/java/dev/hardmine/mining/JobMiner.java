@@ -53,7 +53,7 @@ public final class JobMiner implements AutoCloseable {
      * A batch's scores larger than this (bytes) are passed tile by tile, each tile right after its
      * product while it is in the thread's cache; smaller ones row by row, each once its tiles are
      * done, as they fit in the last-level cache anyway. At M = 65 536 (64 MiB) the tiles took the
-     * step from 32.6 to 31.0 ms, and from about 29 to 25.8 ms once the tiles stayed in the threads'
+     * step from 32.6 to 31.0 ms, and from 27.7 to 23.2 ms once the tiles stayed in the threads'
      * own buffers (Keeping); at 32 MiB those took it from 13.96 to 13.32 ms, at 16 MiB they cost
      * 0.6 ms of 6.4 (docs/PERFORMANCE.md). The results are the same bits either way (RowSummaries).
      */
@@ -70,7 +70,7 @@ public final class JobMiner implements AutoCloseable {
      * for the strategies whose scans read no distance beyond their candidates (batch-hard, hard,
      * semi-hard, all), without memory samples of negatives, the products go to each thread's own tile
      * and only those the scans can read reach the matrix (ScoreMatrix.Scores#keepOnlyWhatScansRead),
-     * which spared the step at M = 65 536 a quarter of its time (docs/PERFORMANCE.md); the results are
+     * which took the step at M = 65 536 from 27.7 to 23.2 ms (docs/PERFORMANCE.md); the results are
      * the same bits either way. Tests choose.
      */
     enum Keeping {

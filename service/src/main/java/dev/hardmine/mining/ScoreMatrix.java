@@ -53,8 +53,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * it there, and only what a scan can read is copied into the matrix: the positives' products, the
  * chunks whose minimum is within a bound each row's positives give before any product
  * ({@link Scores#keepBound}), and the chunks whose minimum was the row's smallest so far when they
- * were passed. At M = 65 536 that spares the step the 64 MiB the products wrote and read back, a
- * quarter of its time (docs/PERFORMANCE.md). The tile is the same call but for the output's leading
+ * were passed. At M = 65 536 that spares the step the 64 MiB the products wrote and read back:
+ * 23.2 instead of 27.7 ms (docs/PERFORMANCE.md). The tile is the same call but for the output's leading
  * dimension, which OpenBLAS's kernels do not round by: JobMiner's results are the same bits either
  * way (KeptProductsTest, against every product NaN that was not kept).
  */
