@@ -283,15 +283,8 @@ final class ScoreMatrix implements AutoCloseable {
                 if (summaries.excludedFrom(r) == summaries.excludedTo(r)) {
                     continue; // no positive: the scan reads no negative
                 }
-                for (int spins = 0; bounded.get(r) == 0; spins++) {
-                    if (failed) {
-                        throw new IllegalStateException("a row's bound of what to keep failed");
-                    }
-                    if (spins < SPINS) {
-                        Thread.onSpinWait();
-                    } else {
-                        Thread.yield();
-                    }
+                for (int turn = 0; bounded.get(r) == 0; turn++) {
+                    waitTurn(turn, "a row's bound of what to keep failed");
                 }
                 float keepAtMost = this.keepAtMost[r];
                 for (int c = firstChunk; c < endChunk; c++) {
@@ -446,14 +439,24 @@ final class ScoreMatrix implements AutoCloseable {
             int group = anchor / groupRows;
             int ready = ready(group);
             for (int turn = 0; finished.get(group) < ready; turn++) {
-                if (failed) {
-                    throw new IllegalStateException("the batch's products failed");
-                }
-                if (turn < SPINS) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+                waitTurn(turn, "the batch's products failed");
+            }
+        }
+
+        /**
+         * One turn of a wait for another thread's part of the batch: a busy wait for the first
+         * {@link #SPINS} turns, then a yield at every turn.
+         *
+         * @throws IllegalStateException with {@code failure} once a part failed (its thread throws its failure)
+         */
+        private void waitTurn(int turn, String failure) {
+            if (failed) {
+                throw new IllegalStateException(failure);
+            }
+            if (turn < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
             }
         }
 
