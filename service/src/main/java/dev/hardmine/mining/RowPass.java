@@ -79,8 +79,8 @@ abstract class RowPass {
      * Rows {@code firstRow …} of the products, slots {@code firstSlot …} (starting at a chunk's first slot),
      * chunk by chunk into {@code out}: a tile right after its product (ScoreMatrix.Scores#computeTile), read
      * from the matrix or from the thread's own tile ({@code products}), or one whole row before its scan
-     * (JobMiner). The rows' offsets and range come from {@code scores}. The chunks' maxima are passed only where the norms do not
-     * bound the distances (AnchorScan.loadRow).
+     * (JobMiner). The rows' offsets and range come from {@code scores}. The chunks' maxima are passed only
+     * where the norms do not bound the distances (AnchorScan.loadRow).
      */
     final void tile(ScoreMatrix.Products products, ScoreMatrix.Scores scores, int firstRow, int rows, int firstSlot,
                     int slots, MemoryBank memory, Distance distance, RowSummaries out) {

@@ -132,8 +132,9 @@ final class ScoreMatrix implements AutoCloseable {
         private float[] inverseNorms;
         private Distance distance;
         private float margin;
-        // Per row: the chunks of minimum at most keepAtMost are kept (NaN until keepBound has set it; −∞
-        // when the row has no identity in the memory), and the smallest chunk minimum met so far, as bits.
+        // Per row: the chunks of minimum at most keepAtMost are kept (set by keepBound, which then marks
+        // the row in bounded; −∞ when the row has no identity in the memory), and the smallest chunk
+        // minimum met so far, as bits.
         private float[] keepAtMost;
         private AtomicIntegerArray bounded;
         private AtomicIntegerArray nearestSoFar;
