@@ -167,7 +167,7 @@ public final class JobMiner implements AutoCloseable {
             boolean keepFew = inTiles && keeping != Keeping.EVERYTHING && selector.readsCandidatesOnly()
                     && settings.memorySampling().negatives() == 0 && matrix.withinExpRange();
             if (keepFew) {
-                matrix.keepOnlyWhatScansRead(summaries, memory, settings.distance(), settings.margin());
+                matrix.keepOnlyWhatScansRead(summaries, settings.margin());
                 if (keeping == Keeping.WHAT_SCANS_READ_REST_NAN) {
                     matrix.fillWithNaN();
                 }

@@ -101,6 +101,8 @@ final class ScoreMatrix implements AutoCloseable {
         /** Turns of awaitRow's busy wait before it yields: tens of microseconds, a fraction of a narrow tile. */
         private static final int SPINS = 1 << 12;
         private static final int INFINITY_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+        /** A row's keep bound before keepBound has set it: NaN, which no bound is. */
+        private static final int UNSET_BITS = Float.floatToRawIntBits(Float.NaN);
 
         private final ByteBuffer bytes;
         private final FloatBuffer buffer;
@@ -124,19 +126,19 @@ final class ScoreMatrix implements AutoCloseable {
         private final AtomicIntegerArray finished;
         private volatile boolean failed;
 
-        // Set by keepOnlyWhatScansRead: the products go to the threads' tiles, and only these reach the matrix.
-        private boolean keepsFew;
-        private RowSummaries summaries;
+        // What the products were computed from (set by prepare), for keepBound.
         private float[] anchorRows;
         private FloatBuffer memoryRows;
         private float[] inverseNorms;
         private Distance distance;
+        // Set by keepOnlyWhatScansRead: the products go to the threads' tiles, and only these reach the matrix.
+        private boolean keepsFew;
+        private RowSummaries summaries;
         private float margin;
-        // Per row: the chunks of minimum at most keepAtMost are kept (set by keepBound, which then marks
-        // the row in bounded; −∞ when the row has no identity in the memory), and the smallest chunk
-        // minimum met so far, as bits.
-        private float[] keepAtMost;
-        private AtomicIntegerArray bounded;
+        // Per row, as float bits: the chunks of minimum at most keepAtMost are kept (UNSET_BITS until
+        // keepBound sets it; −∞ when the row has no identity in the memory), and the smallest chunk
+        // minimum met so far.
+        private AtomicIntegerArray keepAtMost;
         private AtomicIntegerArray nearestSoFar;
 
         private Scores(ByteBuffer bytes, float[] offsets, int batch, int size, boolean withinExpRange,
@@ -169,17 +171,14 @@ final class ScoreMatrix implements AutoCloseable {
          * @param summaries where the rows are passed, their identities already set (RowSummaries#reset)
          * @param margin    the mining margin, whose semi-hard bound sets what the scans collect
          */
-        void keepOnlyWhatScansRead(RowSummaries summaries, MemoryBank memory, Distance distance, float margin) {
+        void keepOnlyWhatScansRead(RowSummaries summaries, float margin) {
             keepsFew = true;
             this.summaries = summaries;
-            this.memoryRows = memory.rows();
-            this.inverseNorms = memory.inverseNorms();
-            this.distance = distance;
             this.margin = margin;
-            keepAtMost = new float[batch];
-            bounded = new AtomicIntegerArray(batch);
+            keepAtMost = new AtomicIntegerArray(batch);
             nearestSoFar = new AtomicIntegerArray(batch);
             for (int i = 0; i < batch; i++) {
+                keepAtMost.set(i, UNSET_BITS);
                 nearestSoFar.set(i, INFINITY_BITS);
             }
         }
@@ -256,8 +255,7 @@ final class ScoreMatrix implements AutoCloseable {
                     bound = Math.nextUp(bound);
                 }
             }
-            keepAtMost[row] = bound;
-            bounded.set(row, 1);
+            keepAtMost.set(row, Float.floatToRawIntBits(bound));
         }
 
         /**
@@ -284,10 +282,11 @@ final class ScoreMatrix implements AutoCloseable {
                 if (summaries.excludedFrom(r) == summaries.excludedTo(r)) {
                     continue; // no positive: the scan reads no negative
                 }
-                for (int turn = 0; bounded.get(r) == 0; turn++) {
+                int boundBits = keepAtMost.get(r);
+                for (int turn = 0; boundBits == UNSET_BITS; turn++, boundBits = keepAtMost.get(r)) {
                     waitTurn(turn, "a row's bound of what to keep failed");
                 }
-                float keepAtMost = this.keepAtMost[r];
+                float keepAtMost = Float.intBitsToFloat(boundBits);
                 for (int c = firstChunk; c < endChunk; c++) {
                     float min = summaries.chunkMin(r, c);
                     if (min == Float.POSITIVE_INFINITY) {
@@ -600,6 +599,9 @@ final class ScoreMatrix implements AutoCloseable {
                 (FloatPointer) anchors.data().addressPointer(), memory.address(),
                 (FloatPointer) scratch.data().addressPointer());
         scores.anchorRows = rows;
+        scores.memoryRows = memory.rows();
+        scores.inverseNorms = memory.inverseNorms();
+        scores.distance = distance;
         return scores;
     }
 

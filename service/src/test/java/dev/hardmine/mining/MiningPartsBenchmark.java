@@ -100,7 +100,7 @@ public class MiningPartsBenchmark {
     public ScoreMatrix.Scores pass() {
         ScoreMatrix.Scores m = passScores.prepare(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN);
         passSummaries.reset(bank, batch);
-        m.keepOnlyWhatScansRead(passSummaries, bank, Distance.EUCLIDEAN, settings.margin());
+        m.keepOnlyWhatScansRead(passSummaries, settings.margin());
         int tiles = m.tiles();
         SharedLoop.run(BATCH + tiles, (task, worker) -> {
             if (task < BATCH) {
