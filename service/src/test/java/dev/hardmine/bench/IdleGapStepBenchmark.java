@@ -1,5 +1,6 @@
 package dev.hardmine.bench;
 
+import java.util.concurrent.ForkJoinPool;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
@@ -16,15 +17,38 @@ import org.openjdk.jmh.annotations.Setup;
  * the step in the service pays for").
  *
  * <pre>mvn -B -q test-compile exec:exec@jmh -Djmh.args="IdleGapStepBenchmark -p memory=16384 -p dim=128 -p strategy=batch-hard"</pre>
+ *
+ * <p>{@code -p gapMs=17 -p wakeMicros=0,300,3000,8000} splits the loss: the steps after a gap whose
+ * CPUs were kept running for the last few milliseconds (docs/PERFORMANCE.md, "2026-12-06, night").
  */
 public class IdleGapStepBenchmark extends MiningStepBenchmark {
     @Param({"0", "17"})
     int gapMs;
 
+    /**
+     * After the gap and before the step, keep the calling thread and a worker of the common pool
+     * (the step's second thread) spinning for this long, untimed: what a CPU woken early gets back of
+     * the gap's loss (its wake-up and its clock), and what it does not (the step's data, gone from
+     * the caches while it idled).
+     */
+    @Param({"0"})
+    int wakeMicros;
+
     @Setup(Level.Invocation)
     public void idle() throws InterruptedException {
         if (gapMs > 0) {
             Thread.sleep(gapMs);
+        }
+        if (wakeMicros > 0) {
+            long end = System.nanoTime() + wakeMicros * 1_000L;
+            ForkJoinPool.commonPool().execute(() -> spinUntil(end));
+            spinUntil(end);
+        }
+    }
+
+    private static void spinUntil(long nanoTime) {
+        while (System.nanoTime() - nanoTime < 0) {
+            Thread.onSpinWait();
         }
     }
 }
