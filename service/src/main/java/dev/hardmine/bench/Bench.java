@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 
@@ -254,6 +255,7 @@ public final class Bench {
         PhaseMeter.Result measure(String name, double offered, Duration length, Duration slice)
                 throws InterruptedException {
             jvm.take();
+            Optional<ThreadTimes.Reading> threadsAtStart = ThreadTimes.ofThisJvm();
             PhaseMeter whole = new PhaseMeter();
             long start = System.nanoTime();
             long end = start + length.toNanos();
@@ -266,7 +268,7 @@ public final class Bench {
                     part.end();
                     long from = (sliceStart - start) / 1_000_000_000L;
                     String row = String.format(Locale.ROOT, "%s [%d-%ds]", name, from, from + Math.round(part.seconds()));
-                    results.add(part.result(row, offered, jvm.take(), publishers.inFlight()));
+                    results.add(part.result(row, offered, jvm.take(), null, publishers.inFlight()));
                 }
             } else {
                 reader.meters(whole);
@@ -274,7 +276,10 @@ public final class Bench {
             }
             whole.end();
             reader.meters();
-            PhaseMeter.Result r = whole.result(name, offered, sliced ? null : jvm.take(), publishers.inFlight());
+            List<ThreadTimes.Group> threads = threadsAtStart
+                    .flatMap(first -> ThreadTimes.ofThisJvm().map(last -> ThreadTimes.between(first, last))).orElse(null);
+            PhaseMeter.Result r = whole.result(name, offered, sliced ? null : jvm.take(), threads,
+                    publishers.inFlight());
             results.add(r);
             log.printf(Locale.ROOT, "hardmine bench: %-16s %9.0f embeddings/s mined, visible p99 %6.0f ms, %d in flight%n",
                     name, r.embeddingsPerSecond(), r.visibleLatency().p99(), r.inFlight());

@@ -131,6 +131,7 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
         out.println("offered, mined, triplets: per second; visible = produced_at → read by a read_committed consumer;");
         out.println("mined = produced_at → the service's mined_at; mining = the service's step per batch;");
         out.println("oldgen = old generation after the last GC (MB); direct = direct buffers (MB); rss = resident set, ND4J's matrices included (MB); queue = batches in flight.");
+        printThreads(out);
         if (!Double.isNaN(capacity)) {
             out.printf(Locale.ROOT, "capacity: %.0f embeddings/s%n", capacity);
         }
@@ -150,6 +151,21 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
                             : String.format(Locale.ROOT, "%.0f embeddings/s", sweep.highestHeld()));
         }
         out.println(exactlyOnce.sentence());
+    }
+
+    /** Each phase's thread groups on one line: cores on a CPU / waiting for one. */
+    private void printThreads(PrintStream out) {
+        List<PhaseMeter.Result> withThreads = phases.stream().filter(r -> r.threads() != null).toList();
+        if (withThreads.isEmpty()) {
+            return;
+        }
+        out.println("threads of this JVM by native name (digits as #), cores on a CPU/waiting for one:");
+        for (PhaseMeter.Result r : withThreads) {
+            List<String> groups = r.threads().stream()
+                    .map(g -> String.format(Locale.ROOT, "%s %.2f/%.2f", g.name(), g.onCpuCores(), g.waitingCores()))
+                    .toList();
+            out.printf(Locale.ROOT, "  %-22s %s%n", r.name(), String.join(" | ", groups));
+        }
     }
 
     private static String latency(PhaseMeter.Latency l) {

@@ -1,5 +1,6 @@
 package dev.hardmine.bench;
 
+import java.util.List;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -59,13 +60,14 @@ final class PhaseMeter {
         return ((endNanos == 0 ? System.nanoTime() : endNanos) - startNanos) / 1e9;
     }
 
-    synchronized Result result(String name, double offered, JvmProbe.Snapshot jvm, long inFlight) {
+    synchronized Result result(String name, double offered, JvmProbe.Snapshot jvm, List<ThreadTimes.Group> threads,
+                               long inFlight) {
         double s = seconds();
         return new Result(name, offered, s, batches, embeddings / s, triplets / s,
                 Latency.of(mined), Latency.of(visible),
                 records == 0 ? Double.NaN : miningMicros.getMean() / 1000.0,
                 miningMicros.getValueAtPercentile(99) / 1000.0,
-                records == 0 ? Double.NaN : memorySizeSum / records, inFlight, jvm);
+                records == 0 ? Double.NaN : memorySizeSum / records, inFlight, jvm, threads);
     }
 
     /** Percentiles in milliseconds. */
@@ -86,9 +88,13 @@ final class PhaseMeter {
      * @param minedLatency   {@code produced_at → mined_at}, the service's own stamp
      * @param visibleLatency {@code produced_at →} seen by a {@code read_committed} consumer (after the commit)
      * @param inFlight       batches published and not yet seen mined, when the phase ended
+     * @param jvm            garbage collection and memory; null for a phase reported in slices (each slice has its own)
+     * @param threads        the JVM's threads by group ({@link ThreadTimes#between}); null for a slice, and where
+     *                       the system keeps no per-thread statistics
      */
     record Result(String name, double offered, double seconds, long batches, double embeddingsPerSecond,
                   double tripletsPerSecond, Latency minedLatency, Latency visibleLatency, double miningMsMean,
-                  double miningMsP99, double memorySize, long inFlight, JvmProbe.Snapshot jvm) {
+                  double miningMsP99, double memorySize, long inFlight, JvmProbe.Snapshot jvm,
+                  List<ThreadTimes.Group> threads) {
     }
 }

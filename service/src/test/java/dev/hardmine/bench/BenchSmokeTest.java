@@ -36,6 +36,13 @@ class BenchSmokeTest {
             assertThat(phase.visibleLatency().p99()).as(phase.name())
                     .isGreaterThanOrEqualTo(phase.minedLatency().p50());
             assertThat(phase.jvm()).isNotNull();
+            // Where the JVM's CPU went: every thread first, then the groups by time on a CPU.
+            assertThat(phase.threads()).as(phase.name()).isNotEmpty();
+            assertThat(phase.threads().get(0).name()).isEqualTo(ThreadTimes.ALL);
+            assertThat(phase.threads().get(0).onCpuCores()).as(phase.name()).isPositive();
+            assertThat(phase.threads().subList(1, phase.threads().size()))
+                    .isSortedAccordingTo((x, y) -> x.name().equals(ThreadTimes.OTHER) ? 1
+                            : y.name().equals(ThreadTimes.OTHER) ? -1 : Double.compare(y.onCpuCores(), x.onCpuCores()));
         }
         assertThat(report.capacity()).isPositive();
         // The step alone, before and after the phases, in the job's memory filled to its bound.
@@ -56,7 +63,8 @@ class BenchSmokeTest {
         assertThat(table.toString(StandardCharsets.UTF_8))
                 .contains("capacity", "overload 1.5x", "exactly once: all " + report.exactlyOnce().published())
                 .containsPattern("the step alone \\(.*\\): [0-9.]+ ms before the phases, [0-9.]+ ms after")
-                .containsPattern("the service's step against it: warm-up [0-9.]+x; capacity [0-9.]+x; overload 1.5x [0-9.]+x");
+                .containsPattern("the service's step against it: warm-up [0-9.]+x; capacity [0-9.]+x; overload 1.5x [0-9.]+x")
+                .containsPattern("\n  capacity +all [0-9.]+/[0-9.]+ \\| ");
 
         JsonNode json = new ObjectMapper().readTree(report.toJson());
         assertThat(json.at("/exactlyOnce/duplicates").asLong()).isZero();
@@ -66,6 +74,8 @@ class BenchSmokeTest {
         assertThat(json.at("/phases/1/visibleLatency/p99").isNumber()).isTrue();
         assertThat(json.at("/settings/batch").asInt()).isEqualTo(32);
         assertThat(json.at("/stepAlone/after/steps").asLong()).isEqualTo(report.stepAlone().after().steps());
+        assertThat(json.at("/phases/1/threads/0/name").asText()).isEqualTo(ThreadTimes.ALL);
+        assertThat(json.at("/phases/1/threads/0/onCpuCores").isNumber()).isTrue();
     }
 
     @Test
