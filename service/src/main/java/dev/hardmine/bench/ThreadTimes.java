@@ -108,35 +108,30 @@ final class ThreadTimes {
         if (seconds <= 0) {
             throw new IllegalArgumentException("the second reading is not later than the first");
         }
-        Map<String, long[]> sums = new LinkedHashMap<>(); // threads, on CPU, waiting, slices
+        Map<String, Group> groups = new LinkedHashMap<>();
         for (Map.Entry<Long, Sample> e : to.threads().entrySet()) {
             Sample now = e.getValue();
             Sample before = from.threads().get(e.getKey());
-            if (before != null && now.onCpuNanos() < before.onCpuNanos()) {
-                before = null; // the id was reused by a new thread
+            if (before == null || now.onCpuNanos() < before.onCpuNanos()) {
+                before = new Sample(now.name(), 0, 0, 0); // started since, or its id reused by a new thread
             }
-            long[] sum = sums.computeIfAbsent(group(now.name()), k -> new long[4]);
-            sum[0]++;
-            sum[1] += now.onCpuNanos() - (before == null ? 0 : before.onCpuNanos());
-            sum[2] += now.waitingNanos() - (before == null ? 0 : before.waitingNanos());
-            sum[3] += now.slices() - (before == null ? 0 : before.slices());
+            String name = group(now.name());
+            groups.merge(name, new Group(name, 1, (now.onCpuNanos() - before.onCpuNanos()) / 1e9 / seconds,
+                    (now.waitingNanos() - before.waitingNanos()) / 1e9 / seconds,
+                    (now.slices() - before.slices()) / seconds), (a, b) -> sum(name, List.of(a, b)));
         }
-        List<Group> groups = new ArrayList<>();
-        sums.forEach((name, s) -> groups.add(of(name, s, seconds)));
-        groups.sort(Comparator.comparingDouble(Group::onCpuCores).reversed().thenComparing(Group::name));
+        List<Group> busiest = new ArrayList<>(groups.values());
+        busiest.sort(Comparator.comparingDouble(Group::onCpuCores).reversed().thenComparing(Group::name));
         List<Group> out = new ArrayList<>();
-        out.add(sum(ALL, groups));
-        out.addAll(groups.subList(0, Math.min(LISTED, groups.size())));
-        if (groups.size() > LISTED) {
-            out.add(sum(OTHER, groups.subList(LISTED, groups.size())));
+        out.add(sum(ALL, busiest));
+        out.addAll(busiest.subList(0, Math.min(LISTED, busiest.size())));
+        if (busiest.size() > LISTED) {
+            out.add(sum(OTHER, busiest.subList(LISTED, busiest.size())));
         }
         return List.copyOf(out);
     }
 
-    private static Group of(String name, long[] s, double seconds) {
-        return new Group(name, (int) s[0], s[1] / 1e9 / seconds, s[2] / 1e9 / seconds, s[3] / seconds);
-    }
-
+    /** {@code groups} as one group named {@code name}. */
     private static Group sum(String name, List<Group> groups) {
         int threads = 0;
         double onCpu = 0;
