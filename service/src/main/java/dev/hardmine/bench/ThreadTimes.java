@@ -24,8 +24,9 @@ import java.util.Optional;
  * groups show how the service's threads share the cores with them: the stream threads
  * ({@code hardmine-bench-}, the application id), the mining step's second thread
  * ({@code ForkJoinPool.co}, the common pool), the broker's ({@code data-plane-kafk} and others),
- * the Kafka clients' I/O ({@code kafka-producer-}), the JIT ({@code C# CompilerThre}: C1 and C2) and GC's.
- * A thread that ended between the readings is not counted; one that started is counted from zero.
+ * the Kafka clients' I/O ({@code kafka-producer-}), the JIT ({@code C# CompilerThre}: C1 and C2)
+ * and GC's. A thread that ended between the readings is not counted; one that started is counted
+ * from zero.
  */
 final class ThreadTimes {
     /** The groups listed by name in a phase; the rest are summed into {@link #OTHER}. */

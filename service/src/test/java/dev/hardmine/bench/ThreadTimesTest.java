@@ -31,7 +31,8 @@ class ThreadTimesTest {
 
     @Test
     void groupsFoldTheDigitsOfNames() {
-        assertThat(ThreadTimes.group("GC Thread#0")).isEqualTo(ThreadTimes.group("GC Thread#12")).isEqualTo("GC Thread##");
+        assertThat(ThreadTimes.group("GC Thread#0")).isEqualTo(ThreadTimes.group("GC Thread#12"))
+                .isEqualTo("GC Thread##");
         assertThat(ThreadTimes.group("kafka-1-raft-io")).isEqualTo("kafka-#-raft-io");
         assertThat(ThreadTimes.group("ForkJoinPool.co")).isEqualTo("ForkJoinPool.co");
     }
