@@ -9,6 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,7 +32,10 @@ class SharedLoopTest {
     /**
      * A worker number stands for one thread at a time within a loop (so that a body may keep its
      * scratch by worker), the caller's is 0, and all are below workers(): no worker number is ever
-     * busy twice at once over many short bodies on the caller and the pool.
+     * busy twice at once over many short bodies on the caller and the pool. The pool's workers hold
+     * their first index of a loop until the caller has run one (for 5 s at most): a worker already
+     * awake may otherwise take all 200 short bodies before the caller takes its first, and the
+     * caller's part is what this test checks too.
      */
     @Test
     void aWorkerNumberIsOneThreadAtATime() {
@@ -40,8 +44,19 @@ class SharedLoopTest {
         AtomicIntegerArray used = new AtomicIntegerArray(workers);
         Set<String> problems = ConcurrentHashMap.newKeySet();
         Thread caller = Thread.currentThread();
+        AtomicBoolean waitedInVain = new AtomicBoolean(); // then the caller never runs: stop holding the workers
         for (int loop = 0; loop < 50; loop++) {
+            AtomicBoolean callerRan = new AtomicBoolean();
             SharedLoop.run(200, (i, worker) -> {
+                if (worker == 0) {
+                    callerRan.set(true);
+                } else if (!callerRan.get() && !waitedInVain.get()) {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (!callerRan.get() && System.nanoTime() - deadline < 0) {
+                        Thread.onSpinWait();
+                    }
+                    waitedInVain.compareAndSet(false, !callerRan.get());
+                }
                 if (worker < 0 || worker >= workers) {
                     problems.add("worker " + worker + " of " + workers);
                     return;
