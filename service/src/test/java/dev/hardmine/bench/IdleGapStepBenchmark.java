@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Setup;
  * <pre>mvn -B -q test-compile exec:exec@jmh -Djmh.args="IdleGapStepBenchmark -p memory=16384 -p dim=128 -p strategy=batch-hard"</pre>
  *
  * <p>{@code -p gapMs=17 -p wakeMicros=0,300,3000,8000} splits the loss: the steps after a gap whose
- * CPUs were kept running for the last few milliseconds (docs/PERFORMANCE.md, "2026-12-06, night").
+ * CPUs were kept running for the last few milliseconds (docs/PERFORMANCE.md, "2026-12-06, late evening").
  */
 public class IdleGapStepBenchmark extends MiningStepBenchmark {
     @Param({"0", "17"})
