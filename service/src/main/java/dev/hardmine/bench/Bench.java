@@ -35,10 +35,13 @@ import org.apache.kafka.clients.CommonClientConfigs;
  * consumer, against an embedded broker and registry in this JVM or a real cluster. Phases:
  * a warm-up (JIT, memory filling), then capacity (as fast as the service mines, a bounded number of
  * batches in flight), a fixed offered rate, a sweep for the highest rate held within a p99 bound,
- * or an overload at a multiple of capacity. At the end every published batch must have come back
- * exactly once.
+ * or an overload at a multiple of capacity, followed by capacity again once its backlog is mined. At
+ * the end every published batch must have come back exactly once.
  */
 public final class Bench {
+
+    /** The name of the capacity phase that follows an overload, once its backlog is mined. */
+    static final String CAPACITY_AFTER = "capacity after";
 
     /**
      * What to run.
@@ -47,10 +50,11 @@ public final class Bench {
      * @param registry   the registry of that cluster, or null for an embedded one
      * @param rate       offered embeddings/s of the measured phase; 0 = capacity
      * @param sweep      find the highest rate whose visible p99 stays under {@code p99BoundMs}
-     * @param overload   after capacity, offer this multiple of it; 0 = no overload phase
+     * @param overload   after capacity, offer this multiple of it, then measure capacity again once the
+     *                   backlog is mined; 0 = no overload phase
      * @param slice      split each measured phase into rows of this length; zero = one row
      * @param stepAlone  time the job's mining step alone ({@link StepAlone}) this long before the phases and again
-     *                   after them; zero = not
+     *                   after them, back to back, and with a {@code rate} also at its pace; zero = not
      * @param properties service settings over the bench's own (e.g. {@code kafka.commit.interval.ms})
      */
     public record Settings(String bootstrap, String registry, int publishers, int jobs, int shards, int dim,
@@ -153,7 +157,8 @@ public final class Bench {
             pools.add(BatchPool.generate(dataset(settings, job), "p" + w, perWorker, settings.batch() / 4, 4));
         }
 
-        StepAlone.Result aloneBefore = stepAlone("before the phases", config);
+        StepAlone.Result aloneBefore = stepAlone("before the phases", config, Duration.ZERO);
+        StepAlone.Result pacedBefore = stepAlone("before the phases", config, ratePace());
         JvmProbe jvm = new JvmProbe();
         started.add(jvm);
         Publishers publishers = new Publishers(jobs, pools, schemaId, config.topics().embeddings(), clients,
@@ -189,15 +194,27 @@ public final class Bench {
         if (settings.sweep()) {
             sweep = runner.sweep(capacity);
         }
+        BenchReport.Overload overload = null;
+        boolean drained = true;
         if (settings.overload() > 0) {
             double offered = capacity * settings.overload();
             publishers.offer(offered);
-            runner.measure(String.format(Locale.ROOT, "overload %.1fx", settings.overload()), offered,
-                    settings.duration(), settings.slice());
+            double mined = runner.measure(String.format(Locale.ROOT, "overload %.1fx", settings.overload()), offered,
+                    settings.duration(), settings.slice()).embeddingsPerSecond();
+            drained = runner.drain();
+            if (drained) {
+                // Capacity again once the backlog is mined: the host's speed drifts by several percent
+                // within minutes, and the mean of the phases on either side takes that out of the ratio.
+                publishers.asFastAsMined();
+                double after = runner.measure(CAPACITY_AFTER, 0, settings.duration(), settings.slice())
+                        .embeddingsPerSecond();
+                overload = BenchReport.Overload.of(settings.overload(), offered, mined, capacity, after);
+            }
         }
         publishers.pause();
-        boolean drained = runner.drain();
-        StepAlone.Result aloneAfter = drained ? stepAlone("after the phases", config) : null;
+        drained = drained && runner.drain();
+        StepAlone.Result aloneAfter = drained ? stepAlone("after the phases", config, Duration.ZERO) : null;
+        StepAlone.Result pacedAfter = drained ? stepAlone("after the phases", config, ratePace()) : null;
 
         long missing = 0;
         for (int w = 0; w < publishers.count(); w++) {
@@ -206,20 +223,38 @@ public final class Bench {
         BenchReport.ExactlyOnce check = new BenchReport.ExactlyOnce(publishers.published(), reader.unique(),
                 missing, reader.duplicates(), reader.foreign(), publishers.failures(), service.deadLetters().total(),
                 drained);
-        return new BenchReport(settings, BenchReport.Machine.here(), embedded, capacity, sweep, phases,
-                aloneBefore == null || aloneAfter == null ? null : new BenchReport.Reference(aloneBefore, aloneAfter),
-                check);
+        return new BenchReport(settings, BenchReport.Machine.here(), embedded, capacity, sweep, overload, phases,
+                reference(aloneBefore, aloneAfter), reference(pacedBefore, pacedAfter), check);
     }
 
-    /** The step alone, when the settings ask for it: nothing else is published or mined meanwhile. */
-    private StepAlone.Result stepAlone(String when, ServiceConfig config) {
-        if (settings.stepAlone().isZero()) {
+    /**
+     * The step alone, when the settings ask for it, one step every {@code interval} (zero: back to
+     * back; null: not at all): nothing else is published or mined meanwhile.
+     */
+    private StepAlone.Result stepAlone(String when, ServiceConfig config, Duration interval) {
+        if (settings.stepAlone().isZero() || interval == null) {
             return null;
         }
-        StepAlone.Result r = StepAlone.time(config, settings, settings.stepAlone());
-        log.printf(Locale.ROOT, "hardmine bench: the step alone %s: %.2f ms (%d steps, memory %d)%n", when, r.meanMs(),
-                r.steps(), r.memory());
+        StepAlone.Result r = StepAlone.time(config, settings, settings.stepAlone(), interval);
+        log.printf(Locale.ROOT, "hardmine bench: the step alone %s %s: %.2f ms (%d steps, memory %d)%n", when,
+                interval.isZero() ? "back to back" : String.format(Locale.ROOT, "every %.1f ms", r.intervalMs()),
+                r.meanMs(), r.steps(), r.memory());
         return r;
+    }
+
+    /**
+     * How often a job's batch arrives at the fixed offered rate ({@code --rate}), what the step alone
+     * is also timed at; null without a rate. The publishers share the rate, and the jobs their batches.
+     */
+    private Duration ratePace() {
+        if (settings.rate() == 0) {
+            return null;
+        }
+        return Duration.ofNanos(Math.round(1e9 * settings.batch() * settings.jobs() / settings.rate()));
+    }
+
+    private static BenchReport.Reference reference(StepAlone.Result before, StepAlone.Result after) {
+        return before == null || after == null ? null : new BenchReport.Reference(before, after);
     }
 
     /** Job {@code job}'s synthetic dataset. */

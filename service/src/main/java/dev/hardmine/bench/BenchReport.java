@@ -17,12 +17,14 @@ import java.util.Locale;
 
 /**
  * What a bench run measured: the settings, the machine, one row per phase, the capacity, the
- * sweep's answer, the step alone ({@code --step-alone}; null without it), and the exactly-once
+ * sweep's answer, the overload's answer ({@code --overload}; null without it, or when its backlog
+ * was not mined in time), the step alone ({@code --step-alone}; null without it) back to back and
+ * at the pace of {@code --rate} ({@code stepAlonePaced}; null without both), and the exactly-once
  * check. Printed as a table or as JSON.
  */
 public record BenchReport(Bench.Settings settings, Machine machine, boolean embeddedCluster, double capacity,
-                          Bench.Sweep sweep, List<PhaseMeter.Result> phases, Reference stepAlone,
-                          ExactlyOnce exactlyOnce) {
+                          Bench.Sweep sweep, Overload overload, List<PhaseMeter.Result> phases, Reference stepAlone,
+                          Reference stepAlonePaced, ExactlyOnce exactlyOnce) {
 
     /**
      * Where it ran. {@code cpu}: the CPU's name as /proc/cpuinfo gives it (a machine of the same size
@@ -57,6 +59,28 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
         /** The service's mean step in {@code phase} over {@link #meanMs}. */
         public double ratio(PhaseMeter.Result phase) {
             return phase.miningMsMean() / meanMs();
+        }
+    }
+
+    /**
+     * What the service mined while {@code multiple} times its capacity was offered, as a share of the
+     * capacity measured before the overload ({@code capacityBefore}, the phase the offered rate came
+     * from) and again after it, once its backlog was mined ({@code capacityAfter}), and of their mean:
+     * the host's speed may drift by several percent over the minutes between the two, and the mean
+     * of the phases on either side cancels a steady drift.
+     */
+    public record Overload(double multiple, double offered, double mined, double capacityBefore,
+                           double capacityAfter, double ofBefore, double ofAfter, double ofMean) {
+        static Overload of(double multiple, double offered, double mined, double capacityBefore, double capacityAfter) {
+            return new Overload(multiple, offered, mined, capacityBefore, capacityAfter, mined / capacityBefore,
+                    mined / capacityAfter, mined / ((capacityBefore + capacityAfter) / 2));
+        }
+
+        String sentence() {
+            return String.format(Locale.ROOT, "overload %.1fx: %.0f embeddings/s mined while %.0f were offered: "
+                            + "%.1f %% of the capacity before it (%.0f/s), %.1f %% of the capacity after it (%.0f/s), "
+                            + "%.1f %% of their mean", multiple, mined, offered, 100 * ofBefore, capacityBefore,
+                    100 * ofAfter, capacityAfter, 100 * ofMean);
         }
     }
 
@@ -135,15 +159,21 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
         if (!Double.isNaN(capacity)) {
             out.printf(Locale.ROOT, "capacity: %.0f embeddings/s%n", capacity);
         }
+        if (overload != null) {
+            out.println(overload.sentence());
+        }
         if (stepAlone != null) {
             out.printf(Locale.ROOT, "the step alone (the job's settings and shapes, back to back in this JVM): %.2f ms before "
                     + "the phases, %.2f ms after (%d and %d steps timed)%n", stepAlone.before().meanMs(),
                     stepAlone.after().meanMs(), stepAlone.before().steps(), stepAlone.after().steps());
-            List<String> ratios = phases.stream().filter(r -> r.batches() > 0)
-                    .map(r -> String.format(Locale.ROOT, "%s %.2fx", r.name(), stepAlone.ratio(r))).toList();
-            if (!ratios.isEmpty()) {
-                out.println("the service's step against it: " + String.join("; ", ratios));
-            }
+            printRatios(out, stepAlone, phases);
+        }
+        if (stepAlonePaced != null) {
+            out.printf(Locale.ROOT, "the step alone at the offered rate's pace (one step every %.1f ms, the CPUs idle "
+                    + "between): %.2f ms before the phases, %.2f ms after (%d and %d steps timed)%n",
+                    stepAlonePaced.before().intervalMs(), stepAlonePaced.before().meanMs(),
+                    stepAlonePaced.after().meanMs(), stepAlonePaced.before().steps(), stepAlonePaced.after().steps());
+            printRatios(out, stepAlonePaced, phases.stream().filter(r -> r.offered() == settings.rate()).toList());
         }
         if (sweep != null) {
             out.printf(Locale.ROOT, "sweep: highest rate held with visible p99 <= %.0f ms: %s%n", sweep.boundMs(),
@@ -151,6 +181,15 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
                             : String.format(Locale.ROOT, "%.0f embeddings/s", sweep.highestHeld()));
         }
         out.println(exactlyOnce.sentence());
+    }
+
+    /** The service's mean step in each of {@code rows} that mined something, over {@code reference}'s. */
+    private static void printRatios(PrintStream out, Reference reference, List<PhaseMeter.Result> rows) {
+        List<String> ratios = rows.stream().filter(r -> r.batches() > 0)
+                .map(r -> String.format(Locale.ROOT, "%s %.2fx", r.name(), reference.ratio(r))).toList();
+        if (!ratios.isEmpty()) {
+            out.println("the service's step against it: " + String.join("; ", ratios));
+        }
     }
 
     /** Each phase's thread groups on one line: cores on a CPU / waiting for one. */

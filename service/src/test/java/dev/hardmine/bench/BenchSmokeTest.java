@@ -21,7 +21,8 @@ class BenchSmokeTest {
 
     @Test
     void aShortRunCountsEveryBatchExactlyOnceAndReportsEachPhase() throws Exception {
-        Bench.Settings settings = new Bench.Settings(null, null, 2, 2, 1, 16, 32, 64, 512, "batch-hard", 0, false,
+        // 1 600 embeddings/s: one batch of 32 every 20 ms per job, below the capacity of the toy shapes.
+        Bench.Settings settings = new Bench.Settings(null, null, 2, 2, 1, 16, 32, 64, 512, "batch-hard", 1600, false,
                 250, 1.5, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8, Duration.ofSeconds(1),
                 Map.of("kafka.commit.interval.ms", "100"));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
@@ -30,7 +31,7 @@ class BenchSmokeTest {
         assertThat(report.exactlyOnce().holds()).as(report.exactlyOnce().toString()).isTrue();
         assertThat(report.exactlyOnce().published()).isPositive().isEqualTo(report.exactlyOnce().mined());
         assertThat(report.phases()).extracting(PhaseMeter.Result::name)
-                .containsExactly("warm-up", "capacity", "overload 1.5x");
+                .containsExactly("warm-up", "rate 1600", "capacity", "overload 1.5x", Bench.CAPACITY_AFTER);
         for (PhaseMeter.Result phase : report.phases()) {
             assertThat(phase.batches()).as(phase.name()).isPositive();
             assertThat(phase.visibleLatency().p99()).as(phase.name())
@@ -51,11 +52,32 @@ class BenchSmokeTest {
             assertThat(alone.meanMs()).isPositive();
             assertThat(alone.memory()).isEqualTo(512);
         }
-        assertThat(report.stepAlone().ratio(report.phases().get(1)))
-                .isCloseTo(report.phases().get(1).miningMsMean() / report.stepAlone().meanMs(),
+        assertThat(report.stepAlone().ratio(report.phases().get(2)))
+                .isCloseTo(report.phases().get(2).miningMsMean() / report.stepAlone().meanMs(),
                         org.assertj.core.data.Percentage.withPercentage(0.01));
-        // The overload phase offered 1.5 times what the capacity phase mined.
-        assertThat(report.phases().get(2).offered()).isCloseTo(1.5 * report.capacity(),
+        // And at the rate's pace: two jobs share the 1 600/s, so a job's batch of 32 comes every 40 ms;
+        // of the second half of each second, 500 ms, at most one step every 40 ms was timed.
+        for (StepAlone.Result paced : List.of(report.stepAlonePaced().before(), report.stepAlonePaced().after())) {
+            assertThat(paced.intervalMs()).isEqualTo(40.0);
+            assertThat(paced.steps()).isBetween(1L, 13L);
+            assertThat(paced.meanMs()).isPositive();
+            assertThat(paced.memory()).isEqualTo(512);
+        }
+        assertThat(report.stepAlone().before().intervalMs()).isZero();
+        // The overload phase offered 1.5 times what the capacity phase mined, and is set against it and
+        // against the capacity phase after it.
+        PhaseMeter.Result overloaded = report.phases().get(3);
+        assertThat(overloaded.offered()).isCloseTo(1.5 * report.capacity(),
+                org.assertj.core.data.Percentage.withPercentage(0.01));
+        BenchReport.Overload overload = report.overload();
+        assertThat(overload.multiple()).isEqualTo(1.5);
+        assertThat(overload.offered()).isEqualTo(overloaded.offered());
+        assertThat(overload.mined()).isEqualTo(overloaded.embeddingsPerSecond());
+        assertThat(overload.capacityBefore()).isEqualTo(report.capacity());
+        assertThat(overload.capacityAfter()).isEqualTo(report.phases().get(4).embeddingsPerSecond()).isPositive();
+        assertThat(overload.ofBefore()).isCloseTo(overload.mined() / report.capacity(),
+                org.assertj.core.data.Percentage.withPercentage(0.01));
+        assertThat(overload.ofMean()).isCloseTo(2 * overload.mined() / (overload.capacityBefore() + overload.capacityAfter()),
                 org.assertj.core.data.Percentage.withPercentage(0.01));
 
         ByteArrayOutputStream table = new ByteArrayOutputStream();
@@ -63,7 +85,14 @@ class BenchSmokeTest {
         assertThat(table.toString(StandardCharsets.UTF_8))
                 .contains("capacity", "overload 1.5x", "exactly once: all " + report.exactlyOnce().published())
                 .containsPattern("the step alone \\(.*\\): [0-9.]+ ms before the phases, [0-9.]+ ms after")
-                .containsPattern("the service's step against it: warm-up [0-9.]+x; capacity [0-9.]+x; overload 1.5x [0-9.]+x")
+                .containsPattern("the service's step against it: warm-up [0-9.]+x; rate 1600 [0-9.]+x; capacity [0-9.]+x; "
+                        + "overload 1.5x [0-9.]+x; capacity after [0-9.]+x\n")
+                .containsPattern("the step alone at the offered rate's pace \\(one step every 40.0 ms, .*\\): [0-9.]+ ms "
+                        + "before the phases, [0-9.]+ ms after \\([0-9]+ and [0-9]+ steps timed\\)\n"
+                        + "the service's step against it: rate 1600 [0-9.]+x\n")
+                .containsPattern("overload 1.5x: [0-9]+ embeddings/s mined while [0-9]+ were offered: [0-9.]+ % of the "
+                        + "capacity before it \\([0-9]+/s\\), [0-9.]+ % of the capacity after it \\([0-9]+/s\\), "
+                        + "[0-9.]+ % of their mean")
                 .containsPattern("\n  capacity +all [0-9.]+/[0-9.]+ \\| ");
 
         JsonNode json = new ObjectMapper().readTree(report.toJson());
@@ -76,6 +105,8 @@ class BenchSmokeTest {
         assertThat(json.at("/stepAlone/after/steps").asLong()).isEqualTo(report.stepAlone().after().steps());
         assertThat(json.at("/phases/1/threads/0/name").asText()).isEqualTo(ThreadTimes.ALL);
         assertThat(json.at("/phases/1/threads/0/onCpuCores").isNumber()).isTrue();
+        assertThat(json.at("/overload/ofMean").asDouble()).isEqualTo(overload.ofMean());
+        assertThat(json.at("/stepAlonePaced/before/intervalMs").asDouble()).isEqualTo(40.0);
     }
 
     @Test
@@ -88,6 +119,8 @@ class BenchSmokeTest {
         assertThat(report.exactlyOnce().holds()).as(report.exactlyOnce().toString()).isTrue();
         assertThat(report.phases()).extracting(PhaseMeter.Result::name).containsExactly("warm-up", "capacity");
         assertThat(report.stepAlone()).isNull();
+        assertThat(report.overload()).isNull();
+        assertThat(report.stepAlonePaced()).isNull();
         PhaseMeter.Result capacity = report.phases().get(1);
         // 8 identities of a batch over 2 shards: mined in two parts nearly always, each its own memory.
         assertThat(capacity.memorySize()).isLessThan(512);
