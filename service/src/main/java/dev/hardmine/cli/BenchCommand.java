@@ -73,7 +73,8 @@ public final class BenchCommand implements Callable<Integer> {
     double p99Bound;
 
     @Option(names = "--overload", paramLabel = "X", defaultValue = "0",
-            description = "After capacity, offer X times capacity for --duration; 0 = none (default).")
+            description = "After capacity, offer X times capacity for --duration, then measure capacity again once "
+                + "the backlog is mined; 0 = none (default).")
     double overload;
 
     @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "30s",
@@ -95,7 +96,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--step-alone", paramLabel = "DURATION", defaultValue = "0s",
             description = {"Also time the job's mining step alone in this JVM, back to back with the service's settings "
                 + "and shapes, for DURATION (half of it untimed) before the phases and again after them, and report "
-                + "each phase's step in the service as a ratio to it (default: not)."})
+                + "each phase's step in the service as a ratio to it; with --rate, also at that rate's pace, one step "
+                + "every time a job's batch is due (default: not)."})
     String stepAlone;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
