@@ -19,7 +19,8 @@ import org.openjdk.jmh.annotations.Setup;
  * <pre>mvn -B -q test-compile exec:exec@jmh -Djmh.args="IdleGapStepBenchmark -p memory=16384 -p dim=128 -p strategy=batch-hard"</pre>
  *
  * <p>{@code -p gapMs=17 -p wakeMicros=0,300,3000,8000} splits the loss: the steps after a gap whose
- * CPUs were kept running for the last few milliseconds (docs/PERFORMANCE.md, "2026-12-06, late evening").
+ * CPUs were kept running for the last few milliseconds (docs/PERFORMANCE.md, "2026-12-06, late evening");
+ * {@code -p gapSpin=none,both} the steps after a gap with no idle CPU at all.
  */
 public class IdleGapStepBenchmark extends MiningStepBenchmark {
     @Param({"0", "17"})
@@ -34,10 +35,32 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
     @Param({"0"})
     int wakeMicros;
 
+    /**
+     * Who spins through the gap instead of sleeping: {@code none}, the step's second thread (a
+     * worker of the common pool, {@code worker}), the calling thread ({@code caller}) or
+     * {@code both}. With {@code both} no CPU idles between steps, only time passes: what the step
+     * still loses then is not the idle CPU's (docs/PERFORMANCE.md, "2026-12-06, 22:00–22:45").
+     */
+    @Param({"none"})
+    String gapSpin;
+
     @Setup(Level.Invocation)
     public void idle() throws InterruptedException {
         if (gapMs > 0) {
-            Thread.sleep(gapMs);
+            long gapEnd = System.nanoTime() + gapMs * 1_000_000L;
+            boolean callerSpins = switch (gapSpin) {
+                case "none", "worker" -> false;
+                case "caller", "both" -> true;
+                default -> throw new IllegalArgumentException("gapSpin: none, worker, caller or both, not " + gapSpin);
+            };
+            if (gapSpin.equals("worker") || gapSpin.equals("both")) {
+                ForkJoinPool.commonPool().execute(() -> spinUntil(gapEnd));
+            }
+            if (callerSpins) {
+                spinUntil(gapEnd);
+            } else {
+                Thread.sleep(gapMs);
+            }
         }
         if (wakeMicros > 0) {
             long end = System.nanoTime() + wakeMicros * 1_000L;
