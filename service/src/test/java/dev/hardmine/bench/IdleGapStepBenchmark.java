@@ -1,5 +1,6 @@
 package dev.hardmine.bench;
 
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -44,19 +45,21 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
     @Param({"none"})
     String gapSpin;
 
+    @Setup(Level.Trial)
+    public void checkGapSpin() {
+        if (!List.of("none", "worker", "caller", "both").contains(gapSpin)) {
+            throw new IllegalArgumentException("gapSpin: none, worker, caller or both, not " + gapSpin);
+        }
+    }
+
     @Setup(Level.Invocation)
     public void idle() throws InterruptedException {
         if (gapMs > 0) {
             long gapEnd = System.nanoTime() + gapMs * 1_000_000L;
-            boolean callerSpins = switch (gapSpin) {
-                case "none", "worker" -> false;
-                case "caller", "both" -> true;
-                default -> throw new IllegalArgumentException("gapSpin: none, worker, caller or both, not " + gapSpin);
-            };
             if (gapSpin.equals("worker") || gapSpin.equals("both")) {
                 ForkJoinPool.commonPool().execute(() -> spinUntil(gapEnd));
             }
-            if (callerSpins) {
+            if (gapSpin.equals("caller") || gapSpin.equals("both")) {
                 spinUntil(gapEnd);
             } else {
                 Thread.sleep(gapMs);
