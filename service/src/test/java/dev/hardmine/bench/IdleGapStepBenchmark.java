@@ -40,7 +40,7 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
      * Who spins through the gap instead of sleeping: {@code none}, the step's second thread (a
      * worker of the common pool, {@code worker}), the calling thread ({@code caller}) or
      * {@code both}. With {@code both} no CPU idles between steps, only time passes: what the step
-     * still loses then is not the idle CPU's (docs/PERFORMANCE.md, "2026-12-06, 22:00–22:45").
+     * still loses then is not the idle CPU's (docs/PERFORMANCE.md, "2026-12-06, 21:55–22:50").
      */
     @Param({"none"})
     String gapSpin;
