@@ -1,6 +1,7 @@
 package dev.hardmine.bench;
 
 import java.util.List;
+import dev.hardmine.mining.MemoryTouch;
 import java.util.concurrent.ForkJoinPool;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -41,14 +42,22 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
      * worker of the common pool, {@code worker}), the calling thread ({@code caller}) or
      * {@code both}. With {@code both} no CPU idles between steps, only time passes: what the step
      * still loses then is not the idle CPU's (docs/PERFORMANCE.md, "2026-12-06, 21:55–22:50").
+     * {@code touch}: the calling thread sleeps, and the worker reads the memory's rows (one float
+     * per cache line) every 2 ms and spins in between — what the step gets back when its memory
+     * matrix stays in the caches through the gap.
      */
     @Param({"none"})
     String gapSpin;
 
+    private static final long TOUCH_EVERY_NANOS = 2_000_000L;
+
+    /** What the reads of {@code gapSpin=touch} summed, kept so that they are not optimised away. */
+    volatile float touched;
+
     @Setup(Level.Trial)
     public void checkGapSpin() {
-        if (!List.of("none", "worker", "caller", "both").contains(gapSpin)) {
-            throw new IllegalArgumentException("gapSpin: none, worker, caller or both, not " + gapSpin);
+        if (!List.of("none", "worker", "caller", "both", "touch").contains(gapSpin)) {
+            throw new IllegalArgumentException("gapSpin: none, worker, caller, both or touch, not " + gapSpin);
         }
     }
 
@@ -56,6 +65,9 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
     public void idle() throws InterruptedException {
         if (gapMs > 0) {
             long gapEnd = System.nanoTime() + gapMs * 1_000_000L;
+            if (gapSpin.equals("touch")) {
+                ForkJoinPool.commonPool().execute(() -> touchUntil(gapEnd));
+            }
             if (gapSpin.equals("worker") || gapSpin.equals("both")) {
                 ForkJoinPool.commonPool().execute(() -> spinUntil(gapEnd));
             }
@@ -70,6 +82,19 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
             ForkJoinPool.commonPool().execute(() -> spinUntil(end));
             spinUntil(end);
         }
+    }
+
+    /** Reads the memory's rows every {@link #TOUCH_EVERY_NANOS}, spinning in between, until {@code nanoTime}. */
+    private void touchUntil(long nanoTime) {
+        float sum = 0;
+        while (System.nanoTime() - nanoTime < 0) {
+            sum += MemoryTouch.touch(bank);
+            long next = System.nanoTime() + TOUCH_EVERY_NANOS;
+            while (System.nanoTime() - next < 0 && System.nanoTime() - nanoTime < 0) {
+                Thread.onSpinWait();
+            }
+        }
+        touched = sum;
     }
 
     private static void spinUntil(long nanoTime) {

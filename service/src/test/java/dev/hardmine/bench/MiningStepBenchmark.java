@@ -55,6 +55,8 @@ public class MiningStepBenchmark {
     boolean parallel;
 
     private JobMiner miner;
+    /** The job's memory, full after the setup; {@link IdleGapStepBenchmark} reads it between steps. */
+    MemoryBank bank;
     private MiningSettings settings;
     private SampleBatch[] batches;
     private int next;
@@ -65,7 +67,7 @@ public class MiningStepBenchmark {
         // Noise per dimension scaled so that distances do not depend on the dimension.
         SyntheticEmbeddings data = new SyntheticEmbeddings(identities, dim, (float) (0.7 / Math.sqrt(dim)), 42);
         MemoryLimits limits = new MemoryLimits(PER_IDENTITY, memory, 0);
-        MemoryBank bank = new MemoryBank(dim, limits);
+        bank = new MemoryBank(dim, limits);
         for (int first = 0; first < identities; first += 256) {
             int n = Math.min(256, identities - first);
             SampleBatch fill = data.batch("fill-" + first, 0, first, n, n, PER_IDENTITY);
