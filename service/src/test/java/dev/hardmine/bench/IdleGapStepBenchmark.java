@@ -41,7 +41,7 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
      * Who spins through the gap instead of sleeping: {@code none}, the step's second thread (a
      * worker of the common pool, {@code worker}), the calling thread ({@code caller}) or
      * {@code both}. With {@code both} no CPU idles between steps, only time passes: what the step
-     * still loses then is not the idle CPU's (docs/PERFORMANCE.md, "2026-12-06, 21:55–22:50").
+     * still loses then is not the idle CPU's (docs/PERFORMANCE.md, "2026-12-06, 21:55–23:45").
      * {@code touch}: the calling thread sleeps, and the worker reads the memory's rows (one float
      * per cache line) every 2 ms and spins in between — what the step gets back when its memory
      * matrix stays in the caches through the gap.
