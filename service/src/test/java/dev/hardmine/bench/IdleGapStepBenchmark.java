@@ -1,7 +1,7 @@
 package dev.hardmine.bench;
 
-import java.util.List;
 import dev.hardmine.mining.MemoryTouch;
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -13,10 +13,11 @@ import org.openjdk.jmh.annotations.Setup;
  * 256 arrives every 25.6 ms, so a step of about 8 ms is followed by about 17 ms with no mining.
  * JMH times the step only, not the gap.
  *
- * <p>On a virtual machine whose host lets an idle virtual CPU go cold, the first step after such a
- * gap runs slower than the back-to-back steps of {@link MiningStepBenchmark}; this benchmark
- * measures by how much on the machine at hand (docs/PERFORMANCE.md, "2026-12-05, afternoon: what
- * the step in the service pays for").
+ * <p>On a virtual machine whose host lets an idle virtual CPU go cold, or shares its caches with
+ * other guests, the first step after such a gap runs slower than the back-to-back steps of
+ * {@link MiningStepBenchmark}; this benchmark measures by how much on the machine at hand
+ * (docs/PERFORMANCE.md, "2026-12-05, afternoon: what the step in the service pays for", and
+ * "2026-12-06, 21:55–23:45" for what the loss is made of).
  *
  * <pre>mvn -B -q test-compile exec:exec@jmh -Djmh.args="IdleGapStepBenchmark -p memory=16384 -p dim=128 -p strategy=batch-hard"</pre>
  *
