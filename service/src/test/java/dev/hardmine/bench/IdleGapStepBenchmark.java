@@ -91,9 +91,7 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
         while (System.nanoTime() - nanoTime < 0) {
             sum += MemoryTouch.touch(bank);
             long next = System.nanoTime() + TOUCH_EVERY_NANOS;
-            while (System.nanoTime() - next < 0 && System.nanoTime() - nanoTime < 0) {
-                Thread.onSpinWait();
-            }
+            spinUntil(next - nanoTime < 0 ? next : nanoTime);
         }
         touched = sum;
     }
