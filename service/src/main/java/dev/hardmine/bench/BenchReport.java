@@ -169,8 +169,8 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
             printRatios(out, stepAlone, phases);
         }
         if (stepAlonePaced != null) {
-            out.printf(Locale.ROOT, "the step alone at the offered rate's pace (one step every %.1f ms, the CPUs idle "
-                    + "between): %.2f ms before the phases, %.2f ms after (%d and %d steps timed)%n",
+            out.printf(Locale.ROOT, "the step alone at the offered rate's pace (one step every %.1f ms, nothing "
+                    + "else running between): %.2f ms before the phases, %.2f ms after (%d and %d steps timed)%n",
                     stepAlonePaced.before().intervalMs(), stepAlonePaced.before().meanMs(),
                     stepAlonePaced.after().meanMs(), stepAlonePaced.before().steps(), stepAlonePaced.after().steps());
             printRatios(out, stepAlonePaced, phases.stream().filter(r -> r.offered() == settings.rate()).toList());

@@ -22,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * back, or paced: one step every {@code interval}, the threads idle in between, as the service's
  * step is at a fixed offered rate below its capacity. On a virtual machine the step after an idle
  * gap runs slower (its CPUs' clocks and caches go cold), so the paced step is what the service's
- * step at that rate meets without any of the service's work beside it.
+ * step at that rate meets without any of the service's work beside it. The memory is kept warm
+ * between steps as the service's is ({@code memory.keep-warm}).
  */
 final class StepAlone {
 
@@ -53,7 +54,7 @@ final class StepAlone {
         for (int b = 0; b < batches.length; b++) {
             batches[b] = data.batch("alone-" + b, 0, 0, data.identities(), settings.batch() / 4, 4);
         }
-        try (JobMiner miner = new JobMiner(limits)) {
+        try (JobMiner miner = new JobMiner(limits, config.memoryKeepWarm())) {
             long start = System.nanoTime();
             long timedFrom = start + length.toNanos() / 2;
             long end = start + length.toNanos();

@@ -59,6 +59,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--memory-max-bytes", paramLabel = "BYTES", descriptionKey = "memory.max-bytes")
     String memoryMaxBytes;
 
+    @Option(names = "--memory-keep-warm", paramLabel = "DURATION", descriptionKey = "memory.keep-warm")
+    String memoryKeepWarm;
+
     @Option(names = "--shards-per-job", paramLabel = "N", descriptionKey = "shards.per-job")
     String shards;
 

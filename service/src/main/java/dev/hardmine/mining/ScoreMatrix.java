@@ -522,6 +522,7 @@ final class ScoreMatrix implements AutoCloseable {
     private INDArray scratch;
     private long scratchLength;
     private ByteBuffer scratchView; // of scratch, made once per allocation: a view took 30 µs
+    private FloatBuffer scratchFloats; // the same, as floats
     private INDArray anchors;
     private float[] anchorRows = new float[0]; // what goes to anchors, reused: 132 KiB for 256 × 129
 
@@ -559,6 +560,7 @@ final class ScoreMatrix implements AutoCloseable {
             scratchLength = Math.max(needed, scratchLength + scratchLength / 2);
             scratch = Nd4j.createUninitialized(DataType.FLOAT, scratchLength);
             scratchView = scratch.data().asNio().order(ByteOrder.nativeOrder());
+            scratchFloats = scratchView.asFloatBuffer();
         }
         if (anchors == null || anchors.rows() != batch || anchors.columns() != width) {
             if (anchors != null) {
@@ -625,12 +627,18 @@ final class ScoreMatrix implements AutoCloseable {
         }
     }
 
+    /** The last scores prepared, row-major, as floats; valid until the next {@link #prepare} or close. */
+    FloatBuffer floats() {
+        return scratchFloats;
+    }
+
     @Override
     public void close() {
         if (scratch != null) {
             scratch.close();
             scratch = null;
             scratchView = null;
+            scratchFloats = null;
         }
         if (anchors != null) {
             anchors.close();

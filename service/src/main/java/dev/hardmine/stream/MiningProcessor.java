@@ -78,7 +78,7 @@ public final class MiningProcessor implements Processor<String, EmbeddingBatch, 
         MemoryLimits limits = settings.boundedBy(config.memoryMaxBytes(), samples.dim());
         JobMiner miner = miners.get(memoryKey);
         if (miner == null) {
-            miner = new JobMiner(limits);
+            miner = new JobMiner(limits, config.memoryKeepWarm());
             MemoryBank restored = memory.load(memoryKey, limits);
             if (restored != null) {
                 miner.attach(restored);

@@ -44,6 +44,7 @@ public record ServiceConfig(
         MemoryLimits memory,
         NeighborSettings neighbors,
         long memoryMaxBytes,
+        Duration memoryKeepWarm,
         InputLimits inputLimits,
         int shardsPerJob,
         Duration statsWindow,
@@ -52,6 +53,8 @@ public record ServiceConfig(
 
     public static final String DEFAULT_PREFIX = "hardmine.";
     public static final long DEFAULT_MEMORY_MAX_BYTES = 512L * 1024 * 1024;
+    /** {@code memory.keep-warm} unless set. */
+    public static final String DEFAULT_MEMORY_KEEP_WARM = "200ms";
     /** Keys under this prefix go to the Kafka clients and Kafka Streams without it. */
     public static final String KAFKA_PREFIX = "kafka.";
 
@@ -121,6 +124,10 @@ public record ServiceConfig(
                     "Memory budget per job (per shard): oldest entries leave while their charge is over it (each its float "
                             + "row twice, 256 bytes of indexes, 4 bytes per character of sample id and label; the "
                             + "`hardmine_memory_bytes` gauge); 0 = no limit")
+            .define("memory.keep-warm", Type.STRING, DEFAULT_MEMORY_KEEP_WARM, ServiceConfig::checkKeepWarm,
+                    Importance.LOW, "From 8 ms after each batch, read the job's memory and the scores its step wrote "
+                            + "every 2 ms, until this long after the batch or the next batch of any job, so that the job's "
+                            + "next step finds them in the CPU's caches (one job at a time, at most 32 MiB); 0 = never")
             .define("limits.max-batch-size", Type.INT, InputLimits.DEFAULT_MAX_BATCH_SIZE, Importance.LOW,
                     "Samples per batch; larger batches are bad input")
             .define("limits.max-dim", Type.INT, InputLimits.DEFAULT_MAX_DIM, Importance.LOW,
@@ -181,6 +188,7 @@ public record ServiceConfig(
                 job.memory(),
                 job.neighbors(),
                 v.getLong("memory.max-bytes"),
+                keepWarm(v.getString("memory.keep-warm")),
                 new InputLimits(v.getInt("limits.max-batch-size"), v.getInt("limits.max-dim"),
                         v.getInt("limits.max-id-length")),
                 job.shards(),
@@ -226,8 +234,8 @@ public record ServiceConfig(
     /** This configuration with another job default: mining, memory, shards and neighbours. */
     public ServiceConfig withJob(JobSettings job) {
         return new ServiceConfig(applicationId, bootstrapServers, schemaRegistryUrl, topics, topicPartitions,
-                topicReplicationFactor, job.mining(), job.memory(), job.neighbors(), memoryMaxBytes, inputLimits,
-                job.shards(), statsWindow, processingGuarantee, kafka);
+                topicReplicationFactor, job.mining(), job.memory(), job.neighbors(), memoryMaxBytes, memoryKeepWarm,
+                inputLimits, job.shards(), statsWindow, processingGuarantee, kafka);
     }
 
     /** This configuration with the Kafka setting {@code key} (without its prefix) set, unless it is already. */
@@ -238,8 +246,8 @@ public record ServiceConfig(
         Map<String, String> more = new LinkedHashMap<>(kafka);
         more.put(key, value);
         return new ServiceConfig(applicationId, bootstrapServers, schemaRegistryUrl, topics, topicPartitions,
-                topicReplicationFactor, mining, memory, neighbors, memoryMaxBytes, inputLimits, shardsPerJob,
-                statsWindow, processingGuarantee, more);
+                topicReplicationFactor, mining, memory, neighbors, memoryMaxBytes, memoryKeepWarm, inputLimits,
+                shardsPerJob, statsWindow, processingGuarantee, more);
     }
 
     /** The settings whose value is not empty: an empty value means the default, as if the key were absent. */
@@ -300,6 +308,26 @@ public record ServiceConfig(
         }
     }
 
+    private static void checkKeepWarm(String name, Object value) {
+        try {
+            keepWarm((String) value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(name, value, e.getMessage());
+        }
+    }
+
+    /** {@code memory.keep-warm}: a duration, {@code 0} alone standing for none. */
+    private static Duration keepWarm(String value) {
+        if (value.trim().equals("0")) {
+            return Duration.ZERO;
+        }
+        Duration d = parseDuration("memory.keep-warm", value);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("memory.keep-warm must be >= 0, got '" + value + "'");
+        }
+        return d;
+    }
+
     /**
      * Whether the value of a Kafka client or broker property is a secret: a password, a JAAS
      * configuration (which holds one), a PEM private key, an OAuth client secret.
@@ -322,8 +350,8 @@ public record ServiceConfig(
         return "ServiceConfig[applicationId=" + applicationId + ", bootstrapServers=" + bootstrapServers
                 + ", schemaRegistryUrl=" + schemaRegistryUrl + ", topics=" + topics + ", topicPartitions=" + topicPartitions
                 + ", topicReplicationFactor=" + topicReplicationFactor + ", mining=" + mining + ", memory=" + memory
-                + ", neighbors=" + neighbors + ", memoryMaxBytes=" + memoryMaxBytes + ", inputLimits=" + inputLimits
-                + ", shardsPerJob=" + shardsPerJob + ", statsWindow=" + statsWindow
+                + ", neighbors=" + neighbors + ", memoryMaxBytes=" + memoryMaxBytes + ", memoryKeepWarm=" + memoryKeepWarm
+                + ", inputLimits=" + inputLimits + ", shardsPerJob=" + shardsPerJob + ", statsWindow=" + statsWindow
                 + ", processingGuarantee=" + processingGuarantee + ", kafka=" + withoutSecrets(kafka) + "]";
     }
 

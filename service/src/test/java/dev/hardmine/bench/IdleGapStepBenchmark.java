@@ -1,6 +1,8 @@
 package dev.hardmine.bench;
 
 import dev.hardmine.mining.MemoryTouch;
+import dev.hardmine.stream.ServiceConfig;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import org.openjdk.jmh.annotations.Level;
@@ -23,7 +25,8 @@ import org.openjdk.jmh.annotations.Setup;
  *
  * <p>{@code -p gapMs=17 -p wakeMicros=0,300,3000,8000} splits the loss: the steps after a gap whose
  * CPUs were kept running for the last few milliseconds (docs/PERFORMANCE.md, "2026-12-06, late evening");
- * {@code -p gapSpin=none,both} the steps after a gap with no idle CPU at all.
+ * {@code -p gapSpin=none,both} the steps after a gap with no idle CPU at all; {@code -p gapSpin=none,warmer}
+ * the steps after a gap through which the miner kept its data warm.
  */
 public class IdleGapStepBenchmark extends MiningStepBenchmark {
     @Param({"0", "17"})
@@ -45,7 +48,10 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
      * still loses then is not the idle CPU's (docs/PERFORMANCE.md, "2026-12-06, 21:55–23:45").
      * {@code touch}: the calling thread sleeps, and the worker reads the memory's rows (one float
      * per cache line) every 2 ms and spins in between — what the step gets back when its memory
-     * matrix stays in the caches through the gap.
+     * matrix stays in the caches through the gap. {@code warmer}: the calling thread sleeps, and the
+     * miner keeps its data warm as the service does by default ({@code memory.keep-warm} of 200 ms:
+     * the MemoryWarmer's thread reads the memory's rows and the scores from 8 ms after the step every
+     * 2 ms, parked in between; docs/PERFORMANCE.md, "2026-12-07, night").
      */
     @Param({"none"})
     String gapSpin;
@@ -57,9 +63,15 @@ public class IdleGapStepBenchmark extends MiningStepBenchmark {
 
     @Setup(Level.Trial)
     public void checkGapSpin() {
-        if (!List.of("none", "worker", "caller", "both", "touch").contains(gapSpin)) {
-            throw new IllegalArgumentException("gapSpin: none, worker, caller, both or touch, not " + gapSpin);
+        if (!List.of("none", "worker", "caller", "both", "touch", "warmer").contains(gapSpin)) {
+            throw new IllegalArgumentException("gapSpin: none, worker, caller, both, touch or warmer, not " + gapSpin);
         }
+    }
+
+    @Override
+    Duration keepWarm() {
+        return gapSpin.equals("warmer")
+                ? ServiceConfig.parseDuration("memory.keep-warm", ServiceConfig.DEFAULT_MEMORY_KEEP_WARM) : Duration.ZERO;
     }
 
     @Setup(Level.Invocation)

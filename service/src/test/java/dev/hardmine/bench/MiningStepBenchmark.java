@@ -8,6 +8,7 @@ import dev.hardmine.mining.MiningResult;
 import dev.hardmine.mining.MiningSettings;
 import dev.hardmine.mining.SampleBatch;
 import dev.hardmine.mining.Strategy;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -73,7 +74,7 @@ public class MiningStepBenchmark {
             SampleBatch fill = data.batch("fill-" + first, 0, first, n, n, PER_IDENTITY);
             bank.enqueue(fill, fill.embeddings());
         }
-        miner = new JobMiner(limits, parallel);
+        miner = new JobMiner(limits, parallel, keepWarm());
         miner.attach(bank);
         // semi-hard keeps 8 per anchor: the full set can be thousands per anchor at this memory size.
         settings = MiningSettings.defaults().withStrategy(Strategy.fromId(strategy)).withDistance(Distance.EUCLIDEAN)
@@ -82,6 +83,11 @@ public class MiningStepBenchmark {
         for (int b = 0; b < batches.length; b++) {
             batches[b] = data.batch("b" + b, 1 + b, 0, identities, BATCH / 4, 4);
         }
+    }
+
+    /** How long the miner keeps its memory warm after each step (JobMiner): not at all here. */
+    Duration keepWarm() {
+        return Duration.ZERO;
     }
 
     @Benchmark

@@ -44,6 +44,7 @@ class ServiceSettingsTest {
         assertThat(c.memory()).isEqualTo(MemoryLimits.defaults());
         assertThat(c.neighbors()).isEqualTo(NeighborSettings.OFF);
         assertThat(c.memoryMaxBytes()).isEqualTo(536_870_912L);
+        assertThat(c.memoryKeepWarm()).isEqualTo(Duration.ofMillis(200));
         assertThat(c.shardsPerJob()).isEqualTo(1);
         assertThat(c.inputLimits().maxBatchSize()).isEqualTo(8192);
         assertThat(c.inputLimits().maxDim()).isEqualTo(4096);
@@ -57,7 +58,8 @@ class ServiceSettingsTest {
     void eachValueIsParsedToItsType() {
         ServiceConfig c = fromFile("mining.strategy", "semi-hard", "mining.margin", "0.35", "mining.normalize", "TRUE",
                 "mining.seed", "12345678901", "neighbors.half-life-steps", "50.5", "topics.replication-factor", "3",
-                "stats.window", "500ms", "topics.prefix", "x.", "topics.mined", "elsewhere").service();
+                "stats.window", "500ms", "topics.prefix", "x.", "topics.mined", "elsewhere",
+                "memory.keep-warm", "1s").service();
         assertThat(c.mining().strategy().id()).isEqualTo("semi-hard");
         assertThat(c.mining().margin()).isEqualTo(0.35f);
         assertThat(c.mining().normalize()).isTrue();
@@ -65,6 +67,9 @@ class ServiceSettingsTest {
         assertThat(c.neighbors().halfLifeSteps()).isEqualTo(50.5);
         assertThat(c.topicReplicationFactor()).isEqualTo((short) 3);
         assertThat(c.statsWindow()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.memoryKeepWarm()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(fromFile("memory.keep-warm", "0").service().memoryKeepWarm()).as("0 = never").isZero();
+        assertThat(fromFile("memory.keep-warm", "0ms").service().memoryKeepWarm()).isZero();
         assertThat(c.topics().embeddings()).isEqualTo("x.embeddings");
         assertThat(c.topics().mined()).isEqualTo("elsewhere");
     }
@@ -146,6 +151,10 @@ class ServiceSettingsTest {
                 .hasMessageContaining("stats.window must be a duration");
         assertThatThrownBy(() -> fromFile("stats.window", "0s")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("stats.window").hasMessageContaining("must be > 0");
+        assertThatThrownBy(() -> fromFile("memory.keep-warm", "-1s")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("memory.keep-warm must be >= 0");
+        assertThatThrownBy(() -> fromFile("memory.keep-warm", "warm")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("memory.keep-warm must be a duration");
         assertThatThrownBy(() -> fromFile("processing.guarantee", "exactly_once")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("processing.guarantee");
         assertThatThrownBy(() -> fromFile("http.port", "-1")).isInstanceOf(ConfigException.class)

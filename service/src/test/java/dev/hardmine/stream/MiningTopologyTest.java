@@ -19,6 +19,7 @@ import dev.hardmine.avro.Sample;
 import dev.hardmine.avro.Triplet;
 import dev.hardmine.mining.Embeddings;
 import dev.hardmine.mining.JobMiner;
+import dev.hardmine.mining.SharedWarmer;
 import dev.hardmine.mining.MemoryBank;
 import dev.hardmine.mining.MemoryLimits;
 import dev.hardmine.mining.MemorySampling;
@@ -104,6 +105,22 @@ class MiningTopologyTest {
                 assertThat(m.getProducedAt()).isEqualTo(b.getProducedAt());
             }
             assertThat(out.get(out.size() - 1).value().getTriplets()).isNotEmpty();
+        }
+    }
+
+    @Test
+    void eachBatchsDataIsKeptWarmUnlessKeepWarmIsZero() {
+        try (TopologyFixture f = fixture("memory.keep-warm", "1h")) {
+            SharedWarmer.stop();
+            f.send(valid("b0", 0, "a", "A", "b", "B"));
+            assertThat(f.output.readValuesToList()).hasSize(1);
+            assertThat(SharedWarmer.keeping()).as("kept warm after the batch").isTrue();
+        }
+        assertThat(SharedWarmer.keeping()).as("kept warm after the miner closed").isFalse();
+        try (TopologyFixture f = fixture("memory.keep-warm", "0")) {
+            f.send(valid("b0", 0, "a", "A", "b", "B"));
+            assertThat(f.output.readValuesToList()).hasSize(1);
+            assertThat(SharedWarmer.keeping()).as("kept warm with memory.keep-warm=0").isFalse();
         }
     }
 
