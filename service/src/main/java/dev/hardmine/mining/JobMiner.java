@@ -95,7 +95,7 @@ public final class JobMiner implements AutoCloseable {
     }
 
     /**
-     * @param keepWarm how long after each batch the {@link MemoryWarmer#shared() warmer} keeps reading the memory
+     * @param keepWarm how long after each batch the JVM's {@link MemoryWarmer} keeps reading the memory
      *                 and the scores (or until the next step of any job), so that the next step finds them in the
      *                 caches; zero: not at all
      */
@@ -256,7 +256,7 @@ public final class JobMiner implements AutoCloseable {
      * Has the warmer keep the memory's rows and, when the step wrote the score matrix whole (up to
      * {@link #PASS_IN_TILES_ABOVE}, 16 MiB: every product reached it), the scores, which the next
      * step writes again: in JMH at M = 16 384 the step after a 17 ms gap took 8.7 ms with the rows
-     * kept warm, 7.5–7.9 ms with the scores too, 9.5–10.0 ms with neither and 6.9 ms back to back
+     * kept warm, 7.1–8.1 ms with the scores too, 9.5–10.0 ms with neither and 6.9 ms back to back
      * (docs/PERFORMANCE.md). Larger scores are written tile by tile into the threads' own buffers.
      */
     private void keepWarm(int scoresWritten) {

@@ -11,7 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * a step that follows the last one after the idle gap of a paced trainer (17 ms at 10 000
  * embeddings/s) took 1.14–1.45× its time back to back, and the loss followed the time since the last
  * step whatever the CPUs did meanwhile; reading the data every 2 ms through the gap gives back most
- * of it, for about 0.2 of a core at that rate.
+ * of it, for 0.14–0.21 of a core at that rate.
  *
  * <p>One thread per warmer and one job at a time: the data last {@link #keep kept}, for a bounded time
  * after its batch ({@code memory.keep-warm}) or until the next step of any job {@link #stop}s it — a
@@ -21,7 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * too: once {@code stop} returns, nothing is read until the next {@code keep}, so that the data may
  * change, grow or be freed. A stop waits for one chunk at most (64 KiB).
  */
-public final class MemoryWarmer implements AutoCloseable {
+final class MemoryWarmer implements AutoCloseable {
     /**
      * How long after a keep the first read comes: the data is still in the caches then, and a job
      * mined at capacity has its next batch within a few milliseconds (about 4 between steps on the
@@ -64,7 +64,7 @@ public final class MemoryWarmer implements AutoCloseable {
     }
 
     /** The warmer of this JVM: its thread starts at the first {@link #keep} and is a daemon. */
-    public static MemoryWarmer shared() {
+    static MemoryWarmer shared() {
         return Shared.INSTANCE;
     }
 
@@ -203,7 +203,7 @@ public final class MemoryWarmer implements AutoCloseable {
 
     /** Stops the thread, after the chunk it may be reading; tests close their own warmers, the shared one is never closed. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         Thread running;
         lock.lock();
         try {
@@ -215,7 +215,11 @@ public final class MemoryWarmer implements AutoCloseable {
             lock.unlock();
         }
         if (running != null) {
-            running.join();
+            try {
+                running.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -136,7 +136,7 @@ class MemoryWarmerTest {
     }
 
     @Test
-    void aClosedWarmerKeepsNothingMore() throws Exception {
+    void aClosedWarmerKeepsNothingMore() {
         MemoryWarmer warmer = new MemoryWarmer(0, 0, MemoryWarmer.EVERY_LINE);
         warmer.keep(LONG.toNanos(), new MemoryWarmer.Region(rows(64), 64));
         await().atMost(Duration.ofSeconds(10)).until(() -> warmer.chunksRead() > 0);
@@ -182,31 +182,33 @@ class MemoryWarmerTest {
             }
             return MemoryWarmer.EVERY_LINE.read(rows, from, to);
         };
-        try (MemoryWarmer warmer = new MemoryWarmer(0, 0, checking);
-             JobMiner warm = new JobMiner(limits, true, JobMiner.PASS_IN_TILES_ABOVE, JobMiner.Keeping.WHAT_SCANS_READ,
-                     warmer, LONG);
-             JobMiner cold = new JobMiner(limits)) {
+        try (MemoryWarmer warmer = new MemoryWarmer(0, 0, checking); JobMiner cold = new JobMiner(limits)) {
+            JobMiner warm = new JobMiner(limits, true, JobMiner.PASS_IN_TILES_ABOVE, JobMiner.Keeping.WHAT_SCANS_READ,
+                    warmer, LONG);
             watched.set(warm);
-            for (SampleBatch batch : batches) {
-                MiningResult expected = cold.mine(batch, settings);
-                assertIdentical(warm.mine(batch, settings), expected, batch.batchId());
-                assertThat(warmer.keeping()).as("kept after " + batch.batchId()).isTrue();
+            try {
+                for (SampleBatch batch : batches) {
+                    MiningResult expected = cold.mine(batch, settings);
+                    assertIdentical(warm.mine(batch, settings), expected, batch.batchId());
+                    assertThat(warmer.keeping()).as("kept after " + batch.batchId()).isTrue();
+                    int before = liveReads.get();
+                    await().atMost(Duration.ofSeconds(10)).until(() -> liveReads.get() > before);
+                }
+                assertThat(warm.memory().size()).isEqualTo(5000);
+
+                MemoryBank restored = new MemoryBank(32, limits);
+                for (MemoryBank.Entry e : cold.memory().entries()) {
+                    restored.restore(e.sampleId(), e.label(), e.step(), e.seq(), e.embedding());
+                }
+                warm.attach(restored);
+                assertThat(warmer.keeping()).as("kept after an attach").isFalse();
+                warm.mine(batches.get(0).asStep("again", 22), settings);
+                assertThat(warmer.keeping()).isTrue();
                 int before = liveReads.get();
                 await().atMost(Duration.ofSeconds(10)).until(() -> liveReads.get() > before);
+            } finally {
+                warm.close();
             }
-            assertThat(warm.memory().size()).isEqualTo(5000);
-
-            MemoryBank restored = new MemoryBank(32, limits);
-            for (MemoryBank.Entry e : cold.memory().entries()) {
-                restored.restore(e.sampleId(), e.label(), e.step(), e.seq(), e.embedding());
-            }
-            warm.attach(restored);
-            assertThat(warmer.keeping()).as("kept after an attach").isFalse();
-            warm.mine(batches.get(0).asStep("again", 22), settings);
-            assertThat(warmer.keeping()).isTrue();
-            int before = liveReads.get();
-            await().atMost(Duration.ofSeconds(10)).until(() -> liveReads.get() > before);
-            warm.close();
             assertThat(warmer.keeping()).as("kept after a close").isFalse();
         }
         assertThat(violations).isEmpty();
