@@ -52,6 +52,8 @@ public final class Bench {
      * @param sweep      find the highest rate whose visible p99 stays under {@code p99BoundMs}
      * @param overload   after capacity, offer this multiple of it, then measure capacity again once the
      *                   backlog is mined; 0 = no overload phase
+     * @param overloadRounds how many times to run the overload phase and the capacity phase after it
+     *                   (each overload phase set against the capacity phases on either side of it)
      * @param slice      split each measured phase into rows of this length; zero = one row
      * @param stepAlone  time the job's mining step alone ({@link StepAlone}) this long before the phases and again
      *                   after them, back to back, and with a {@code rate} also at its pace; zero = not
@@ -59,7 +61,7 @@ public final class Bench {
      */
     public record Settings(String bootstrap, String registry, int publishers, int jobs, int shards, int dim,
                            int batch, int identities, int memory, String strategy, double rate, boolean sweep,
-                           double p99BoundMs, double overload, Duration warmup, Duration duration,
+                           double p99BoundMs, double overload, int overloadRounds, Duration warmup, Duration duration,
                            Duration slice, int maxInFlight, Duration stepAlone, Map<String, String> properties) {
         public Settings {
             require(publishers >= 1, "--publishers must be >= 1");
@@ -71,6 +73,8 @@ public final class Bench {
             require(memory >= 1, "--memory must be >= 1");
             require(rate >= 0, "--rate must be >= 0");
             require(overload >= 0, "--overload must be >= 0");
+            require(overloadRounds >= 1, "--overload-rounds must be >= 1");
+            require(overloadRounds == 1 || overload > 0, "--overload-rounds needs --overload");
             require(!(sweep && rate > 0), "--sweep and --rate exclude each other");
             require(!duration.isNegative() && !duration.isZero(), "--duration must be > 0");
             require(!warmup.isNegative(), "--warmup must be >= 0");
@@ -198,17 +202,28 @@ public final class Bench {
         boolean drained = true;
         if (settings.overload() > 0) {
             double offered = capacity * settings.overload();
-            publishers.offer(offered);
-            double mined = runner.measure(String.format(Locale.ROOT, "overload %.1fx", settings.overload()), offered,
-                    settings.duration(), settings.slice()).embeddingsPerSecond();
-            drained = runner.drain();
+            int count = settings.overloadRounds();
+            List<BenchReport.Overload.Round> rounds = new ArrayList<>();
+            double before = capacity;
+            for (int round = 1; round <= count && drained; round++) {
+                String suffix = count > 1 ? " #" + round : "";
+                publishers.offer(offered);
+                double mined = runner.measure(String.format(Locale.ROOT, "overload %.1fx", settings.overload()) + suffix,
+                        offered, settings.duration(), settings.slice()).embeddingsPerSecond();
+                drained = runner.drain();
+                if (drained) {
+                    // Capacity again once the backlog is mined: the host's speed drifts by several percent
+                    // within minutes, and the mean of the phases on either side takes that out of the ratio.
+                    publishers.asFastAsMined();
+                    double after = runner.measure(CAPACITY_AFTER + suffix, 0, settings.duration(), settings.slice())
+                            .embeddingsPerSecond();
+                    rounds.add(BenchReport.Overload.Round.of(before, mined, after));
+                    before = after;
+                    drained = round == count || runner.drain();
+                }
+            }
             if (drained) {
-                // Capacity again once the backlog is mined: the host's speed drifts by several percent
-                // within minutes, and the mean of the phases on either side takes that out of the ratio.
-                publishers.asFastAsMined();
-                double after = runner.measure(CAPACITY_AFTER, 0, settings.duration(), settings.slice())
-                        .embeddingsPerSecond();
-                overload = BenchReport.Overload.of(settings.overload(), offered, mined, capacity, after);
+                overload = BenchReport.Overload.of(settings.overload(), offered, rounds);
             }
         }
         publishers.pause();

@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 /**
  * What a bench run measured: the settings, the machine, one row per phase, the capacity, the
@@ -67,20 +69,54 @@ public record BenchReport(Bench.Settings settings, Machine machine, boolean embe
      * capacity measured before the overload ({@code capacityBefore}, the phase the offered rate came
      * from) and again after it, once its backlog was mined ({@code capacityAfter}), and of their mean:
      * the host's speed may drift by several percent over the minutes between the two, and the mean
-     * of the phases on either side cancels a steady drift.
+     * of the phases on either side cancels a steady drift. With several {@code rounds} (an overload
+     * phase, then a capacity phase, again and again) {@code mined} and the two capacities are their
+     * means over the rounds, and {@code ofMean} is the mean of the rounds' own shares, each overload
+     * phase against the two capacity phases on either side of it.
      */
     public record Overload(double multiple, double offered, double mined, double capacityBefore,
-                           double capacityAfter, double ofBefore, double ofAfter, double ofMean) {
-        static Overload of(double multiple, double offered, double mined, double capacityBefore, double capacityAfter) {
-            return new Overload(multiple, offered, mined, capacityBefore, capacityAfter, mined / capacityBefore,
-                    mined / capacityAfter, mined / ((capacityBefore + capacityAfter) / 2));
+                           double capacityAfter, double ofBefore, double ofAfter, double ofMean, List<Round> rounds) {
+
+        public Overload {
+            rounds = List.copyOf(rounds);
+        }
+
+        /** One overload phase and the capacity phases on either side of it. */
+        public record Round(double capacityBefore, double mined, double capacityAfter, double ofMean) {
+            static Round of(double capacityBefore, double mined, double capacityAfter) {
+                return new Round(capacityBefore, mined, capacityAfter, mined / ((capacityBefore + capacityAfter) / 2));
+            }
+        }
+
+        static Overload of(double multiple, double offered, List<Round> rounds) {
+            if (rounds.isEmpty()) {
+                throw new IllegalArgumentException("an overload needs at least one round");
+            }
+            double mined = mean(rounds, Round::mined);
+            double before = mean(rounds, Round::capacityBefore);
+            double after = mean(rounds, Round::capacityAfter);
+            return new Overload(multiple, offered, mined, before, after, mined / before, mined / after,
+                    mean(rounds, Round::ofMean), rounds);
+        }
+
+        private static double mean(List<Round> rounds, ToDoubleFunction<Round> value) {
+            return rounds.stream().mapToDouble(value).average().orElseThrow();
         }
 
         String sentence() {
-            return String.format(Locale.ROOT, "overload %.1fx: %.0f embeddings/s mined while %.0f were offered: "
-                            + "%.1f %% of the capacity before it (%.0f/s), %.1f %% of the capacity after it (%.0f/s), "
-                            + "%.1f %% of their mean", multiple, mined, offered, 100 * ofBefore, capacityBefore,
-                    100 * ofAfter, capacityAfter, 100 * ofMean);
+            if (rounds.size() == 1) {
+                return String.format(Locale.ROOT, "overload %.1fx: %.0f embeddings/s mined while %.0f were offered: "
+                                + "%.1f %% of the capacity before it (%.0f/s), %.1f %% of the capacity after it (%.0f/s), "
+                                + "%.1f %% of their mean", multiple, mined, offered, 100 * ofBefore, capacityBefore,
+                        100 * ofAfter, capacityAfter, 100 * ofMean);
+            }
+            return String.format(Locale.ROOT, "overload %.1fx, %d rounds: %.0f embeddings/s mined on average while %.0f "
+                            + "were offered: %.1f %% of the capacity phases before them (%.0f/s), %.1f %% of those after "
+                            + "them (%.0f/s); round by round, against the capacity phases on either side: %s %%, "
+                            + "%.1f %% on average",
+                    multiple, rounds.size(), mined, offered, 100 * ofBefore, capacityBefore, 100 * ofAfter, capacityAfter,
+                    rounds.stream().map(r -> String.format(Locale.ROOT, "%.1f", 100 * r.ofMean()))
+                            .collect(Collectors.joining(", ")), 100 * ofMean);
         }
     }
 

@@ -77,6 +77,12 @@ public final class BenchCommand implements Callable<Integer> {
                 + "the backlog is mined; 0 = none (default).")
     double overload;
 
+    @Option(names = "--overload-rounds", paramLabel = "N", defaultValue = "1",
+            description = "With --overload: run the overload phase and the capacity phase after it N times, and set "
+                + "each overload phase against the capacity phases on either side of it, so that the host's drift over "
+                + "the run weighs less (default: ${DEFAULT-VALUE}).")
+    int overloadRounds;
+
     @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "30s",
             description = "Unreported warm-up at capacity: JIT, memory filling (default: ${DEFAULT-VALUE}).")
     String warmup;
@@ -112,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
         Bench.Settings settings;
         try {
             settings = new Bench.Settings(bootstrap, registry, publishers, jobs, shards, dim, batch, identities,
-                    memory, strategy, rate, sweep, p99Bound, overload, ServiceConfig.parseDuration("--warmup", warmup),
+                    memory, strategy, rate, sweep, p99Bound, overload, overloadRounds, ServiceConfig.parseDuration("--warmup", warmup),
                     ServiceConfig.parseDuration("--duration", duration), ServiceConfig.parseDuration("--slice", slice),
                     maxInFlight, ServiceConfig.parseDuration("--step-alone", stepAlone), set);
         } catch (IllegalArgumentException e) {

@@ -23,7 +23,7 @@ class BenchSmokeTest {
     void aShortRunCountsEveryBatchExactlyOnceAndReportsEachPhase() throws Exception {
         // 1 600 embeddings/s: one batch of 32 every 20 ms per job, below the capacity of the toy shapes.
         Bench.Settings settings = new Bench.Settings(null, null, 2, 2, 1, 16, 32, 64, 512, "batch-hard", 1600, false,
-                250, 1.5, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8, Duration.ofSeconds(1),
+                250, 1.5, 1, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8, Duration.ofSeconds(1),
                 Map.of("kafka.commit.interval.ms", "100"));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         BenchReport report = new Bench(settings, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
@@ -110,9 +110,50 @@ class BenchSmokeTest {
     }
 
     @Test
+    void overloadRoundsAlternateWithCapacityAndSetEachAgainstThePhasesAroundIt() throws Exception {
+        Bench.Settings settings = new Bench.Settings(null, null, 2, 1, 1, 16, 32, 64, 512, "batch-hard", 0, false,
+                250, 2, 2, Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ZERO, 8, Duration.ZERO,
+                Map.of("kafka.commit.interval.ms", "100"));
+        BenchReport report = new Bench(settings, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run();
+
+        assertThat(report.exactlyOnce().holds()).as(report.exactlyOnce().toString()).isTrue();
+        assertThat(report.phases()).extracting(PhaseMeter.Result::name).containsExactly("warm-up", "capacity",
+                "overload 2.0x #1", Bench.CAPACITY_AFTER + " #1", "overload 2.0x #2", Bench.CAPACITY_AFTER + " #2");
+        List<Double> rates = report.phases().stream().map(PhaseMeter.Result::embeddingsPerSecond).toList();
+        assertThat(rates).allSatisfy(r -> assertThat(r).isPositive());
+        BenchReport.Overload overload = report.overload();
+        // Each overload phase between the capacity phases on either side of it; the second round's
+        // capacity before is the first round's capacity after.
+        assertThat(overload.rounds()).extracting(BenchReport.Overload.Round::capacityBefore)
+                .containsExactly(rates.get(1), rates.get(3));
+        assertThat(overload.rounds()).extracting(BenchReport.Overload.Round::mined)
+                .containsExactly(rates.get(2), rates.get(4));
+        assertThat(overload.rounds()).extracting(BenchReport.Overload.Round::capacityAfter)
+                .containsExactly(rates.get(3), rates.get(5));
+        assertThat(overload.rounds().get(1).ofMean()).isCloseTo(rates.get(4) / ((rates.get(3) + rates.get(5)) / 2),
+                org.assertj.core.data.Percentage.withPercentage(1e-9));
+        assertThat(overload.mined()).isCloseTo((rates.get(2) + rates.get(4)) / 2,
+                org.assertj.core.data.Percentage.withPercentage(1e-9));
+        assertThat(overload.capacityAfter()).isCloseTo((rates.get(3) + rates.get(5)) / 2,
+                org.assertj.core.data.Percentage.withPercentage(1e-9));
+        assertThat(overload.ofMean()).isCloseTo((overload.rounds().get(0).ofMean() + overload.rounds().get(1).ofMean()) / 2,
+                org.assertj.core.data.Percentage.withPercentage(1e-9));
+        assertThat(overload.offered()).isEqualTo(report.phases().get(2).offered()).isEqualTo(report.phases().get(4).offered());
+        ByteArrayOutputStream table = new ByteArrayOutputStream();
+        report.printTable(new PrintStream(table, true, StandardCharsets.UTF_8));
+        assertThat(table.toString(StandardCharsets.UTF_8)).containsPattern("overload 2.0x, 2 rounds: [0-9]+ embeddings/s "
+                + "mined on average while [0-9]+ were offered: .*round by round, against the capacity phases on either "
+                + "side: [0-9.]+, [0-9.]+ %, [0-9.]+ % on average");
+        JsonNode json = new ObjectMapper().readTree(report.toJson());
+        assertThat(json.at("/overload/rounds").size()).isEqualTo(2);
+        assertThat(json.at("/overload/rounds/1/ofMean").asDouble()).isEqualTo(overload.rounds().get(1).ofMean());
+    }
+
+    @Test
     void withIdentityShardingEachBatchComesBackInPartsThatAddUpToItOnce() throws Exception {
         Bench.Settings settings = new Bench.Settings(null, null, 2, 1, 2, 16, 32, 64, 512, "batch-hard", 0, false,
-                250, 0, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8, Duration.ZERO, Map.of());
+                250, 0, 1, Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ZERO, 8, Duration.ZERO, Map.of());
         BenchReport report = new Bench(settings, new PrintStream(new ByteArrayOutputStream(), true,
                 StandardCharsets.UTF_8)).run();
 

@@ -56,6 +56,10 @@ class CommandLineTest {
 
     @Test
     void benchRejectsContradictorySettingsAsAUsageError() {
+        assertThat(run("bench", "--overload-rounds", "3")).isEqualTo(2);
+        assertThat(err.toString()).contains("--overload-rounds needs --overload");
+        assertThat(run("bench", "--overload", "2", "--overload-rounds", "0")).isEqualTo(2);
+        assertThat(err.toString()).contains("--overload-rounds must be >= 1");
         assertThat(run("bench", "--rate", "1000", "--sweep")).isEqualTo(2);
         assertThat(err.toString()).contains("--sweep and --rate exclude each other").contains("Usage: hardmine bench");
         assertThat(run("bench", "--batch", "30")).isEqualTo(2);
