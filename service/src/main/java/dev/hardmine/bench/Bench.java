@@ -202,14 +202,15 @@ public final class Bench {
         boolean drained = true;
         if (settings.overload() > 0) {
             double offered = capacity * settings.overload();
+            String overloadPhase = String.format(Locale.ROOT, "overload %.1fx", settings.overload());
             int count = settings.overloadRounds();
             List<BenchReport.Overload.Round> rounds = new ArrayList<>();
             double before = capacity;
             for (int round = 1; round <= count && drained; round++) {
                 String suffix = count > 1 ? " #" + round : "";
                 publishers.offer(offered);
-                double mined = runner.measure(String.format(Locale.ROOT, "overload %.1fx", settings.overload()) + suffix,
-                        offered, settings.duration(), settings.slice()).embeddingsPerSecond();
+                double mined = runner.measure(overloadPhase + suffix, offered, settings.duration(), settings.slice())
+                        .embeddingsPerSecond();
                 drained = runner.drain();
                 if (drained) {
                     // Capacity again once the backlog is mined: the host's speed drifts by several percent

@@ -118,7 +118,8 @@ public final class BenchCommand implements Callable<Integer> {
         Bench.Settings settings;
         try {
             settings = new Bench.Settings(bootstrap, registry, publishers, jobs, shards, dim, batch, identities,
-                    memory, strategy, rate, sweep, p99Bound, overload, overloadRounds, ServiceConfig.parseDuration("--warmup", warmup),
+                    memory, strategy, rate, sweep, p99Bound, overload, overloadRounds,
+                    ServiceConfig.parseDuration("--warmup", warmup),
                     ServiceConfig.parseDuration("--duration", duration), ServiceConfig.parseDuration("--slice", slice),
                     maxInFlight, ServiceConfig.parseDuration("--step-alone", stepAlone), set);
         } catch (IllegalArgumentException e) {
