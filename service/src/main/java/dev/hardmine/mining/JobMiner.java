@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Mines the batches of one job against the job's rolling memory (docs/DESIGN.md, mining semantics).
@@ -66,6 +67,7 @@ public final class JobMiner implements AutoCloseable {
     static final long PASS_IN_TILES_ABOVE = 16L << 20;
     /** By SharedLoop worker, made at its first use: the tile its products go to when only some reach the matrix. */
     private final ScoreMatrix.Tile[] tiles = new ScoreMatrix.Tile[SharedLoop.workers()];
+    private final IntFunction<ScoreMatrix.Tile> ownTile = this::tileOf;
     private final boolean parallel;
     private final long passInTilesAbove;
     private final Keeping keeping;
@@ -153,6 +155,46 @@ public final class JobMiner implements AutoCloseable {
         return tiles[worker];
     }
 
+    /**
+     * The tasks of one step's loop before its scans: when only what the scans read reaches the matrix
+     * (Keeping), first each row's bound of what to keep, one task a row; then the tiles' products, each
+     * passed right after it when the batch is passed tile by tile (in the worker's own tile when only
+     * what the scans read is kept, else in the matrix), or only computed when each row is passed
+     * before its scan. {@code keepFew} (after {@link ScoreMatrix.Scores#keepOnlyWhatScansRead}) goes with
+     * {@code inTiles} only. MiningPartsBenchmark times them as the step runs them.
+     */
+    record ProductTasks(ScoreMatrix.Scores matrix, boolean keepFew, boolean inTiles, MemoryBank memory,
+                        Distance distance, RowSummaries summaries) {
+        /** How many: the tasks {@code [0, count())}. */
+        int count() {
+            return bounds() + matrix.tiles();
+        }
+
+        private int bounds() {
+            return keepFew ? matrix.batch() : 0;
+        }
+
+        /** Runs {@code task} on {@code worker}, with the worker's pass and, when only what the scans read is kept, its own tile. */
+        void run(int task, int worker, RowPass pass, IntFunction<ScoreMatrix.Tile> ownTile) {
+            int bounds = bounds();
+            if (task < bounds) {
+                matrix.keepBound(task);
+                return;
+            }
+            int t = task - bounds;
+            if (keepFew) {
+                ScoreMatrix.Tile tile = ownTile.apply(worker);
+                matrix.computeTile(t, tile, (firstRow, rows, firstSlot, slots) ->
+                        pass.tile(tile, matrix, firstRow, rows, firstSlot, slots, memory, distance, summaries));
+            } else if (inTiles) {
+                matrix.computeTile(t, (firstRow, rows, firstSlot, slots) ->
+                        pass.tile(matrix, matrix, firstRow, rows, firstSlot, slots, memory, distance, summaries));
+            } else {
+                matrix.computeTile(t);
+            }
+        }
+    }
+
     /** The job's memory, or null before the first batch. */
     public MemoryBank memory() {
         return memory;
@@ -201,7 +243,6 @@ public final class JobMiner implements AutoCloseable {
             // more than their candidates, the loop starts with each row's bound of what to keep.
             ScoreMatrix.Scores matrix = scores.prepare(memory, ingested, n, settings.distance());
             summaries.reset(memory, batch);
-            int tiles = matrix.tiles();
             boolean inTiles = (long) n * memory.size() * Float.BYTES > passInTilesAbove;
             scoresWritten = inTiles ? 0 : n * memory.size();
             boolean keepFew = inTiles && keeping != Keeping.EVERYTHING && selector.readsCandidatesOnly()
@@ -213,28 +254,15 @@ public final class JobMiner implements AutoCloseable {
                 }
             }
             keptOnlyWhatScansRead = keepFew;
-            int bounds = keepFew ? n : 0;
-            SharedLoop.run(bounds + tiles + n, (task, worker) -> {
+            ProductTasks products = new ProductTasks(matrix, keepFew, inTiles, memory, settings.distance(), summaries);
+            int first = products.count();
+            SharedLoop.run(first + n, (task, worker) -> {
                 RowPass pass = passes[worker];
-                if (task < bounds) {
-                    matrix.keepBound(task);
+                if (task < first) {
+                    products.run(task, worker, pass, ownTile);
                     return;
                 }
-                int t = task - bounds;
-                if (t < tiles) {
-                    if (keepFew) {
-                        ScoreMatrix.Tile tile = tileOf(worker);
-                        matrix.computeTile(t, tile, (firstRow, rows, firstSlot, slots) ->
-                                pass.tile(tile, matrix, firstRow, rows, firstSlot, slots, memory, settings.distance(), summaries));
-                    } else if (inTiles) {
-                        matrix.computeTile(t, (firstRow, rows, firstSlot, slots) ->
-                                pass.tile(matrix, matrix, firstRow, rows, firstSlot, slots, memory, settings.distance(), summaries));
-                    } else {
-                        matrix.computeTile(t);
-                    }
-                    return;
-                }
-                int i = t - tiles;
+                int i = task - first;
                 matrix.awaitRow(i);
                 if (!inTiles) {
                     pass.tile(matrix, matrix, i, 1, 0, memory.size(), memory, settings.distance(), summaries);

@@ -350,6 +350,11 @@ final class ScoreMatrix implements AutoCloseable {
             return withinExpRange;
         }
 
+        /** Rows: the batch's anchors. */
+        int batch() {
+            return batch;
+        }
+
         int tiles() {
             return parts * wide + finished.length() * narrow;
         }

@@ -4,6 +4,7 @@ import dev.hardmine.bench.SyntheticEmbeddings;
 import dev.hardmine.mining.internals.SharedLoop;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -42,6 +43,7 @@ public class MiningPartsBenchmark {
     private final RowSummaries summaries = new RowSummaries();
     private final RowSummaries passSummaries = new RowSummaries();
     private final ScoreMatrix.Tile[] ownTiles = new ScoreMatrix.Tile[SharedLoop.workers()];
+    private final IntFunction<ScoreMatrix.Tile> ownTile = worker -> ownTiles[worker];
 
     {
         Arrays.setAll(passes, worker -> RowPass.create());
@@ -101,17 +103,7 @@ public class MiningPartsBenchmark {
         ScoreMatrix.Scores m = passScores.prepare(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN);
         passSummaries.reset(bank, batch);
         m.keepOnlyWhatScansRead(passSummaries, settings.margin());
-        int tiles = m.tiles();
-        SharedLoop.run(BATCH + tiles, (task, worker) -> {
-            if (task < BATCH) {
-                m.keepBound(task);
-                return;
-            }
-            ScoreMatrix.Tile tile = ownTiles[worker];
-            m.computeTile(task - BATCH, tile, (firstRow, rows, firstSlot, slots) ->
-                    passes[worker].tile(tile, m, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, passSummaries));
-        }, true);
-        return m;
+        return runProducts(new JobMiner.ProductTasks(m, true, true, bank, Distance.EUCLIDEAN, passSummaries));
     }
 
     /** The same with every product in the matrix, as JobMiner runs the strategies that read whole rows. */
@@ -119,9 +111,12 @@ public class MiningPartsBenchmark {
     public ScoreMatrix.Scores passKeepingEvery() {
         ScoreMatrix.Scores m = passScores.prepare(bank, batch.embeddings(), BATCH, Distance.EUCLIDEAN);
         passSummaries.reset(bank, batch);
-        SharedLoop.run(m.tiles(), (tile, worker) -> m.computeTile(tile, (firstRow, rows, firstSlot, slots) ->
-                passes[worker].tile(m, m, firstRow, rows, firstSlot, slots, bank, Distance.EUCLIDEAN, passSummaries)), true);
-        return m;
+        return runProducts(new JobMiner.ProductTasks(m, false, true, bank, Distance.EUCLIDEAN, passSummaries));
+    }
+
+    private ScoreMatrix.Scores runProducts(JobMiner.ProductTasks products) {
+        SharedLoop.run(products.count(), (task, worker) -> products.run(task, worker, passes[worker], ownTile), true);
+        return products.matrix();
     }
 
     /**
