@@ -1,6 +1,7 @@
 package dev.hardmine.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Percentage.withPercentage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -54,7 +55,7 @@ class BenchSmokeTest {
         }
         assertThat(report.stepAlone().ratio(report.phases().get(2)))
                 .isCloseTo(report.phases().get(2).miningMsMean() / report.stepAlone().meanMs(),
-                        org.assertj.core.data.Percentage.withPercentage(0.01));
+                        withPercentage(0.01));
         // And at the rate's pace: two jobs share the 1 600/s, so a job's batch of 32 comes every 40 ms;
         // of the second half of each second, 500 ms, at most one step every 40 ms was timed.
         for (StepAlone.Result paced : List.of(report.stepAlonePaced().before(), report.stepAlonePaced().after())) {
@@ -68,7 +69,7 @@ class BenchSmokeTest {
         // against the capacity phase after it.
         PhaseMeter.Result overloaded = report.phases().get(3);
         assertThat(overloaded.offered()).isCloseTo(1.5 * report.capacity(),
-                org.assertj.core.data.Percentage.withPercentage(0.01));
+                withPercentage(0.01));
         BenchReport.Overload overload = report.overload();
         assertThat(overload.multiple()).isEqualTo(1.5);
         assertThat(overload.offered()).isEqualTo(overloaded.offered());
@@ -76,9 +77,9 @@ class BenchSmokeTest {
         assertThat(overload.capacityBefore()).isEqualTo(report.capacity());
         assertThat(overload.capacityAfter()).isEqualTo(report.phases().get(4).embeddingsPerSecond()).isPositive();
         assertThat(overload.ofBefore()).isCloseTo(overload.mined() / report.capacity(),
-                org.assertj.core.data.Percentage.withPercentage(0.01));
+                withPercentage(0.01));
         assertThat(overload.ofMean()).isCloseTo(2 * overload.mined() / (overload.capacityBefore() + overload.capacityAfter()),
-                org.assertj.core.data.Percentage.withPercentage(0.01));
+                withPercentage(0.01));
 
         ByteArrayOutputStream table = new ByteArrayOutputStream();
         report.printTable(new PrintStream(table, true, StandardCharsets.UTF_8));
@@ -132,13 +133,13 @@ class BenchSmokeTest {
         assertThat(overload.rounds()).extracting(BenchReport.Overload.Round::capacityAfter)
                 .containsExactly(rates.get(3), rates.get(5));
         assertThat(overload.rounds().get(1).ofMean()).isCloseTo(rates.get(4) / ((rates.get(3) + rates.get(5)) / 2),
-                org.assertj.core.data.Percentage.withPercentage(1e-9));
+                withPercentage(1e-9));
         assertThat(overload.mined()).isCloseTo((rates.get(2) + rates.get(4)) / 2,
-                org.assertj.core.data.Percentage.withPercentage(1e-9));
+                withPercentage(1e-9));
         assertThat(overload.capacityAfter()).isCloseTo((rates.get(3) + rates.get(5)) / 2,
-                org.assertj.core.data.Percentage.withPercentage(1e-9));
+                withPercentage(1e-9));
         assertThat(overload.ofMean()).isCloseTo((overload.rounds().get(0).ofMean() + overload.rounds().get(1).ofMean()) / 2,
-                org.assertj.core.data.Percentage.withPercentage(1e-9));
+                withPercentage(1e-9));
         assertThat(overload.offered()).isEqualTo(report.phases().get(2).offered()).isEqualTo(report.phases().get(4).offered());
         ByteArrayOutputStream table = new ByteArrayOutputStream();
         report.printTable(new PrintStream(table, true, StandardCharsets.UTF_8));
